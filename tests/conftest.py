@@ -1,0 +1,18 @@
+"""Shared fixtures for the tests of our scripts, sandbox, templates and generated package."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    """A scratch copy of spec/ that a test may break without touching the real one."""
+    target = tmp_path / "spec"
+    shutil.copytree(ROOT / "spec", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target

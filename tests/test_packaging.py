@@ -1,0 +1,52 @@
+"""`pip install .` gives an importable, typed package with exact runtime pins."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+UV = shutil.which("uv") or "uv-is-not-on-PATH--run-these-tests-through-nox"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(ROOT)], check=True)
+    (built,) = out.glob("*.whl")
+    return built
+
+
+def test_the_wheel_holds_the_typed_generated_package_and_nothing_else(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert top_level == {"leadway_invoices_client"}
+    assert "leadway_invoices_client/py.typed" in names
+    assert "leadway_invoices_client/api/invoices/send_invoice.py" in names
+
+
+def test_runtime_dependencies_are_exact_pins(wheel: Path) -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert declared
+    assert all("==" in requirement for requirement in declared)
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
+    assert sorted(line.removeprefix("Requires-Dist: ") for line in requires) == sorted(declared)
+
+
+def test_the_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(UV), "pip", "install", "--quiet", "--python", str(python), str(wheel)], check=True)
+    probe = "import leadway_invoices_client.api.invoices.send_invoice as m; print(m.__file__)"
+    result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert str(venv) in result.stdout
