@@ -63,14 +63,14 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests of the scripts, sandbox, templates and generated package."""
     install(session, "test")
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", *(session.posargs or ["tests"]))
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def contract(session: nox.Session) -> None:
     """Contract suite: schemathesis, recorded cassettes and property tests against the spec."""
     install(session, "test")
-    session.run("pytest", "contract_tests", *session.posargs)
+    session.run("pytest", *(session.posargs or ["contract_tests"]))
 
 
 @nox.session(python=DEFAULT_PYTHON)
