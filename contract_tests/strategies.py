@@ -1,0 +1,111 @@
+"""Hypothesis strategies for spec-valid (and spec-breaking) request and response bodies.
+
+hypothesis-jsonschema is broken with the hypothesis we pin, so everything comes from schemathesis's
+own generator (`APIOperation.as_strategy()`). Schemathesis only generates requests; to draw response
+bodies we build a scratch document whose operations take each response schema as their request
+body, sharing the spec's `components` so every `$ref` resolves exactly as in the spec.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+import yaml
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from contract_tests.exchanges import SPEC_PATH
+
+SEND_PATH = "/invoices/{invoiceId}/send"
+INVOICE_STATUSES = frozenset({"draft", "sent", "payment_processing", "paid", "void", "partially_paid"})
+
+
+@cache
+def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return document
+
+
+def example(kind: str, name: str) -> dict[str, Any]:
+    """A named example of the send operation: `example("request", "emailAndSms")`, `("response", "leadwayPage")`."""
+    send = load_spec()["paths"][SEND_PATH]["post"]
+    holder = send["requestBody"] if kind == "request" else send["responses"]["200"]
+    value: dict[str, Any] = copy.deepcopy(holder["content"]["application/json"]["examples"][name]["value"])
+    return value
+
+
+def response_schemas(spec: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Status -> JSON schema of the send operation's response body, `$ref`s kept."""
+    spec = spec if spec is not None else load_spec()
+    responses = spec["paths"][SEND_PATH]["post"]["responses"]
+    result: dict[str, dict[str, Any]] = {}
+    for status, response in responses.items():
+        if "$ref" in response:
+            response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        result[str(status)] = response["content"]["application/json"]["schema"]
+    return result
+
+
+@cache
+def _responses_as_requests(path: Path) -> Any:
+    spec = load_spec(path)
+    paths = {
+        f"/response/{status}": {
+            "post": {
+                "requestBody": {"required": True, "content": {"application/json": {"schema": copy.deepcopy(schema)}}},
+                "responses": {"200": {"description": "unused"}},
+            }
+        }
+        for status, schema in response_schemas(spec).items()
+    }
+    document = {
+        "openapi": spec["openapi"],
+        "info": {"title": "Response bodies of the send operation, as request bodies", "version": "1"},
+        "paths": paths,
+        "components": copy.deepcopy(spec["components"]),
+    }
+    return schemathesis.openapi.from_dict(document)
+
+
+def response_bodies(status: str, *, valid: bool = True, spec_path: Path = SPEC_PATH) -> st.SearchStrategy[Any]:
+    """Bodies the spec allows (or, with `valid=False`, forbids) for the send operation's `status`."""
+    operation = _responses_as_requests(spec_path)[f"/response/{status}"]["POST"]
+    mode = GenerationMode.POSITIVE if valid else GenerationMode.NEGATIVE
+    cases: st.SearchStrategy[Any] = operation.as_strategy(generation_mode=mode)
+    return cases.map(lambda case: case.body)
+
+
+def request_bodies(*, spec_path: Path = SPEC_PATH) -> st.SearchStrategy[Any]:
+    """Spec-valid bodies of the send operation's request."""
+    operation = schemathesis.openapi.from_path(spec_path)[SEND_PATH]["POST"]
+    cases: st.SearchStrategy[Any] = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+    return cases.map(lambda case: case.body)
+
+
+# Names the spec never uses, so an extra key is always unknown to the models.
+unknown_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12).map(lambda s: f"x_{s}")
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+unknown_statuses = st.text(min_size=1, max_size=20).filter(lambda s: s not in INVOICE_STATUSES)
+
+
+@st.composite
+def with_unknown_properties(draw: st.DrawFn, body: Any) -> Any:
+    """`body` with unknown keys added to some of its objects, at any depth."""
+    if isinstance(body, list):
+        return [draw(with_unknown_properties(item)) for item in body]
+    if not isinstance(body, dict):
+        return body
+    result = {key: draw(with_unknown_properties(value)) for key, value in body.items()}
+    if draw(st.booleans()):
+        for key, value in draw(st.dictionaries(unknown_keys, json_values, min_size=1, max_size=2)).items():
+            result.setdefault(key, value)
+    return result
