@@ -103,6 +103,27 @@ def load_cassette(path: Path) -> list[Exchange]:
     return exchanges
 
 
+def dump_cassette(exchanges: Iterable[Exchange], path: Path) -> None:
+    """Write exchanges in vcrpy's cassette format (what `load_cassette` reads back)."""
+    interactions = [
+        {
+            "request": {
+                "method": e.method,
+                "uri": e.url,
+                "headers": {k: [v] for k, v in e.request_headers.items()},
+                "body": e.request_body.decode() if e.request_body is not None else None,
+            },
+            "response": {
+                "status": {"code": e.status, "message": httpx.codes.get_reason_phrase(e.status)},
+                "headers": {k: [v] for k, v in e.response_headers.items()},
+                "body": {"string": e.response_body.decode()},
+            },
+        }
+        for e in exchanges
+    ]
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}, sort_keys=False), encoding="utf-8")
+
+
 def iter_cassettes(folder: Path = CASSETTES) -> list[Path]:
     return sorted(folder.rglob("*.yaml"))
 
