@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="AdditionalEmail")
 
 
 @_attrs_define
 class AdditionalEmail:
     email: str | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -22,21 +22,25 @@ class AdditionalEmail:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if email is not UNSET:
             field_dict["email"] = email
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("AdditionalEmail", "object", src_dict)
         d = dict(src_dict)
         email = d.pop("email", UNSET)
+        if email is not UNSET:
+            if not isinstance(email, str):
+                raise wrong_type("AdditionalEmail.email", "string", email)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         additional_email = cls(
-            email=email,
+            email,
         )
-
         additional_email.additional_properties = d
         return additional_email
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="Address")
 
 
 @_attrs_define
@@ -17,30 +16,30 @@ class Address:
     """A postal address."""
 
     address_line_1: str | Unset = UNSET
+
     address_line_2: str | Unset = UNSET
+
     city: str | Unset = UNSET
+
     state: str | Unset = UNSET
+
     country_code: str | Unset = UNSET
     """ Country code; the sources show both `US` and `USA`. """
+
     postal_code: str | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         address_line_1 = self.address_line_1
-
         address_line_2 = self.address_line_2
-
         city = self.city
-
         state = self.state
-
         country_code = self.country_code
-
         postal_code = self.postal_code
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if address_line_1 is not UNSET:
             field_dict["addressLine1"] = address_line_1
         if address_line_2 is not UNSET:
@@ -53,33 +52,53 @@ class Address:
             field_dict["countryCode"] = country_code
         if postal_code is not UNSET:
             field_dict["postalCode"] = postal_code
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("Address", "object", src_dict)
         d = dict(src_dict)
         address_line_1 = d.pop("addressLine1", UNSET)
+        if address_line_1 is not UNSET:
+            if not isinstance(address_line_1, str):
+                raise wrong_type("Address.addressLine1", "string", address_line_1)
 
         address_line_2 = d.pop("addressLine2", UNSET)
+        if address_line_2 is not UNSET:
+            if not isinstance(address_line_2, str):
+                raise wrong_type("Address.addressLine2", "string", address_line_2)
 
         city = d.pop("city", UNSET)
+        if city is not UNSET:
+            if not isinstance(city, str):
+                raise wrong_type("Address.city", "string", city)
 
         state = d.pop("state", UNSET)
+        if state is not UNSET:
+            if not isinstance(state, str):
+                raise wrong_type("Address.state", "string", state)
 
         country_code = d.pop("countryCode", UNSET)
+        if country_code is not UNSET:
+            if not isinstance(country_code, str):
+                raise wrong_type("Address.countryCode", "string", country_code)
 
         postal_code = d.pop("postalCode", UNSET)
+        if postal_code is not UNSET:
+            if not isinstance(postal_code, str):
+                raise wrong_type("Address.postalCode", "string", postal_code)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         address = cls(
-            address_line_1=address_line_1,
-            address_line_2=address_line_2,
-            city=city,
-            state=state,
-            country_code=country_code,
-            postal_code=postal_code,
+            address_line_1,
+            address_line_2,
+            city,
+            state,
+            country_code,
+            postal_code,
         )
-
         address.additional_properties = d
         return address
 

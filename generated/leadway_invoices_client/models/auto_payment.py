@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from .._validation import wrong_type
+from ..models.bacs_direct_debit import BacsDirectDebit
+from ..models.becs_direct_debit import BecsDirectDebit
+from ..models.card import Card
+from ..models.payment_provider import PaymentProvider
+from ..models.sepa_direct_debit import SepaDirectDebit
+from ..models.us_bank_account import UsBankAccount
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.bacs_direct_debit import BacsDirectDebit
-    from ..models.becs_direct_debit import BecsDirectDebit
-    from ..models.card import Card
-    from ..models.payment_provider import PaymentProvider
-    from ..models.sepa_direct_debit import SepaDirectDebit
-    from ..models.us_bank_account import UsBankAccount
-
-
-T = TypeVar("T", bound="AutoPayment")
 
 
 @_attrs_define
@@ -26,69 +22,64 @@ class AutoPayment:
 
     enable: bool
     """ Turn auto-payment on or off for this invoice. """
+
     type_: str | Unset = UNSET
     """ Kind of payment method (for example `card` or `us_bank_account`). """
+
     payment_method_id: str | Unset = UNSET
     """ The payment provider's id of the saved payment method. """
+
     customer_id: str | Unset = UNSET
     """ The payment provider's id of the customer. """
+
     card: Card | Unset = UNSET
     """ Card shown to the customer. """
+
     us_bank_account: UsBankAccount | Unset = UNSET
     """ US bank account (ACH) shown to the customer. """
+
     sepa_direct_debit: SepaDirectDebit | Unset = UNSET
     """ SEPA direct-debit account shown to the customer. """
+
     bacs_direct_debit: BacsDirectDebit | Unset = UNSET
     """ UK Bacs direct-debit account shown to the customer. """
+
     becs_direct_debit: BecsDirectDebit | Unset = UNSET
     """ Australian BECS direct-debit account shown to the customer. """
+
     card_id: str | Unset = UNSET
     """ Id of a saved card. """
+
     provider: PaymentProvider | Unset = UNSET
     """ Payment provider details. Upstream types this as a bare object; any keys pass through. """
 
     def to_dict(self) -> dict[str, Any]:
         enable = self.enable
-
         type_ = self.type_
-
         payment_method_id = self.payment_method_id
-
         customer_id = self.customer_id
-
         card: dict[str, Any] | Unset = UNSET
         if not isinstance(self.card, Unset):
             card = self.card.to_dict()
-
         us_bank_account: dict[str, Any] | Unset = UNSET
         if not isinstance(self.us_bank_account, Unset):
             us_bank_account = self.us_bank_account.to_dict()
-
         sepa_direct_debit: dict[str, Any] | Unset = UNSET
         if not isinstance(self.sepa_direct_debit, Unset):
             sepa_direct_debit = self.sepa_direct_debit.to_dict()
-
         bacs_direct_debit: dict[str, Any] | Unset = UNSET
         if not isinstance(self.bacs_direct_debit, Unset):
             bacs_direct_debit = self.bacs_direct_debit.to_dict()
-
         becs_direct_debit: dict[str, Any] | Unset = UNSET
         if not isinstance(self.becs_direct_debit, Unset):
             becs_direct_debit = self.becs_direct_debit.to_dict()
-
         card_id = self.card_id
-
         provider: dict[str, Any] | Unset = UNSET
         if not isinstance(self.provider, Unset):
             provider = self.provider.to_dict()
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "enable": enable,
-            }
-        )
+        field_dict["enable"] = enable
         if type_ is not UNSET:
             field_dict["type"] = type_
         if payment_method_id is not UNSET:
@@ -109,83 +100,74 @@ class AutoPayment:
             field_dict["cardId"] = card_id
         if provider is not UNSET:
             field_dict["provider"] = provider
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.bacs_direct_debit import BacsDirectDebit  # noqa: PLC0415
-        from ..models.becs_direct_debit import BecsDirectDebit  # noqa: PLC0415
-        from ..models.card import Card  # noqa: PLC0415
-        from ..models.payment_provider import PaymentProvider  # noqa: PLC0415
-        from ..models.sepa_direct_debit import SepaDirectDebit  # noqa: PLC0415
-        from ..models.us_bank_account import UsBankAccount  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("AutoPayment", "object", src_dict)
         d = dict(src_dict)
-        enable = d.pop("enable")
+        enable = d.pop("enable", UNSET)
+        if not isinstance(enable, bool):
+            raise wrong_type("AutoPayment.enable", "boolean", enable)
 
         type_ = d.pop("type", UNSET)
+        if type_ is not UNSET:
+            if not isinstance(type_, str):
+                raise wrong_type("AutoPayment.type", "string", type_)
 
         payment_method_id = d.pop("paymentMethodId", UNSET)
+        if payment_method_id is not UNSET:
+            if not isinstance(payment_method_id, str):
+                raise wrong_type("AutoPayment.paymentMethodId", "string", payment_method_id)
 
         customer_id = d.pop("customerId", UNSET)
+        if customer_id is not UNSET:
+            if not isinstance(customer_id, str):
+                raise wrong_type("AutoPayment.customerId", "string", customer_id)
 
-        _card = d.pop("card", UNSET)
-        card: Card | Unset
-        if isinstance(_card, Unset):
-            card = UNSET
-        else:
-            card = Card.from_dict(_card)
+        card = d.pop("card", UNSET)
+        if card is not UNSET:
+            card = Card.from_dict(card)
 
-        _us_bank_account = d.pop("usBankAccount", UNSET)
-        us_bank_account: UsBankAccount | Unset
-        if isinstance(_us_bank_account, Unset):
-            us_bank_account = UNSET
-        else:
-            us_bank_account = UsBankAccount.from_dict(_us_bank_account)
+        us_bank_account = d.pop("usBankAccount", UNSET)
+        if us_bank_account is not UNSET:
+            us_bank_account = UsBankAccount.from_dict(us_bank_account)
 
-        _sepa_direct_debit = d.pop("sepaDirectDebit", UNSET)
-        sepa_direct_debit: SepaDirectDebit | Unset
-        if isinstance(_sepa_direct_debit, Unset):
-            sepa_direct_debit = UNSET
-        else:
-            sepa_direct_debit = SepaDirectDebit.from_dict(_sepa_direct_debit)
+        sepa_direct_debit = d.pop("sepaDirectDebit", UNSET)
+        if sepa_direct_debit is not UNSET:
+            sepa_direct_debit = SepaDirectDebit.from_dict(sepa_direct_debit)
 
-        _bacs_direct_debit = d.pop("bacsDirectDebit", UNSET)
-        bacs_direct_debit: BacsDirectDebit | Unset
-        if isinstance(_bacs_direct_debit, Unset):
-            bacs_direct_debit = UNSET
-        else:
-            bacs_direct_debit = BacsDirectDebit.from_dict(_bacs_direct_debit)
+        bacs_direct_debit = d.pop("bacsDirectDebit", UNSET)
+        if bacs_direct_debit is not UNSET:
+            bacs_direct_debit = BacsDirectDebit.from_dict(bacs_direct_debit)
 
-        _becs_direct_debit = d.pop("becsDirectDebit", UNSET)
-        becs_direct_debit: BecsDirectDebit | Unset
-        if isinstance(_becs_direct_debit, Unset):
-            becs_direct_debit = UNSET
-        else:
-            becs_direct_debit = BecsDirectDebit.from_dict(_becs_direct_debit)
+        becs_direct_debit = d.pop("becsDirectDebit", UNSET)
+        if becs_direct_debit is not UNSET:
+            becs_direct_debit = BecsDirectDebit.from_dict(becs_direct_debit)
 
         card_id = d.pop("cardId", UNSET)
+        if card_id is not UNSET:
+            if not isinstance(card_id, str):
+                raise wrong_type("AutoPayment.cardId", "string", card_id)
 
-        _provider = d.pop("provider", UNSET)
-        provider: PaymentProvider | Unset
-        if isinstance(_provider, Unset):
-            provider = UNSET
-        else:
-            provider = PaymentProvider.from_dict(_provider)
+        provider = d.pop("provider", UNSET)
+        if provider is not UNSET:
+            provider = PaymentProvider.from_dict(provider)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         auto_payment = cls(
-            enable=enable,
-            type_=type_,
-            payment_method_id=payment_method_id,
-            customer_id=customer_id,
-            card=card,
-            us_bank_account=us_bank_account,
-            sepa_direct_debit=sepa_direct_debit,
-            bacs_direct_debit=bacs_direct_debit,
-            becs_direct_debit=becs_direct_debit,
-            card_id=card_id,
-            provider=provider,
+            enable,
+            type_,
+            payment_method_id,
+            customer_id,
+            card,
+            us_bank_account,
+            sepa_direct_debit,
+            bacs_direct_debit,
+            becs_direct_debit,
+            card_id,
+            provider,
         )
-
         return auto_payment

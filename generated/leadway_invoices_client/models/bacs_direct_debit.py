@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="BacsDirectDebit")
+from .._validation import wrong_type
+from ..types import UNSET
 
 
 @_attrs_define
@@ -15,35 +16,36 @@ class BacsDirectDebit:
 
     sort_code: str
     """ Sort code. """
+
     last4: str
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
         sort_code = self.sort_code
-
         last4 = self.last4
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "sort_code": sort_code,
-                "last4": last4,
-            }
-        )
-
+        field_dict["sort_code"] = sort_code
+        field_dict["last4"] = last4
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("BacsDirectDebit", "object", src_dict)
         d = dict(src_dict)
-        sort_code = d.pop("sort_code")
+        sort_code = d.pop("sort_code", UNSET)
+        if not isinstance(sort_code, str):
+            raise wrong_type("BacsDirectDebit.sort_code", "string", sort_code)
 
-        last4 = d.pop("last4")
+        last4 = d.pop("last4", UNSET)
+        if not isinstance(last4, str):
+            raise wrong_type("BacsDirectDebit.last4", "string", last4)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         bacs_direct_debit = cls(
-            sort_code=sort_code,
-            last4=last4,
+            sort_code,
+            last4,
         )
-
         return bacs_direct_debit

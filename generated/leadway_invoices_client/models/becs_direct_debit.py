@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="BecsDirectDebit")
+from .._validation import wrong_type
+from ..types import UNSET
 
 
 @_attrs_define
@@ -15,35 +16,36 @@ class BecsDirectDebit:
 
     bsb_number: str
     """ BSB number. """
+
     last4: str
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
         bsb_number = self.bsb_number
-
         last4 = self.last4
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "bsb_number": bsb_number,
-                "last4": last4,
-            }
-        )
-
+        field_dict["bsb_number"] = bsb_number
+        field_dict["last4"] = last4
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("BecsDirectDebit", "object", src_dict)
         d = dict(src_dict)
-        bsb_number = d.pop("bsb_number")
+        bsb_number = d.pop("bsb_number", UNSET)
+        if not isinstance(bsb_number, str):
+            raise wrong_type("BecsDirectDebit.bsb_number", "string", bsb_number)
 
-        last4 = d.pop("last4")
+        last4 = d.pop("last4", UNSET)
+        if not isinstance(last4, str):
+            raise wrong_type("BecsDirectDebit.last4", "string", last4)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         becs_direct_debit = cls(
-            bsb_number=bsb_number,
-            last4=last4,
+            bsb_number,
+            last4,
         )
-
         return becs_direct_debit

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
+from ..models.address import Address
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.address import Address
-
-
-T = TypeVar("T", bound="BusinessDetails")
 
 
 @_attrs_define
@@ -22,25 +18,28 @@ class BusinessDetails:
 
     name: str | Unset = UNSET
     """ Business name. """
+
     address: Address | str | Unset = UNSET
     """ The Leadway page and upstream's example show an address object; the webhook schema types it
     as a single string. Both are accepted.
      """
+
     phone_no: str | Unset = UNSET
     """ Phone number. """
+
     website: str | Unset = UNSET
     """ Website. """
+
     logo_url: str | Unset = UNSET
     """ URL of the logo (webhook schema). """
+
     custom_values: list[str] | Unset = UNSET
     """ Custom values (webhook schema). """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.address import Address  # noqa: PLC0415
-
         name = self.name
-
         address: dict[str, Any] | str | Unset
         if isinstance(self.address, Unset):
             address = UNSET
@@ -48,20 +47,15 @@ class BusinessDetails:
             address = self.address.to_dict()
         else:
             address = self.address
-
         phone_no = self.phone_no
-
         website = self.website
-
         logo_url = self.logo_url
-
         custom_values: list[str] | Unset = UNSET
         if not isinstance(self.custom_values, Unset):
             custom_values = self.custom_values
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if name is not UNSET:
             field_dict["name"] = name
         if address is not UNSET:
@@ -74,48 +68,60 @@ class BusinessDetails:
             field_dict["logoUrl"] = logo_url
         if custom_values is not UNSET:
             field_dict["customValues"] = custom_values
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address import Address  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("BusinessDetails", "object", src_dict)
         d = dict(src_dict)
         name = d.pop("name", UNSET)
+        if name is not UNSET:
+            if not isinstance(name, str):
+                raise wrong_type("BusinessDetails.name", "string", name)
 
-        def _parse_address(data: object) -> Address | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                address_type_0 = Address.from_dict(data)
-
-                return address_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
+        address = d.pop("address", UNSET)
+        if address is not UNSET:
+            if isinstance(address, dict):
+                address = Address.from_dict(address)
+            elif isinstance(address, str):
                 pass
-            return cast(Address | str | Unset, data)
-
-        address = _parse_address(d.pop("address", UNSET))
+            else:
+                raise wrong_type("BusinessDetails.address", "object or string", address)
 
         phone_no = d.pop("phoneNo", UNSET)
+        if phone_no is not UNSET:
+            if not isinstance(phone_no, str):
+                raise wrong_type("BusinessDetails.phoneNo", "string", phone_no)
 
         website = d.pop("website", UNSET)
+        if website is not UNSET:
+            if not isinstance(website, str):
+                raise wrong_type("BusinessDetails.website", "string", website)
 
         logo_url = d.pop("logoUrl", UNSET)
+        if logo_url is not UNSET:
+            if not isinstance(logo_url, str):
+                raise wrong_type("BusinessDetails.logoUrl", "string", logo_url)
 
-        custom_values = cast(list[str], d.pop("customValues", UNSET))
+        custom_values = d.pop("customValues", UNSET)
+        if custom_values is not UNSET:
+            if not isinstance(custom_values, list):
+                raise wrong_type("BusinessDetails.customValues", "array", custom_values)
+            for item in custom_values:
+                if not isinstance(item, str):
+                    raise wrong_type("BusinessDetails.customValues[]", "string", item)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         business_details = cls(
-            name=name,
-            address=address,
-            phone_no=phone_no,
-            website=website,
-            logo_url=logo_url,
-            custom_values=custom_values,
+            name,
+            address,
+            phone_no,
+            website,
+            logo_url,
+            custom_values,
         )
-
         business_details.additional_properties = d
         return business_details
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="Card")
+from .._validation import wrong_type
+from ..types import UNSET
 
 
 @_attrs_define
@@ -15,35 +16,36 @@ class Card:
 
     brand: str
     """ Card brand """
+
     last4: str
     """ Last four digits of the card number. """
 
     def to_dict(self) -> dict[str, Any]:
         brand = self.brand
-
         last4 = self.last4
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "brand": brand,
-                "last4": last4,
-            }
-        )
-
+        field_dict["brand"] = brand
+        field_dict["last4"] = last4
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("Card", "object", src_dict)
         d = dict(src_dict)
-        brand = d.pop("brand")
+        brand = d.pop("brand", UNSET)
+        if not isinstance(brand, str):
+            raise wrong_type("Card.brand", "string", brand)
 
-        last4 = d.pop("last4")
+        last4 = d.pop("last4", UNSET)
+        if not isinstance(last4, str):
+            raise wrong_type("Card.last4", "string", last4)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         card = cls(
-            brand=brand,
-            last4=last4,
+            brand,
+            last4,
         )
-
         return card

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
+from ..models.additional_email import AdditionalEmail
+from ..models.address import Address
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.additional_email import AdditionalEmail
-    from ..models.address import Address
-
-
-T = TypeVar("T", bound="ContactDetails")
 
 
 @_attrs_define
@@ -23,33 +19,35 @@ class ContactDetails:
 
     id: str | Unset = UNSET
     """ Contact id. """
+
     name: str | Unset = UNSET
+
     email: str | Unset = UNSET
+
     phone_no: str | Unset = UNSET
+
     company_name: str | Unset = UNSET
+
     address: Address | Unset = UNSET
     """ A postal address. """
+
     custom_fields: list[str] | Unset = UNSET
     """ Custom fields. The webhook schema types them as strings; the examples are empty. """
+
     additional_emails: list[AdditionalEmail] | Unset = UNSET
     """ More addresses that receive the invoice email (webhook schema). """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
-
         name = self.name
-
         email = self.email
-
         phone_no = self.phone_no
-
         company_name = self.company_name
-
         address: dict[str, Any] | Unset = UNSET
         if not isinstance(self.address, Unset):
             address = self.address.to_dict()
-
         custom_fields: list[str] | Unset = UNSET
         if not isinstance(self.custom_fields, Unset):
             custom_fields = self.custom_fields
@@ -63,7 +61,6 @@ class ContactDetails:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -80,54 +77,68 @@ class ContactDetails:
             field_dict["customFields"] = custom_fields
         if additional_emails is not UNSET:
             field_dict["additionalEmails"] = additional_emails
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.additional_email import AdditionalEmail  # noqa: PLC0415
-        from ..models.address import Address  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("ContactDetails", "object", src_dict)
         d = dict(src_dict)
         id = d.pop("id", UNSET)
+        if id is not UNSET:
+            if not isinstance(id, str):
+                raise wrong_type("ContactDetails.id", "string", id)
 
         name = d.pop("name", UNSET)
+        if name is not UNSET:
+            if not isinstance(name, str):
+                raise wrong_type("ContactDetails.name", "string", name)
 
         email = d.pop("email", UNSET)
+        if email is not UNSET:
+            if not isinstance(email, str):
+                raise wrong_type("ContactDetails.email", "string", email)
 
         phone_no = d.pop("phoneNo", UNSET)
+        if phone_no is not UNSET:
+            if not isinstance(phone_no, str):
+                raise wrong_type("ContactDetails.phoneNo", "string", phone_no)
 
         company_name = d.pop("companyName", UNSET)
+        if company_name is not UNSET:
+            if not isinstance(company_name, str):
+                raise wrong_type("ContactDetails.companyName", "string", company_name)
 
-        _address = d.pop("address", UNSET)
-        address: Address | Unset
-        if isinstance(_address, Unset):
-            address = UNSET
-        else:
-            address = Address.from_dict(_address)
+        address = d.pop("address", UNSET)
+        if address is not UNSET:
+            address = Address.from_dict(address)
 
-        custom_fields = cast(list[str], d.pop("customFields", UNSET))
+        custom_fields = d.pop("customFields", UNSET)
+        if custom_fields is not UNSET:
+            if not isinstance(custom_fields, list):
+                raise wrong_type("ContactDetails.customFields", "array", custom_fields)
+            for item in custom_fields:
+                if not isinstance(item, str):
+                    raise wrong_type("ContactDetails.customFields[]", "string", item)
 
-        _additional_emails = d.pop("additionalEmails", UNSET)
-        additional_emails: list[AdditionalEmail] | Unset = UNSET
-        if _additional_emails is not UNSET:
-            additional_emails = []
-            for additional_emails_item_data in _additional_emails:
-                additional_emails_item = AdditionalEmail.from_dict(additional_emails_item_data)
+        additional_emails = d.pop("additionalEmails", UNSET)
+        if additional_emails is not UNSET:
+            if not isinstance(additional_emails, list):
+                raise wrong_type("ContactDetails.additionalEmails", "array", additional_emails)
+            additional_emails = [AdditionalEmail.from_dict(item) for item in additional_emails]
 
-                additional_emails.append(additional_emails_item)
-
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         contact_details = cls(
-            id=id,
-            name=name,
-            email=email,
-            phone_no=phone_no,
-            company_name=company_name,
-            address=address,
-            custom_fields=custom_fields,
-            additional_emails=additional_emails,
+            id,
+            name,
+            email,
+            phone_no,
+            company_name,
+            address,
+            custom_fields,
+            additional_emails,
         )
-
         contact_details.additional_properties = d
         return contact_details
 

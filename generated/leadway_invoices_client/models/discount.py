@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="Discount")
 
 
 @_attrs_define
@@ -18,36 +17,44 @@ class Discount:
 
     type_: str | Unset = UNSET
     """ `percentage` or `fixed`. """
+
     value: float | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
-
         value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if type_ is not UNSET:
             field_dict["type"] = type_
         if value is not UNSET:
             field_dict["value"] = value
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("Discount", "object", src_dict)
         d = dict(src_dict)
         type_ = d.pop("type", UNSET)
+        if type_ is not UNSET:
+            if not isinstance(type_, str):
+                raise wrong_type("Discount.type", "string", type_)
 
         value = d.pop("value", UNSET)
+        if value is not UNSET:
+            if not (type(value) is float or type(value) is int):
+                raise wrong_type("Discount.value", "number", value)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         discount = cls(
-            type_=type_,
-            value=value,
+            type_,
+            value,
         )
-
         discount.additional_properties = d
         return discount
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="ErrorResponse")
 
 
 @_attrs_define
@@ -21,15 +20,17 @@ class ErrorResponse:
 
     status_code: int | Unset = UNSET
     """ The HTTP status repeated in the body. """
+
     message: list[str] | str | Unset = UNSET
     """ What went wrong, as one message or a list of messages. """
+
     error: str | Unset = UNSET
     """ The HTTP reason phrase """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status_code = self.status_code
-
         message: list[str] | str | Unset
         if isinstance(self.message, Unset):
             message = UNSET
@@ -38,49 +39,49 @@ class ErrorResponse:
 
         else:
             message = self.message
-
         error = self.error
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if status_code is not UNSET:
             field_dict["statusCode"] = status_code
         if message is not UNSET:
             field_dict["message"] = message
         if error is not UNSET:
             field_dict["error"] = error
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("ErrorResponse", "object", src_dict)
         d = dict(src_dict)
         status_code = d.pop("statusCode", UNSET)
+        if status_code is not UNSET:
+            if not type(status_code) is int:
+                raise wrong_type("ErrorResponse.statusCode", "integer", status_code)
 
-        def _parse_message(data: object) -> list[str] | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                message_type_1 = cast(list[str], data)
-
-                return message_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
+        message = d.pop("message", UNSET)
+        if message is not UNSET:
+            if isinstance(message, str):
                 pass
-            return cast(list[str] | str | Unset, data)
-
-        message = _parse_message(d.pop("message", UNSET))
+            elif isinstance(message, list):
+                pass
+            else:
+                raise wrong_type("ErrorResponse.message", "string or array", message)
 
         error = d.pop("error", UNSET)
+        if error is not UNSET:
+            if not isinstance(error, str):
+                raise wrong_type("ErrorResponse.error", "string", error)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         error_response = cls(
-            status_code=status_code,
-            message=message,
-            error=error,
+            status_code,
+            message,
+            error,
         )
-
         error_response.additional_properties = d
         return error_response
 

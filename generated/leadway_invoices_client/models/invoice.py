@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
+from ..models.business_details import BusinessDetails
+from ..models.contact_details import ContactDetails
+from ..models.discount import Discount
+from ..models.invoice_item import InvoiceItem
 from ..models.invoice_status import InvoiceStatus
+from ..models.payment_schedule import PaymentSchedule
+from ..models.reminders_configuration import RemindersConfiguration
+from ..models.total_summary import TotalSummary
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.business_details import BusinessDetails
-    from ..models.contact_details import ContactDetails
-    from ..models.discount import Discount
-    from ..models.invoice_item import InvoiceItem
-    from ..models.payment_schedule import PaymentSchedule
-    from ..models.reminders_configuration import RemindersConfiguration
-    from ..models.total_summary import TotalSummary
-
-
-T = TypeVar("T", bound="Invoice")
 
 
 @_attrs_define
@@ -33,104 +29,115 @@ class Invoice:
 
     id: str
     """ Invoice id. """
+
     status: InvoiceStatus | str
     """ Invoice status: one of the six upstream values, or any other string the API starts to
     use (kept as is, so a new status never breaks parsing).
      """
+
     live_mode: bool
     """ Whether the invoice is live (payable) or in test mode. """
+
     amount_paid: float
     """ Amount paid so far. """
+
     alt_id: str
     """ Location id or agency id. """
+
     alt_type: str
     """ What `altId` names: upstream says `location`, the Leadway page shows `account`. Any string
     is kept.
      """
+
     name: str
     """ Name of the invoice. """
+
     business_details: BusinessDetails
     """ The sending business. """
+
     invoice_number: float | str
     """ Invoice number. Upstream types it as a number but every example (the Leadway page's,
     upstream's own, the webhook's) shows the string "19": both are accepted.
      """
+
     currency: str
     """ ISO 4217 currency code. """
+
     contact_details: ContactDetails
     """ The customer the invoice goes to. """
+
     issue_date: str
     """ Issue date """
+
     due_date: str
     """ Due date """
+
     sent_at: str | Unset = UNSET
     """ When the invoice was last sent (ISO 8601). """
+
     discount: Discount | Unset = UNSET
     """ Discount on the invoice. """
+
     invoice_items: list[InvoiceItem] | Unset = UNSET
     """ Line items. Upstream types them as strings, but every example in every source shows
     objects, and the webhook schema types them as objects: objects it is.
      """
+
     total: float | Unset = UNSET
     """ Total amount. """
+
     title: str | Unset = UNSET
     """ Title printed on the invoice. """
+
     amount_due: float | Unset = UNSET
     """ Amount still due. """
+
     created_at: str | Unset = UNSET
     """ Creation time (ISO 8601). """
+
     updated_at: str | Unset = UNSET
     """ Last update time (ISO 8601). """
+
     automatic_taxes_enabled: bool | Unset = UNSET
     """ Whether automatic taxes are enabled. """
+
     automatic_taxes_calculated: bool | Unset = UNSET
     """ Whether automatic taxes were calculated for the items. """
+
     payment_schedule: PaymentSchedule | Unset = UNSET
     """ Split of the invoice into scheduled payments summing up to the full amount. Upstream documents no keys. """
+
     total_summary: TotalSummary | Unset = UNSET
     """ Totals before discount (webhook schema). """
+
     reminders_configuration: RemindersConfiguration | Unset = UNSET
     """ Reminder settings of the invoice. No source documents its keys; kept as given. """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
-
         status: str
         if isinstance(self.status, InvoiceStatus):
             status = self.status.value
         else:
             status = self.status
-
         live_mode = self.live_mode
-
         amount_paid = self.amount_paid
-
         alt_id = self.alt_id
-
         alt_type = self.alt_type
-
         name = self.name
-
         business_details = self.business_details.to_dict()
-
         invoice_number: float | str
         invoice_number = self.invoice_number
-
         currency = self.currency
-
         contact_details = self.contact_details.to_dict()
-
         issue_date = self.issue_date
-
         due_date = self.due_date
-
         sent_at = self.sent_at
-
         discount: dict[str, Any] | Unset = UNSET
         if not isinstance(self.discount, Unset):
             discount = self.discount.to_dict()
-
         invoice_items: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.invoice_items, Unset):
             invoice_items = []
@@ -139,50 +146,37 @@ class Invoice:
                 invoice_items.append(invoice_items_item)
 
         total = self.total
-
         title = self.title
-
         amount_due = self.amount_due
-
         created_at = self.created_at
-
         updated_at = self.updated_at
-
         automatic_taxes_enabled = self.automatic_taxes_enabled
-
         automatic_taxes_calculated = self.automatic_taxes_calculated
-
         payment_schedule: dict[str, Any] | Unset = UNSET
         if not isinstance(self.payment_schedule, Unset):
             payment_schedule = self.payment_schedule.to_dict()
-
         total_summary: dict[str, Any] | Unset = UNSET
         if not isinstance(self.total_summary, Unset):
             total_summary = self.total_summary.to_dict()
-
         reminders_configuration: dict[str, Any] | Unset = UNSET
         if not isinstance(self.reminders_configuration, Unset):
             reminders_configuration = self.reminders_configuration.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "_id": id,
-                "status": status,
-                "liveMode": live_mode,
-                "amountPaid": amount_paid,
-                "altId": alt_id,
-                "altType": alt_type,
-                "name": name,
-                "businessDetails": business_details,
-                "invoiceNumber": invoice_number,
-                "currency": currency,
-                "contactDetails": contact_details,
-                "issueDate": issue_date,
-                "dueDate": due_date,
-            }
-        )
+        field_dict["_id"] = id
+        field_dict["status"] = status
+        field_dict["liveMode"] = live_mode
+        field_dict["amountPaid"] = amount_paid
+        field_dict["altId"] = alt_id
+        field_dict["altType"] = alt_type
+        field_dict["name"] = name
+        field_dict["businessDetails"] = business_details
+        field_dict["invoiceNumber"] = invoice_number
+        field_dict["currency"] = currency
+        field_dict["contactDetails"] = contact_details
+        field_dict["issueDate"] = issue_date
+        field_dict["dueDate"] = due_date
         if sent_at is not UNSET:
             field_dict["sentAt"] = sent_at
         if discount is not UNSET:
@@ -209,142 +203,169 @@ class Invoice:
             field_dict["totalSummary"] = total_summary
         if reminders_configuration is not UNSET:
             field_dict["remindersConfiguration"] = reminders_configuration
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.business_details import BusinessDetails  # noqa: PLC0415
-        from ..models.contact_details import ContactDetails  # noqa: PLC0415
-        from ..models.discount import Discount  # noqa: PLC0415
-        from ..models.invoice_item import InvoiceItem  # noqa: PLC0415
-        from ..models.payment_schedule import PaymentSchedule  # noqa: PLC0415
-        from ..models.reminders_configuration import RemindersConfiguration  # noqa: PLC0415
-        from ..models.total_summary import TotalSummary  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("Invoice", "object", src_dict)
         d = dict(src_dict)
-        id = d.pop("_id")
+        id = d.pop("_id", UNSET)
+        if not isinstance(id, str):
+            raise wrong_type("Invoice._id", "string", id)
 
-        def _parse_status(data: object) -> InvoiceStatus | str:
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_type_0 = InvoiceStatus(data)
+        status = d.pop("status", UNSET)
+        if isinstance(status, str) and status in InvoiceStatus._value2member_map_:
+            status = InvoiceStatus(status)
+        elif isinstance(status, str):
+            pass
+        else:
+            raise wrong_type(
+                "Invoice.status", "one of draft, sent, payment_processing, paid, void, partially_paid or string", status
+            )
 
-                return status_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(InvoiceStatus | str, data)
+        live_mode = d.pop("liveMode", UNSET)
+        if not isinstance(live_mode, bool):
+            raise wrong_type("Invoice.liveMode", "boolean", live_mode)
 
-        status = _parse_status(d.pop("status"))
+        amount_paid = d.pop("amountPaid", UNSET)
+        if not (type(amount_paid) is float or type(amount_paid) is int):
+            raise wrong_type("Invoice.amountPaid", "number", amount_paid)
 
-        live_mode = d.pop("liveMode")
+        alt_id = d.pop("altId", UNSET)
+        if not isinstance(alt_id, str):
+            raise wrong_type("Invoice.altId", "string", alt_id)
 
-        amount_paid = d.pop("amountPaid")
+        alt_type = d.pop("altType", UNSET)
+        if not isinstance(alt_type, str):
+            raise wrong_type("Invoice.altType", "string", alt_type)
 
-        alt_id = d.pop("altId")
+        name = d.pop("name", UNSET)
+        if not isinstance(name, str):
+            raise wrong_type("Invoice.name", "string", name)
 
-        alt_type = d.pop("altType")
+        business_details = d.pop("businessDetails", UNSET)
+        if business_details is UNSET:
+            raise wrong_type("Invoice.businessDetails", "object", UNSET)
+        business_details = BusinessDetails.from_dict(business_details)
 
-        name = d.pop("name")
+        invoice_number = d.pop("invoiceNumber", UNSET)
+        if isinstance(invoice_number, str):
+            pass
+        elif type(invoice_number) is float or type(invoice_number) is int:
+            pass
+        else:
+            raise wrong_type("Invoice.invoiceNumber", "string or number", invoice_number)
 
-        business_details = BusinessDetails.from_dict(d.pop("businessDetails"))
+        currency = d.pop("currency", UNSET)
+        if not isinstance(currency, str):
+            raise wrong_type("Invoice.currency", "string", currency)
 
-        def _parse_invoice_number(data: object) -> float | str:
-            return cast(float | str, data)
+        contact_details = d.pop("contactDetails", UNSET)
+        if contact_details is UNSET:
+            raise wrong_type("Invoice.contactDetails", "object", UNSET)
+        contact_details = ContactDetails.from_dict(contact_details)
 
-        invoice_number = _parse_invoice_number(d.pop("invoiceNumber"))
+        issue_date = d.pop("issueDate", UNSET)
+        if not isinstance(issue_date, str):
+            raise wrong_type("Invoice.issueDate", "string", issue_date)
 
-        currency = d.pop("currency")
-
-        contact_details = ContactDetails.from_dict(d.pop("contactDetails"))
-
-        issue_date = d.pop("issueDate")
-
-        due_date = d.pop("dueDate")
+        due_date = d.pop("dueDate", UNSET)
+        if not isinstance(due_date, str):
+            raise wrong_type("Invoice.dueDate", "string", due_date)
 
         sent_at = d.pop("sentAt", UNSET)
+        if sent_at is not UNSET:
+            if not isinstance(sent_at, str):
+                raise wrong_type("Invoice.sentAt", "string", sent_at)
 
-        _discount = d.pop("discount", UNSET)
-        discount: Discount | Unset
-        if isinstance(_discount, Unset):
-            discount = UNSET
-        else:
-            discount = Discount.from_dict(_discount)
+        discount = d.pop("discount", UNSET)
+        if discount is not UNSET:
+            discount = Discount.from_dict(discount)
 
-        _invoice_items = d.pop("invoiceItems", UNSET)
-        invoice_items: list[InvoiceItem] | Unset = UNSET
-        if _invoice_items is not UNSET:
-            invoice_items = []
-            for invoice_items_item_data in _invoice_items:
-                invoice_items_item = InvoiceItem.from_dict(invoice_items_item_data)
-
-                invoice_items.append(invoice_items_item)
+        invoice_items = d.pop("invoiceItems", UNSET)
+        if invoice_items is not UNSET:
+            if not isinstance(invoice_items, list):
+                raise wrong_type("Invoice.invoiceItems", "array", invoice_items)
+            invoice_items = [InvoiceItem.from_dict(item) for item in invoice_items]
 
         total = d.pop("total", UNSET)
+        if total is not UNSET:
+            if not (type(total) is float or type(total) is int):
+                raise wrong_type("Invoice.total", "number", total)
 
         title = d.pop("title", UNSET)
+        if title is not UNSET:
+            if not isinstance(title, str):
+                raise wrong_type("Invoice.title", "string", title)
 
         amount_due = d.pop("amountDue", UNSET)
+        if amount_due is not UNSET:
+            if not (type(amount_due) is float or type(amount_due) is int):
+                raise wrong_type("Invoice.amountDue", "number", amount_due)
 
         created_at = d.pop("createdAt", UNSET)
+        if created_at is not UNSET:
+            if not isinstance(created_at, str):
+                raise wrong_type("Invoice.createdAt", "string", created_at)
 
         updated_at = d.pop("updatedAt", UNSET)
+        if updated_at is not UNSET:
+            if not isinstance(updated_at, str):
+                raise wrong_type("Invoice.updatedAt", "string", updated_at)
 
         automatic_taxes_enabled = d.pop("automaticTaxesEnabled", UNSET)
+        if automatic_taxes_enabled is not UNSET:
+            if not isinstance(automatic_taxes_enabled, bool):
+                raise wrong_type("Invoice.automaticTaxesEnabled", "boolean", automatic_taxes_enabled)
 
         automatic_taxes_calculated = d.pop("automaticTaxesCalculated", UNSET)
+        if automatic_taxes_calculated is not UNSET:
+            if not isinstance(automatic_taxes_calculated, bool):
+                raise wrong_type("Invoice.automaticTaxesCalculated", "boolean", automatic_taxes_calculated)
 
-        _payment_schedule = d.pop("paymentSchedule", UNSET)
-        payment_schedule: PaymentSchedule | Unset
-        if isinstance(_payment_schedule, Unset):
-            payment_schedule = UNSET
-        else:
-            payment_schedule = PaymentSchedule.from_dict(_payment_schedule)
+        payment_schedule = d.pop("paymentSchedule", UNSET)
+        if payment_schedule is not UNSET:
+            payment_schedule = PaymentSchedule.from_dict(payment_schedule)
 
-        _total_summary = d.pop("totalSummary", UNSET)
-        total_summary: TotalSummary | Unset
-        if isinstance(_total_summary, Unset):
-            total_summary = UNSET
-        else:
-            total_summary = TotalSummary.from_dict(_total_summary)
+        total_summary = d.pop("totalSummary", UNSET)
+        if total_summary is not UNSET:
+            total_summary = TotalSummary.from_dict(total_summary)
 
-        _reminders_configuration = d.pop("remindersConfiguration", UNSET)
-        reminders_configuration: RemindersConfiguration | Unset
-        if isinstance(_reminders_configuration, Unset):
-            reminders_configuration = UNSET
-        else:
-            reminders_configuration = RemindersConfiguration.from_dict(_reminders_configuration)
+        reminders_configuration = d.pop("remindersConfiguration", UNSET)
+        if reminders_configuration is not UNSET:
+            reminders_configuration = RemindersConfiguration.from_dict(reminders_configuration)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         invoice = cls(
-            id=id,
-            status=status,
-            live_mode=live_mode,
-            amount_paid=amount_paid,
-            alt_id=alt_id,
-            alt_type=alt_type,
-            name=name,
-            business_details=business_details,
-            invoice_number=invoice_number,
-            currency=currency,
-            contact_details=contact_details,
-            issue_date=issue_date,
-            due_date=due_date,
-            sent_at=sent_at,
-            discount=discount,
-            invoice_items=invoice_items,
-            total=total,
-            title=title,
-            amount_due=amount_due,
-            created_at=created_at,
-            updated_at=updated_at,
-            automatic_taxes_enabled=automatic_taxes_enabled,
-            automatic_taxes_calculated=automatic_taxes_calculated,
-            payment_schedule=payment_schedule,
-            total_summary=total_summary,
-            reminders_configuration=reminders_configuration,
+            id,
+            status,
+            live_mode,
+            amount_paid,
+            alt_id,
+            alt_type,
+            name,
+            business_details,
+            invoice_number,
+            currency,
+            contact_details,
+            issue_date,
+            due_date,
+            sent_at,
+            discount,
+            invoice_items,
+            total,
+            title,
+            amount_due,
+            created_at,
+            updated_at,
+            automatic_taxes_enabled,
+            automatic_taxes_calculated,
+            payment_schedule,
+            total_summary,
+            reminders_configuration,
         )
-
         invoice.additional_properties = d
         return invoice
 

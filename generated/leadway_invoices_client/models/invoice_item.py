@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
+from ..models.item_tax import ItemTax
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.item_tax import ItemTax
-
-
-T = TypeVar("T", bound="InvoiceItem")
 
 
 @_attrs_define
@@ -21,34 +17,35 @@ class InvoiceItem:
     """A line item."""
 
     id: str | Unset = UNSET
+
     product_id: str | Unset = UNSET
+
     price_id: str | Unset = UNSET
+
     name: str | Unset = UNSET
+
     description: str | Unset = UNSET
+
     currency: str | Unset = UNSET
+
     qty: float | Unset = UNSET
+
     amount: float | Unset = UNSET
+
     taxes: list[ItemTax] | Unset = UNSET
     """ Taxes applied to the item. No source documents their shape. """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
-
         product_id = self.product_id
-
         price_id = self.price_id
-
         name = self.name
-
         description = self.description
-
         currency = self.currency
-
         qty = self.qty
-
         amount = self.amount
-
         taxes: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.taxes, Unset):
             taxes = []
@@ -58,7 +55,6 @@ class InvoiceItem:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if id is not UNSET:
             field_dict["_id"] = id
         if product_id is not UNSET:
@@ -77,51 +73,72 @@ class InvoiceItem:
             field_dict["amount"] = amount
         if taxes is not UNSET:
             field_dict["taxes"] = taxes
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.item_tax import ItemTax  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("InvoiceItem", "object", src_dict)
         d = dict(src_dict)
         id = d.pop("_id", UNSET)
+        if id is not UNSET:
+            if not isinstance(id, str):
+                raise wrong_type("InvoiceItem._id", "string", id)
 
         product_id = d.pop("productId", UNSET)
+        if product_id is not UNSET:
+            if not isinstance(product_id, str):
+                raise wrong_type("InvoiceItem.productId", "string", product_id)
 
         price_id = d.pop("priceId", UNSET)
+        if price_id is not UNSET:
+            if not isinstance(price_id, str):
+                raise wrong_type("InvoiceItem.priceId", "string", price_id)
 
         name = d.pop("name", UNSET)
+        if name is not UNSET:
+            if not isinstance(name, str):
+                raise wrong_type("InvoiceItem.name", "string", name)
 
         description = d.pop("description", UNSET)
+        if description is not UNSET:
+            if not isinstance(description, str):
+                raise wrong_type("InvoiceItem.description", "string", description)
 
         currency = d.pop("currency", UNSET)
+        if currency is not UNSET:
+            if not isinstance(currency, str):
+                raise wrong_type("InvoiceItem.currency", "string", currency)
 
         qty = d.pop("qty", UNSET)
+        if qty is not UNSET:
+            if not (type(qty) is float or type(qty) is int):
+                raise wrong_type("InvoiceItem.qty", "number", qty)
 
         amount = d.pop("amount", UNSET)
+        if amount is not UNSET:
+            if not (type(amount) is float or type(amount) is int):
+                raise wrong_type("InvoiceItem.amount", "number", amount)
 
-        _taxes = d.pop("taxes", UNSET)
-        taxes: list[ItemTax] | Unset = UNSET
-        if _taxes is not UNSET:
-            taxes = []
-            for taxes_item_data in _taxes:
-                taxes_item = ItemTax.from_dict(taxes_item_data)
+        taxes = d.pop("taxes", UNSET)
+        if taxes is not UNSET:
+            if not isinstance(taxes, list):
+                raise wrong_type("InvoiceItem.taxes", "array", taxes)
+            taxes = [ItemTax.from_dict(item) for item in taxes]
 
-                taxes.append(taxes_item)
-
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         invoice_item = cls(
-            id=id,
-            product_id=product_id,
-            price_id=price_id,
-            name=name,
-            description=description,
-            currency=currency,
-            qty=qty,
-            amount=amount,
-            taxes=taxes,
+            id,
+            product_id,
+            price_id,
+            name,
+            description,
+            currency,
+            qty,
+            amount,
+            taxes,
         )
-
         invoice_item.additional_properties = d
         return invoice_item
 

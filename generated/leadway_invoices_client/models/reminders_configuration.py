@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="RemindersConfiguration")
+from .._validation import wrong_type
 
 
 @_attrs_define
@@ -20,14 +20,16 @@ class RemindersConfiguration:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("RemindersConfiguration", "object", src_dict)
         d = dict(src_dict)
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         reminders_configuration = cls()
-
         reminders_configuration.additional_properties = d
         return reminders_configuration
 

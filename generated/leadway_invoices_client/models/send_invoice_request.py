@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from .._validation import wrong_type
 from ..models.alt_type import AltType
+from ..models.auto_payment import AutoPayment
 from ..models.send_action import SendAction
+from ..models.sender_configuration import SenderConfiguration
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.auto_payment import AutoPayment
-    from ..models.sender_configuration import SenderConfiguration
-
-
-T = TypeVar("T", bound="SendInvoiceRequest")
 
 
 @_attrs_define
@@ -24,103 +20,103 @@ class SendInvoiceRequest:
 
     alt_id: str
     """ Location (sub-account) id, or company id, according to `altType`. """
+
     alt_type: AltType
     """ What `altId` names. Upstream validates only `location`; the Leadway page documents
     `account` (its word for a sub-account). Both are accepted here; send `location`, which
     upstream is known to accept.
      """
+
     user_id: str
     """ Id of the user sending the invoice: an employee or agency user authorised for the
     location. Future communication about the invoice goes through this user.
      """
+
     action: SendAction
     """ How to deliver the invoice: `email`, `sms`, both (`sms_and_email`), or `send_manually`
     (mark it sent and deliver nothing: you share the link yourself). Every source agrees.
      """
+
     live_mode: bool
     """ `true` sends a live invoice that can be paid; `false` sends it in test mode. Both
     deliver a real email or SMS.
      """
+
     sent_from: SenderConfiguration | Unset = UNSET
     """ Sender shown on the email. Ignored when `action` is `send_manually`. """
+
     auto_payment: AutoPayment | Unset = UNSET
     """ Charge the customer's saved payment method automatically when the invoice is due. """
 
     def to_dict(self) -> dict[str, Any]:
         alt_id = self.alt_id
-
         alt_type = self.alt_type.value
-
         user_id = self.user_id
-
         action = self.action.value
-
         live_mode = self.live_mode
-
         sent_from: dict[str, Any] | Unset = UNSET
         if not isinstance(self.sent_from, Unset):
             sent_from = self.sent_from.to_dict()
-
         auto_payment: dict[str, Any] | Unset = UNSET
         if not isinstance(self.auto_payment, Unset):
             auto_payment = self.auto_payment.to_dict()
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "altId": alt_id,
-                "altType": alt_type,
-                "userId": user_id,
-                "action": action,
-                "liveMode": live_mode,
-            }
-        )
+        field_dict["altId"] = alt_id
+        field_dict["altType"] = alt_type
+        field_dict["userId"] = user_id
+        field_dict["action"] = action
+        field_dict["liveMode"] = live_mode
         if sent_from is not UNSET:
             field_dict["sentFrom"] = sent_from
         if auto_payment is not UNSET:
             field_dict["autoPayment"] = auto_payment
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.auto_payment import AutoPayment  # noqa: PLC0415
-        from ..models.sender_configuration import SenderConfiguration  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("SendInvoiceRequest", "object", src_dict)
         d = dict(src_dict)
-        alt_id = d.pop("altId")
+        alt_id = d.pop("altId", UNSET)
+        if not isinstance(alt_id, str):
+            raise wrong_type("SendInvoiceRequest.altId", "string", alt_id)
 
-        alt_type = AltType(d.pop("altType"))
+        alt_type = d.pop("altType", UNSET)
+        if not (isinstance(alt_type, str) and alt_type in AltType._value2member_map_):
+            raise wrong_type("SendInvoiceRequest.altType", "one of location, account", alt_type)
+        alt_type = AltType(alt_type)
 
-        user_id = d.pop("userId")
+        user_id = d.pop("userId", UNSET)
+        if not isinstance(user_id, str):
+            raise wrong_type("SendInvoiceRequest.userId", "string", user_id)
 
-        action = SendAction(d.pop("action"))
+        action = d.pop("action", UNSET)
+        if not (isinstance(action, str) and action in SendAction._value2member_map_):
+            raise wrong_type("SendInvoiceRequest.action", "one of sms_and_email, send_manually, email, sms", action)
+        action = SendAction(action)
 
-        live_mode = d.pop("liveMode")
+        live_mode = d.pop("liveMode", UNSET)
+        if not isinstance(live_mode, bool):
+            raise wrong_type("SendInvoiceRequest.liveMode", "boolean", live_mode)
 
-        _sent_from = d.pop("sentFrom", UNSET)
-        sent_from: SenderConfiguration | Unset
-        if isinstance(_sent_from, Unset):
-            sent_from = UNSET
-        else:
-            sent_from = SenderConfiguration.from_dict(_sent_from)
+        sent_from = d.pop("sentFrom", UNSET)
+        if sent_from is not UNSET:
+            sent_from = SenderConfiguration.from_dict(sent_from)
 
-        _auto_payment = d.pop("autoPayment", UNSET)
-        auto_payment: AutoPayment | Unset
-        if isinstance(_auto_payment, Unset):
-            auto_payment = UNSET
-        else:
-            auto_payment = AutoPayment.from_dict(_auto_payment)
+        auto_payment = d.pop("autoPayment", UNSET)
+        if auto_payment is not UNSET:
+            auto_payment = AutoPayment.from_dict(auto_payment)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         send_invoice_request = cls(
-            alt_id=alt_id,
-            alt_type=alt_type,
-            user_id=user_id,
-            action=action,
-            live_mode=live_mode,
-            sent_from=sent_from,
-            auto_payment=auto_payment,
+            alt_id,
+            alt_type,
+            user_id,
+            action,
+            live_mode,
+            sent_from,
+            auto_payment,
         )
-
         return send_invoice_request

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.email_data import EmailData
-    from ..models.invoice import Invoice
-    from ..models.sms_data import SmsData
-
-
-T = TypeVar("T", bound="SendInvoiceResponse")
+from .._validation import wrong_type
+from ..models.email_data import EmailData
+from ..models.invoice import Invoice
+from ..models.sms_data import SmsData
+from ..types import UNSET
 
 
 @_attrs_define
@@ -25,50 +23,54 @@ class SendInvoiceResponse:
     page's truncated example, upstream's `required`, the webhook example); upstream requires more,
     the webhook schema nothing.
      """
+
     sms_data: SmsData
     """ SMS delivery details. No source documents its keys (all show `{}`); kept as given. """
+
     email_data: EmailData
     """ Email delivery details. No source documents its keys (all show `{}`); kept as given. """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         invoice = self.invoice.to_dict()
-
         sms_data = self.sms_data.to_dict()
-
         email_data = self.email_data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "invoice": invoice,
-                "smsData": sms_data,
-                "emailData": email_data,
-            }
-        )
-
+        field_dict["invoice"] = invoice
+        field_dict["smsData"] = sms_data
+        field_dict["emailData"] = email_data
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.email_data import EmailData  # noqa: PLC0415
-        from ..models.invoice import Invoice  # noqa: PLC0415
-        from ..models.sms_data import SmsData  # noqa: PLC0415
-
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("SendInvoiceResponse", "object", src_dict)
         d = dict(src_dict)
-        invoice = Invoice.from_dict(d.pop("invoice"))
+        invoice = d.pop("invoice", UNSET)
+        if invoice is UNSET:
+            raise wrong_type("SendInvoiceResponse.invoice", "object", UNSET)
+        invoice = Invoice.from_dict(invoice)
 
-        sms_data = SmsData.from_dict(d.pop("smsData"))
+        sms_data = d.pop("smsData", UNSET)
+        if sms_data is UNSET:
+            raise wrong_type("SendInvoiceResponse.smsData", "object", UNSET)
+        sms_data = SmsData.from_dict(sms_data)
 
-        email_data = EmailData.from_dict(d.pop("emailData"))
+        email_data = d.pop("emailData", UNSET)
+        if email_data is UNSET:
+            raise wrong_type("SendInvoiceResponse.emailData", "object", UNSET)
+        email_data = EmailData.from_dict(email_data)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         send_invoice_response = cls(
-            invoice=invoice,
-            sms_data=sms_data,
-            email_data=email_data,
+            invoice,
+            sms_data,
+            email_data,
         )
-
         send_invoice_response.additional_properties = d
         return send_invoice_response
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="SenderConfiguration")
 
 
 @_attrs_define
@@ -17,34 +16,40 @@ class SenderConfiguration:
 
     from_name: str | Unset = UNSET
     """ Sender name used on the email notification. """
+
     from_email: str | Unset = UNSET
     """ Sender email address used on the email notification. """
 
     def to_dict(self) -> dict[str, Any]:
         from_name = self.from_name
-
         from_email = self.from_email
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update({})
         if from_name is not UNSET:
             field_dict["fromName"] = from_name
         if from_email is not UNSET:
             field_dict["fromEmail"] = from_email
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("SenderConfiguration", "object", src_dict)
         d = dict(src_dict)
         from_name = d.pop("fromName", UNSET)
+        if from_name is not UNSET:
+            if not isinstance(from_name, str):
+                raise wrong_type("SenderConfiguration.fromName", "string", from_name)
 
         from_email = d.pop("fromEmail", UNSET)
+        if from_email is not UNSET:
+            if not isinstance(from_email, str):
+                raise wrong_type("SenderConfiguration.fromEmail", "string", from_email)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         sender_configuration = cls(
-            from_name=from_name,
-            from_email=from_email,
+            from_name,
+            from_email,
         )
-
         return sender_configuration

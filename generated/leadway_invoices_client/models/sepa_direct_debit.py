@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="SepaDirectDebit")
+from .._validation import wrong_type
+from ..types import UNSET
 
 
 @_attrs_define
@@ -15,43 +16,46 @@ class SepaDirectDebit:
 
     bank_code: str
     """ Bank code. """
+
     last4: str
     """ Last four digits of the IBAN. """
+
     branch_code: str
     """ Branch code. """
 
     def to_dict(self) -> dict[str, Any]:
         bank_code = self.bank_code
-
         last4 = self.last4
-
         branch_code = self.branch_code
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "bank_code": bank_code,
-                "last4": last4,
-                "branch_code": branch_code,
-            }
-        )
-
+        field_dict["bank_code"] = bank_code
+        field_dict["last4"] = last4
+        field_dict["branch_code"] = branch_code
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("SepaDirectDebit", "object", src_dict)
         d = dict(src_dict)
-        bank_code = d.pop("bank_code")
+        bank_code = d.pop("bank_code", UNSET)
+        if not isinstance(bank_code, str):
+            raise wrong_type("SepaDirectDebit.bank_code", "string", bank_code)
 
-        last4 = d.pop("last4")
+        last4 = d.pop("last4", UNSET)
+        if not isinstance(last4, str):
+            raise wrong_type("SepaDirectDebit.last4", "string", last4)
 
-        branch_code = d.pop("branch_code")
+        branch_code = d.pop("branch_code", UNSET)
+        if not isinstance(branch_code, str):
+            raise wrong_type("SepaDirectDebit.branch_code", "string", branch_code)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         sepa_direct_debit = cls(
-            bank_code=bank_code,
-            last4=last4,
-            branch_code=branch_code,
+            bank_code,
+            last4,
+            branch_code,
         )
-
         return sepa_direct_debit

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._validation import wrong_type
 from ..types import UNSET, Unset
-
-T = TypeVar("T", bound="TotalSummary")
 
 
 @_attrs_define
@@ -17,36 +16,44 @@ class TotalSummary:
     """Totals before discount (webhook schema)."""
 
     sub_total: float | Unset = UNSET
+
     discount: float | Unset = UNSET
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         sub_total = self.sub_total
-
         discount = self.discount
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
         if sub_total is not UNSET:
             field_dict["subTotal"] = sub_total
         if discount is not UNSET:
             field_dict["discount"] = discount
-
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("TotalSummary", "object", src_dict)
         d = dict(src_dict)
         sub_total = d.pop("subTotal", UNSET)
+        if sub_total is not UNSET:
+            if not (type(sub_total) is float or type(sub_total) is int):
+                raise wrong_type("TotalSummary.subTotal", "number", sub_total)
 
         discount = d.pop("discount", UNSET)
+        if discount is not UNSET:
+            if not (type(discount) is float or type(discount) is int):
+                raise wrong_type("TotalSummary.discount", "number", discount)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         total_summary = cls(
-            sub_total=sub_total,
-            discount=discount,
+            sub_total,
+            discount,
         )
-
         total_summary.additional_properties = d
         return total_summary
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="UsBankAccount")
+from .._validation import wrong_type
+from ..types import UNSET
 
 
 @_attrs_define
@@ -15,35 +16,36 @@ class UsBankAccount:
 
     bank_name: str
     """ Name of the bank. """
+
     last4: str
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
         bank_name = self.bank_name
-
         last4 = self.last4
 
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "bank_name": bank_name,
-                "last4": last4,
-            }
-        )
-
+        field_dict["bank_name"] = bank_name
+        field_dict["last4"] = last4
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+        if not isinstance(src_dict, dict):
+            raise wrong_type("UsBankAccount", "object", src_dict)
         d = dict(src_dict)
-        bank_name = d.pop("bank_name")
+        bank_name = d.pop("bank_name", UNSET)
+        if not isinstance(bank_name, str):
+            raise wrong_type("UsBankAccount.bank_name", "string", bank_name)
 
-        last4 = d.pop("last4")
+        last4 = d.pop("last4", UNSET)
+        if not isinstance(last4, str):
+            raise wrong_type("UsBankAccount.last4", "string", last4)
 
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
         us_bank_account = cls(
-            bank_name=bank_name,
-            last4=last4,
+            bank_name,
+            last4,
         )
-
         return us_bank_account

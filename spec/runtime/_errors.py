@@ -1,0 +1,253 @@
+"""The error tree of the client, and the one place that maps an answer or a network failure to it.
+
+Sending an invoice is not idempotent, so every error says whether the request provably did not
+run (`safe_to_retry`): only then may the caller send again without checking the invoice first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from time import time
+from typing import ClassVar
+
+import httpx
+
+from .models.error_response import ErrorResponse
+
+# What a generated `from_dict` raises on an answer that breaks the spec (missing key, wrong type,
+# not an object), and what json.loads raises on a truncated or non-JSON body (JSONDecodeError and
+# UnicodeDecodeError are ValueErrors). Caught where the answer is parsed, turned into
+# ContractViolationError.
+CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
+
+_MAX_MESSAGE = 200
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait according to a Retry-After header (seconds or an HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The rate-limit headers of an answer; None where a header is absent or not a number."""
+
+    limit_daily: int | None = None
+    daily_remaining: int | None = None
+    interval_ms: int | None = None
+    max: int | None = None
+    remaining: int | None = None
+    retry_after: float | None = None
+    """Seconds from Retry-After (undocumented upstream, so often None)."""
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateLimit:
+        return cls(
+            limit_daily=_int_header(headers, "X-RateLimit-Limit-Daily"),
+            daily_remaining=_int_header(headers, "X-RateLimit-Daily-Remaining"),
+            interval_ms=_int_header(headers, "X-RateLimit-Interval-Milliseconds"),
+            max=_int_header(headers, "X-RateLimit-Max"),
+            remaining=_int_header(headers, "X-RateLimit-Remaining"),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+        )
+
+
+class LeadwayError(Exception):
+    """Base of every error this client raises (besides ValueError for invalid arguments).
+
+    `str()` stays short: status, method, invoice id and message. The full answer, when there is one,
+    is on `response`; the token is never part of any of it.
+    """
+
+    safe_to_retry: ClassVar[bool] = False
+    """True only when the request provably did not run, so sending again cannot double-send."""
+
+    status_code: int | None = None
+    response: httpx.Response | None = None
+
+    def __init__(self, summary: str, *, method: str = "POST", invoice_id: str | None = None) -> None:
+        self.method = method
+        self.invoice_id = invoice_id
+        where = f"{method} invoice {invoice_id}" if invoice_id is not None else method
+        super().__init__(f"{where}: {summary}")
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The answer's rate-limit headers, or None when no answer arrived."""
+        return RateLimit.from_headers(self.response.headers) if self.response is not None else None
+
+    @property
+    def content(self) -> bytes | None:
+        """The raw body of the answer, or None when no answer arrived."""
+        return self.response.content if self.response is not None else None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class TransportError(LeadwayError):
+    """The request never reached the server (connection refused, DNS, connect or pool timeout).
+
+    Nothing was sent, so it is safe to send again; the client already retried it per its RetryPolicy.
+    """
+
+    safe_to_retry = True
+
+
+class OutcomeUnknownError(LeadwayError):
+    """The server may have processed the request: read timeout, connection dropped after sending,
+    a 5xx or an undocumented status. Never retried automatically: check the invoice before
+    sending again, or the customer may get the invoice twice.
+    """
+
+
+class ContractViolationError(LeadwayError):
+    """A success status whose body breaks the spec (not JSON, truncated, HTML, wrong shape).
+
+    The status says the invoice was sent, so do not send it again; `reason` says what broke and
+    `response` keeps the raw answer.
+    """
+
+    def __init__(self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.reason = reason
+        super().__init__(
+            f"{response.status_code} answer breaks the spec: {reason}", method=method, invoice_id=invoice_id
+        )
+
+
+class APIStatusError(LeadwayError):
+    """An error status. `body` is the parsed ErrorResponse (None when the body is not one);
+    `message` its message, a string or (for 422) a list of strings."""
+
+    response: httpx.Response
+    status_code: int
+
+    def __init__(
+        self, response: httpx.Response, body: ErrorResponse | None, *, method: str, invoice_id: str | None
+    ) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        message = body.message if body is not None else None
+        self.message: str | list[str] | None = message if isinstance(message, str | list) else None
+        super().__init__(self._summary(), method=method, invoice_id=invoice_id)
+
+    def _summary(self) -> str:
+        try:
+            phrase = HTTPStatus(self.status_code).phrase
+        except ValueError:
+            phrase = "Unknown Status"
+        text = "; ".join(self.message) if isinstance(self.message, list) else self.message
+        if text and len(text) > _MAX_MESSAGE:
+            text = text[: _MAX_MESSAGE - 3] + "..."
+        return f"{self.status_code} {phrase}" + (f": {text}" if text else "")
+
+
+class BadRequestError(APIStatusError):
+    """400: a business rule refused the send (for example the invoice is void or paid)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, expired or revoked. Nothing was sent."""
+
+    safe_to_retry = True
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token has no access to the invoice's location or lacks the scope."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no invoice with this id."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request breaks the API's schema; `message` lists the problems."""
+
+
+class RateLimitError(APIStatusError):
+    """429: a rate limit is exhausted and the request was not processed (retries used up)."""
+
+    safe_to_retry = True
+
+
+class ServerError(APIStatusError, OutcomeUnknownError):
+    """5xx (any, 520 included): the outcome is unknown; never retried automatically."""
+
+
+class UnexpectedStatusError(APIStatusError, OutcomeUnknownError):
+    """A status the spec does not document (1xx, 3xx, 499, ...): the outcome is unknown."""
+
+
+UnexpectedStatus = UnexpectedStatusError
+"""The generator's stock name, kept for code written against it."""
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def parse_error_body(response: httpx.Response) -> ErrorResponse | None:
+    """The ErrorResponse in an error answer, or None when the body is not one (HTML, truncated...)."""
+    try:
+        data = json.loads(response.content)
+        return ErrorResponse.from_dict(data) if isinstance(data, dict) else None
+    except CONTRACT_ERRORS:
+        return None
+
+
+def from_response(response: httpx.Response, *, method: str = "POST", invoice_id: str | None = None) -> LeadwayError:
+    """The error for an answer that is not the documented success: one class per status."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return ContractViolationError(response, "undocumented success status", method=method, invoice_id=invoice_id)
+    cls = _BY_STATUS.get(code) or (ServerError if 500 <= code < 600 else UnexpectedStatusError)
+    return cls(response, parse_error_body(response), method=method, invoice_id=invoice_id)
+
+
+# Failures that happen before a single byte of the request leaves: nothing can have run.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
+
+
+def from_transport_error(
+    exc: httpx.RequestError, *, method: str = "POST", invoice_id: str | None = None
+) -> LeadwayError:
+    """The error for a request that got no answer: sent or not, decided by the failure's kind."""
+    kind = type(exc).__name__
+    if isinstance(exc, _NOT_SENT):
+        return TransportError(f"request not sent ({kind}: {exc})", method=method, invoice_id=invoice_id)
+    return OutcomeUnknownError(
+        f"outcome unknown ({kind}: {exc}); the invoice may have been sent, check it before sending again",
+        method=method,
+        invoice_id=invoice_id,
+    )

@@ -1,0 +1,39 @@
+"""Checks on path parameters, before any I/O.
+
+A path parameter is pasted into the URL, so a value such as `..`, `a/b` or `x?y` would send the
+request to another endpoint or add a query. Only RFC 3986 unreserved characters pass; the spec's
+stricter 24-hex pattern is left to the server, so a well-formed but unknown id still gets its 404.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LENGTH = 128
+_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def path_segment(name: str, value: object) -> str:
+    """Return `value` if it is safe as one URL path segment, else raise ValueError saying why."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    if _SAFE.fullmatch(value) and len(value) <= MAX_LENGTH and value not in {".", ".."}:
+        return value
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_LENGTH:
+        raise ValueError(f"{name} is {len(value)} characters long; at most {MAX_LENGTH} are allowed")
+    if value in {".", ".."}:
+        raise ValueError(f"{name} {value!r} would change the request's path")
+    bad = next(c for c in value if not _SAFE.fullmatch(c))
+    raise ValueError(
+        f"{name} contains {bad!r}, which would change the request's path or query;"
+        " only letters, digits and '-', '_', '.', '~' are allowed"
+    )
+
+
+def wrong_type(where: str, expected: str, value: object) -> TypeError:
+    """The error a model's `from_dict` raises for a value that breaks the spec (UNSET: key missing)."""
+    if type(value).__name__ == "Unset":
+        return TypeError(f"{where}: required, missing")
+    return TypeError(f"{where}: expected {expected}, got {type(value).__name__}")

@@ -1,0 +1,109 @@
+"""Fixtures for the generated client's tests: a scripted in-memory server that counts sends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from leadway_invoices_client import AuthenticatedClient, RetryPolicy
+from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
+from leadway_invoices_client.models.alt_type import AltType
+from leadway_invoices_client.types import Response
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "tok-3c1f9e2a-very-secret"
+INVOICE_ID = "6578278e879ad2646715ba9c"
+BASE_URL = "https://api.test"
+# Fast retries for tests: the waits are capped far below any real interval.
+FAST_RETRY = RetryPolicy(attempts=3, max_wait=0.01, backoff=0.001)
+
+
+def _spec_example() -> dict[str, Any]:
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    post = spec["paths"]["/invoices/{invoiceId}/send"]["post"]
+    value: dict[str, Any] = post["responses"]["200"]["content"]["application/json"]["examples"]["leadwayPage"]["value"]
+    return value
+
+
+SUCCESS_BODY = _spec_example()
+
+
+def request_body(alt_id: str = "6578278e879ad2646715ba9c") -> SendInvoiceRequest:
+    return SendInvoiceRequest(
+        alt_id=alt_id, alt_type=AltType.LOCATION, user_id="u1", action=SendAction.EMAIL, live_mode=False
+    )
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return httpx.Response(status, content=json.dumps(body).encode(), headers=all_headers)
+
+
+Reply = httpx.Response | Exception
+
+
+class Server:
+    """A MockTransport handler answering from a script (the last reply repeats) and recording requests."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies) or [json_response(200, SUCCESS_BODY)]
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        # A fresh Response per request: one httpx.Response cannot be read twice across clients.
+        return httpx.Response(reply.status_code, headers=reply.headers, content=reply.content)
+
+    @property
+    def sends(self) -> int:
+        return len(self.requests)
+
+    def client(self, **kwargs: Any) -> AuthenticatedClient:
+        kwargs.setdefault("retry", FAST_RETRY)
+        if "token_provider" not in kwargs:
+            kwargs.setdefault("token", TOKEN)
+        return AuthenticatedClient(BASE_URL, httpx_args={"transport": httpx.MockTransport(self)}, **kwargs)
+
+
+Send = Callable[..., SendInvoiceResponse]
+SendDetailed = Callable[..., Response[Any]]
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    mode: str = request.param
+    return mode
+
+
+@pytest.fixture
+def send(mode: str) -> Send:
+    """`send_invoice.sync`, or `send_invoice.asyncio` run to completion: one test body for both."""
+
+    def call(client: AuthenticatedClient, invoice_id: str = INVOICE_ID, **kwargs: Any) -> SendInvoiceResponse:
+        kwargs.setdefault("body", request_body())
+        if mode == "sync":
+            return send_invoice.sync(invoice_id, client=client, **kwargs)
+        return asyncio.run(send_invoice.asyncio(invoice_id, client=client, **kwargs))
+
+    return call
+
+
+@pytest.fixture
+def send_detailed(mode: str) -> SendDetailed:
+    def call(client: AuthenticatedClient, invoice_id: str = INVOICE_ID, **kwargs: Any) -> Response[Any]:
+        kwargs.setdefault("body", request_body())
+        if mode == "sync":
+            return send_invoice.sync_detailed(invoice_id, client=client, **kwargs)
+        return asyncio.run(send_invoice.asyncio_detailed(invoice_id, client=client, **kwargs))
+
+    return call
