@@ -1,0 +1,70 @@
+"""A local sandbox of Leadway's send-invoice endpoint: nothing it does leaves the machine.
+
+In-process::
+
+    from scripts.sandbox import create_app, serve_in_thread, DEFAULT_TOKEN, DRAFT_INVOICE_ID
+
+    app = create_app()                          # fresh seeded state
+    with serve_in_thread(app) as base_url:      # uvicorn on 127.0.0.1, a free port
+        ...                                     # POST {base_url}/invoices/{DRAFT_INVOICE_ID}/send
+    app.state.sandbox.outbox                    # what was "delivered"
+
+From a shell: `python -m scripts.sandbox --port 8765` (or `nox -s sandbox -- --port 8765`).
+"""
+
+from __future__ import annotations
+
+from scripts.sandbox.app import Sandbox, create_app, error_response
+from scripts.sandbox.auth import DEFAULT_TOKEN, FORBIDDEN_MESSAGE, LOCATION_TOKEN, TOKEN_ENV
+from scripts.sandbox.config import (
+    DEFAULT_BURST_INTERVAL_MS,
+    DEFAULT_BURST_LIMIT,
+    DEFAULT_DAILY_LIMIT,
+    DEFAULT_PORT,
+    MAX_SLOW_SECONDS,
+    SPEC_SERVER_URL,
+    SandboxConfig,
+    SandboxError,
+)
+from scripts.sandbox.faults import FAULT_HEADER, ConnectionDropped, FaultKind
+from scripts.sandbox.server import serve_in_thread
+from scripts.sandbox.state import (
+    DRAFT_INVOICE_ID,
+    OTHER_LOCATION_DRAFT_ID,
+    PAID_INVOICE_ID,
+    SECOND_DRAFT_INVOICE_ID,
+    SEED_LOCATIONS,
+    SEED_USER_ID,
+    VOID_INVOICE_ID,
+    Delivery,
+)
+
+__all__ = [
+    "DEFAULT_BURST_INTERVAL_MS",
+    "DEFAULT_BURST_LIMIT",
+    "DEFAULT_DAILY_LIMIT",
+    "DEFAULT_PORT",
+    "DEFAULT_TOKEN",
+    "DRAFT_INVOICE_ID",
+    "FAULT_HEADER",
+    "FORBIDDEN_MESSAGE",
+    "LOCATION_TOKEN",
+    "MAX_SLOW_SECONDS",
+    "OTHER_LOCATION_DRAFT_ID",
+    "PAID_INVOICE_ID",
+    "SECOND_DRAFT_INVOICE_ID",
+    "SEED_LOCATIONS",
+    "SEED_USER_ID",
+    "SPEC_SERVER_URL",
+    "TOKEN_ENV",
+    "VOID_INVOICE_ID",
+    "ConnectionDropped",
+    "Delivery",
+    "FaultKind",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxError",
+    "create_app",
+    "error_response",
+    "serve_in_thread",
+]

@@ -1,0 +1,218 @@
+"""The Starlette app: `POST /invoices/{invoiceId}/send` as the spec describes it, plus `/_sandbox/*`.
+
+Checks run in the order of a real API gateway and service:
+
+1. `X-Sandbox-Fault` is parsed (400 naming an unknown fault); `rate-limit`, `html-500` and `503` answer now.
+2. The rate limiter counts the request against the location its body names (`altId`; an unreadable
+   body counts against a shared anonymous bucket): 429 with Retry-After when a budget is spent.
+3. openapi-core validates the request against the spec: missing or non-bearer Authorization → 401,
+   then an unknown token → 401, then every spec violation of parameters and body → 422 with the list.
+4. The business rules (`SandboxState.send`): 404 unknown invoice, 403 token without access to the
+   invoice's location or to `altId`, 404 invoice of another location than `altId`, 400 void or paid
+   invoice, or no address for the channel.
+5. 200 with the invoice, and the deliveries appended to the outbox.
+
+Every answer of the send endpoint carries the five X-RateLimit-* headers; without an injected fault
+it conforms to the spec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from scripts.sandbox.auth import TokenRegistry
+from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
+from scripts.sandbox.faults import (
+    FAULT_HEADER,
+    HTML_500_PAGE,
+    DroppedConnectionResponse,
+    FaultError,
+    FaultKind,
+    parse_fault,
+)
+from scripts.sandbox.rate_limit import RateLimiter, RateLimitStatus
+from scripts.sandbox.state import SEED_LOCATIONS, Delivery, SandboxState, SendRefused, load_invoices, seed_invoices
+from scripts.sandbox.validation import OperationValidator
+
+SEND_PATH = "/invoices/{invoiceId}/send"
+#: Rate-limit bucket of requests whose body names no location.
+ANONYMOUS_BUCKET = "-"
+
+
+@dataclass
+class Sandbox:
+    """Everything one sandbox app holds; reachable in-process as `app.state.sandbox`."""
+
+    config: SandboxConfig
+    state: SandboxState
+    limiter: RateLimiter
+    tokens: TokenRegistry
+    validator: OperationValidator
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> Sandbox:
+        """Build the state from the seed and `config.invoices_file`.
+
+        Raises:
+            SandboxError: the invoices file is unreadable or holds invalid invoices.
+        """
+        invoices = seed_invoices()
+        if config.invoices_file is not None:
+            seeded = {invoice["_id"] for invoice in invoices}
+            extra = load_invoices(config.invoices_file)
+            clashes = sorted(seeded.intersection(invoice["_id"] for invoice in extra))
+            if clashes:
+                raise SandboxError(f"{config.invoices_file}: _id {clashes[0]!r} is already a seeded invoice")
+            invoices += extra
+        return cls(
+            config=config,
+            state=SandboxState(invoices),
+            limiter=RateLimiter(config.burst_limit, config.burst_interval_ms, config.daily_limit, config.clock),
+            tokens=TokenRegistry.for_sandbox(config.agency_token, config.location_token, SEED_LOCATIONS[0]),
+            validator=OperationValidator(SPEC_PATH, SEND_PATH, "post"),
+        )
+
+    @property
+    def outbox(self) -> tuple[Delivery, ...]:
+        """Every email and SMS delivered since the last reset, oldest first."""
+        return self.state.outbox
+
+    @property
+    def invoices(self) -> list[dict[str, Any]]:
+        """Id, location, status and number of every invoice (what `GET /_sandbox/invoices` lists)."""
+        return self.state.summaries()
+
+    def reset(self) -> None:
+        """Restore the seed (and the invoices file), empty the outbox and forget the rate-limit counts."""
+        self.state.reset()
+        self.limiter.reset()
+
+
+def error_response(status_code: int, message: str | list[str], headers: dict[str, str] | None = None) -> JSONResponse:
+    """The spec's ErrorResponse: `{"statusCode", "message", "error"}` (error = reason phrase)."""
+    body = {"statusCode": status_code, "message": message, "error": HTTPStatus(status_code).phrase}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _bucket(body: bytes) -> str:
+    # The limiter runs before validation, so the location is read leniently from the raw body.
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ANONYMOUS_BUCKET
+    alt_id = document.get("altId") if isinstance(document, dict) else None
+    return alt_id if isinstance(alt_id, str) and alt_id else ANONYMOUS_BUCKET
+
+
+async def send_invoice(request: Request) -> Response:
+    """`POST /invoices/{invoiceId}/send`."""
+    sandbox: Sandbox = request.app.state.sandbox
+    body = await request.body()
+    bucket = _bucket(body)
+    try:
+        fault = parse_fault(request.headers.get(FAULT_HEADER), sandbox.config.max_slow_seconds)
+    except FaultError as exc:
+        return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
+    if fault is not None:
+        if fault.kind is FaultKind.RATE_LIMIT:
+            return _too_many(sandbox.limiter.refuse(bucket))
+        if fault.kind is FaultKind.HTML_500:
+            return HTMLResponse(HTML_500_PAGE, status_code=500)
+        if fault.kind is FaultKind.SERVICE_UNAVAILABLE:
+            return error_response(503, "Service Unavailable", sandbox.limiter.peek(bucket).headers())
+        if fault.kind is FaultKind.SLOW:
+            await asyncio.sleep(fault.seconds)
+    limit = sandbox.limiter.hit(bucket)
+    if not limit.allowed:
+        return _too_many(limit)
+    response = _handle_send(sandbox, request, body, limit.headers())
+    if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
+        return DroppedConnectionResponse(response)
+    return response
+
+
+def _too_many(limit: RateLimitStatus) -> JSONResponse:
+    return error_response(429, "Too Many Requests", limit.headers())
+
+
+def _handle_send(sandbox: Sandbox, request: Request, body: bytes, headers: dict[str, str]) -> JSONResponse:
+    checked = sandbox.validator.check(request, body)
+    if checked.token is None:
+        message = (
+            "Invalid token: access token is invalid"
+            if "authorization" in request.headers
+            else "Missing bearer token: send 'Authorization: Bearer <token>'"
+        )
+        return error_response(401, message, headers)
+    grant = sandbox.tokens.grant_for(checked.token)
+    if grant is None:
+        return error_response(401, "Invalid token: access token is invalid", headers)
+    if checked.messages:
+        return error_response(422, checked.messages, headers)
+    assert checked.invoice_id is not None
+    assert checked.body is not None
+    try:
+        result = sandbox.state.send(checked.invoice_id, checked.body, grant)
+    except SendRefused as exc:
+        return error_response(exc.status_code, exc.message, headers)
+    return JSONResponse(result.to_response(), headers=headers)
+
+
+async def list_invoices(request: Request) -> Response:
+    """`GET /_sandbox/invoices`: id, location, status and number of every invoice."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return JSONResponse(sandbox.invoices)
+
+
+async def list_outbox(request: Request) -> Response:
+    """`GET /_sandbox/outbox[?invoiceId=ID]`: the deliveries, oldest first."""
+    sandbox: Sandbox = request.app.state.sandbox
+    invoice_id = request.query_params.get("invoiceId")
+    deliveries = sandbox.outbox if invoice_id is None else sandbox.state.deliveries_for(invoice_id)
+    return JSONResponse([delivery.to_dict() for delivery in deliveries])
+
+
+async def reset(request: Request) -> Response:
+    """`POST /_sandbox/reset`: restore the seed, empty the outbox, forget rate-limit counts."""
+    sandbox: Sandbox = request.app.state.sandbox
+    sandbox.reset()
+    return JSONResponse({"invoices": len(sandbox.invoices), "outbox": len(sandbox.outbox)})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Unknown paths and methods answer in the API's JSON error shape rather than Starlette's text.
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+def create_app(config: SandboxConfig | None = None) -> Starlette:
+    """A new sandbox app with its own state (seeded afresh), rate limiter and tokens.
+
+    Use it in-process (`httpx.ASGITransport(app)`, schemathesis `schema.app = app`) or serve it with
+    `serve_in_thread`. `app.state.sandbox` is the `Sandbox`: `.outbox`, `.invoices`, `.reset()`.
+
+    Raises:
+        SandboxError: the config's invoices file is unreadable or holds invalid invoices.
+    """
+    sandbox = Sandbox.from_config(config or SandboxConfig())
+    app = Starlette(
+        routes=[
+            Route(SEND_PATH, send_invoice, methods=["POST"]),
+            Route("/_sandbox/invoices", list_invoices, methods=["GET"]),
+            Route("/_sandbox/outbox", list_outbox, methods=["GET"]),
+            Route("/_sandbox/reset", reset, methods=["POST"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.sandbox = sandbox
+    return app

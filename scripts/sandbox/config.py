@@ -1,0 +1,74 @@
+"""Settings of one sandbox instance, and the error every bad setting raises."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.sandbox.auth import DEFAULT_TOKEN, LOCATION_TOKEN, TOKEN_ENV
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+# The loopback server listed in the spec's `servers`: requests are validated as if they arrived
+# there, whatever port or test-client host they really used.
+SPEC_SERVER_URL = "http://127.0.0.1:8765"
+DEFAULT_PORT = 8765
+
+# Upstream's published limits (per app and location).
+DEFAULT_BURST_LIMIT = 100
+DEFAULT_BURST_INTERVAL_MS = 10_000
+DEFAULT_DAILY_LIMIT = 200_000
+# A `slow:SECONDS` fault longer than this is refused: it would only tie the sandbox up.
+MAX_SLOW_SECONDS = 30.0
+
+
+class SandboxError(Exception):
+    """Bad input to the sandbox itself (setting, fixture file, port): the message says what and where."""
+
+
+def _token_from_env() -> str:
+    # An empty variable is treated as unset: an empty bearer token could never be sent.
+    return os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How a sandbox behaves. Every field has the upstream-like default.
+
+    Attributes:
+        agency_token: Bearer token reaching every location the sandbox holds. Defaults to
+            `$LEADWAY_SANDBOX_TOKEN` when set (read when the config is created), else `DEFAULT_TOKEN`.
+        location_token: Bearer token reaching only the first seeded location.
+        invoices_file: Optional JSON file of extra invoices loaded after the seed (same shape as
+            `seed.json`: `{"invoices": [...]}`, or a bare list).
+        burst_limit: Requests allowed per location per burst interval.
+        burst_interval_ms: Length of the burst window in milliseconds.
+        daily_limit: Requests allowed per location per day.
+        clock: Monotonic seconds used by the rate limiter; tests inject a fake one instead of sleeping.
+        max_slow_seconds: Upper bound of the `slow:SECONDS` fault.
+    """
+
+    agency_token: str = field(default_factory=_token_from_env)
+    location_token: str = LOCATION_TOKEN
+    invoices_file: Path | None = None
+    burst_limit: int = DEFAULT_BURST_LIMIT
+    burst_interval_ms: int = DEFAULT_BURST_INTERVAL_MS
+    daily_limit: int = DEFAULT_DAILY_LIMIT
+    clock: Callable[[], float] = time.monotonic
+    max_slow_seconds: float = MAX_SLOW_SECONDS
+
+    def __post_init__(self) -> None:
+        for name in ("burst_limit", "burst_interval_ms", "daily_limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SandboxError(f"{name} must be a positive whole number, got {value!r}")
+        for name in ("agency_token", "location_token"):
+            token = getattr(self, name)
+            if not token or any(c.isspace() for c in token):
+                raise SandboxError(f"{name} must be a non-empty token without spaces, got {token!r}")
+        if self.agency_token == self.location_token:
+            raise SandboxError("the agency token and the location token must differ")
+        if not self.max_slow_seconds > 0:
+            raise SandboxError(f"max_slow_seconds must be positive, got {self.max_slow_seconds!r}")

@@ -1,0 +1,123 @@
+"""Faults injected per request with the `X-Sandbox-Fault` header.
+
+Each one imitates a failure a real client meets, and is real at the socket level under uvicorn:
+
+* `drop-after-send`: the send is performed and recorded, then the connection is closed halfway
+  through the answer (the client sees `httpx.RemoteProtocolError`).
+* `html-500`: a proxy's HTML error page with status 500 (not the spec's JSON).
+* `503`: the spec's JSON 503; nothing is sent.
+* `slow:SECONDS`: the request is handled normally after a delay (for client timeouts).
+* `rate-limit`: an immediate 429 with Retry-After, as if the burst budget were spent.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+from dataclasses import dataclass
+
+import httpx
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+FAULT_HEADER = "X-Sandbox-Fault"
+
+HTML_500_PAGE = """<html>
+<head><title>500 Internal Server Error</title></head>
+<body>
+<center><h1>500 Internal Server Error</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+class FaultKind(enum.StrEnum):
+    """The fault names `X-Sandbox-Fault` accepts (`slow` takes `:SECONDS`)."""
+
+    DROP_AFTER_SEND = "drop-after-send"
+    HTML_500 = "html-500"
+    SERVICE_UNAVAILABLE = "503"
+    SLOW = "slow"
+    RATE_LIMIT = "rate-limit"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One parsed `X-Sandbox-Fault` value."""
+
+    kind: FaultKind
+    #: The delay of `slow:SECONDS`; 0 for the other faults.
+    seconds: float = 0.0
+
+
+class FaultError(ValueError):
+    """An `X-Sandbox-Fault` value the sandbox does not understand; the message names it."""
+
+
+def _expected() -> str:
+    return ", ".join("slow:SECONDS" if kind is FaultKind.SLOW else kind.value for kind in FaultKind)
+
+
+def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
+    """Parse a header value; None when the header is absent.
+
+    Raises:
+        FaultError: unknown fault name, or a `slow` delay that is not a number in [0, max_slow_seconds].
+    """
+    if value is None:
+        return None
+    name, colon, argument = value.strip().partition(":")
+    name = name.strip().lower()
+    if name == FaultKind.SLOW:
+        try:
+            seconds = float(argument)
+        except ValueError:
+            seconds = math.nan
+        # NaN fails both comparisons, so "slow:nan" is refused like "slow:abc".
+        if not colon or not 0 <= seconds <= max_slow_seconds:
+            raise FaultError(
+                f"{FAULT_HEADER} {value!r}: slow needs a delay in seconds between 0 and {max_slow_seconds:g},"
+                " for example slow:0.5"
+            )
+        return Fault(FaultKind.SLOW, seconds)
+    try:
+        kind = FaultKind(name)
+    except ValueError:
+        kind = None
+    if kind is None or colon:
+        raise FaultError(f"Unknown {FAULT_HEADER} {value!r}; expected one of: {_expected()}")
+    return Fault(kind)
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised by the app to cut a connection mid-answer (`drop-after-send`).
+
+    Under uvicorn the socket closes and the client sees its own `httpx.RemoteProtocolError`. In-process
+    (`httpx.ASGITransport`, Starlette's TestClient) this exception reaches the client itself; being a
+    `RemoteProtocolError`, it is caught by the same `except` as over a socket.
+    """
+
+
+class DroppedConnectionResponse(Response):
+    """Starts `inner` with its full Content-Length, sends half its body, then drops the connection."""
+
+    def __init__(self, inner: Response) -> None:
+        super().__init__(bytes(inner.body), status_code=inner.status_code)
+        self.raw_headers = list(inner.raw_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = bytes(self.body)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        # Raising after the response started is what makes uvicorn close the socket; returning would
+        # leave the connection waiting, and raising earlier would give a plain 500.
+        raise ConnectionDropped("sandbox fault drop-after-send: connection closed mid-response")
+
+
+class HideDroppedConnections(logging.Filter):
+    """Keeps uvicorn's error log free of tracebacks for connections the sandbox drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))

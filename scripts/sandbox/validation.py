@@ -1,0 +1,95 @@
+"""Request validation by the spec itself, through openapi-core: no copy of the schema lives here."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openapi_core import OpenAPI
+from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
+from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.validation.request.exceptions import (
+    InvalidParameter,
+    InvalidRequestBody,
+    SecurityValidationError,
+)
+from starlette.requests import Request
+
+from scripts.sandbox.config import SPEC_SERVER_URL
+
+
+class _AsIfOnSandboxServer(StarletteOpenAPIRequest):
+    # openapi-core matches the request's scheme, host and port against the spec's `servers`. Requests
+    # reach the sandbox on any loopback port, or from a test client's made-up host, so they are
+    # validated as if sent to the spec's sandbox server.
+    @property
+    def host_url(self) -> str:
+        return SPEC_SERVER_URL
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """What the spec says about one request.
+
+    `token` is None when the Authorization header is missing or not a bearer token (401). Otherwise
+    `messages` lists every way the request breaks the spec (422 when not empty), and `invoice_id`
+    and `body` hold the validated values when it is empty.
+    """
+
+    token: str | None
+    messages: list[str] = field(default_factory=list)
+    invoice_id: str | None = None
+    body: dict[str, Any] | None = None
+
+
+@functools.cache
+def load_openapi(spec_path: Path) -> OpenAPI:
+    """The spec as openapi-core reads it; loaded once per process (every app validates with the same one)."""
+    return OpenAPI.from_file_path(str(spec_path))
+
+
+class OperationValidator:
+    """Validates requests to one operation of the spec with openapi-core."""
+
+    def __init__(self, spec_path: Path, path: str, method: str) -> None:
+        self._openapi = load_openapi(spec_path)
+        operation = self._openapi.spec / "paths" / path / method
+        # openapi-core fills a missing required parameter with its schema default instead of
+        # reporting it, so required headers are checked for presence here (names read from the spec).
+        self._required_headers = [
+            str(parameter["name"])
+            for parameter in operation / "parameters"
+            if parameter["in"] == "header" and parameter.get("required", False)
+        ]
+
+    def check(self, request: Request, body: bytes) -> CheckedRequest:
+        """Validate security, parameters and body (in that order, like openapi-core)."""
+        result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, body))
+        if any(isinstance(error, SecurityValidationError) for error in result.errors):
+            return CheckedRequest(token=None)
+        token = next(iter(result.security.values())) if result.security else None
+        messages = [
+            f"Missing required header parameter: {name}"
+            for name in self._required_headers
+            if name not in request.headers
+        ]
+        for error in result.errors:
+            messages.extend(_messages(error))
+        if messages:
+            return CheckedRequest(token=token, messages=messages)
+        return CheckedRequest(token=token, invoice_id=str(result.parameters.path["invoiceId"]), body=result.body)
+
+
+def _messages(error: Exception) -> list[str]:
+    cause = error.__cause__
+    schema_errors = getattr(cause, "schema_errors", None)
+    if isinstance(error, InvalidParameter) and schema_errors:
+        return [f"{error.location} parameter {error.name}: {e.message}" for e in schema_errors]
+    if isinstance(error, InvalidRequestBody) and schema_errors:
+        return [f"{'.'.join(['body', *map(str, e.absolute_path)])}: {e.message}" for e in schema_errors]
+    if isinstance(cause, MediaTypeDeserializeError):
+        # openapi-core's own message echoes the body and crashes on bytes that are not UTF-8.
+        return [f"body: cannot be read as {cause.mimetype}"]
+    return [str(error)]
