@@ -86,6 +86,15 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
             await self.inner.aclose()
 
 
+def _with_new_token(request: httpx.Request, credentials: Credentials) -> httpx.Request:
+    """A copy of `request` with a refreshed token; the refused one stays as the 401's request."""
+    headers = request.headers.copy()
+    headers[credentials.header_name] = credentials.header_value(refresh=True)
+    return httpx.Request(
+        request.method, request.url, headers=headers, content=request.content, extensions=dict(request.extensions)
+    )
+
+
 class PolicyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Wraps `inner` with the client's policy; built by the client for its httpx clients."""
 
@@ -114,8 +123,7 @@ class PolicyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = self._send.handle_request(request)
         if response.status_code == 401 and credentials is not None and credentials.refreshable:
             response.close()
-            request.headers[credentials.header_name] = credentials.header_value(refresh=True)
-            response = self._send.handle_request(request)
+            response = self._send.handle_request(_with_new_token(request, credentials))
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -125,8 +133,7 @@ class PolicyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = await self._send.handle_async_request(request)
         if response.status_code == 401 and credentials is not None and credentials.refreshable:
             await response.aclose()
-            request.headers[credentials.header_name] = credentials.header_value(refresh=True)
-            response = await self._send.handle_async_request(request)
+            response = await self._send.handle_async_request(_with_new_token(request, credentials))
         return response
 
     def close(self) -> None:

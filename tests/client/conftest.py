@@ -69,10 +69,15 @@ class Server:
         return len(self.requests)
 
     def client(self, **kwargs: Any) -> AuthenticatedClient:
-        kwargs.setdefault("retry", FAST_RETRY)
-        if "token_provider" not in kwargs:
-            kwargs.setdefault("token", TOKEN)
-        return AuthenticatedClient(BASE_URL, httpx_args={"transport": httpx.MockTransport(self)}, **kwargs)
+        return mock_client(self, **kwargs)
+
+
+def mock_client(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> AuthenticatedClient:
+    """A client whose requests `handler` answers in memory; fast retries unless told otherwise."""
+    kwargs.setdefault("retry", FAST_RETRY)
+    if "token_provider" not in kwargs:
+        kwargs.setdefault("token", TOKEN)
+    return AuthenticatedClient(BASE_URL, httpx_args={"transport": httpx.MockTransport(handler)}, **kwargs)
 
 
 Send = Callable[..., SendInvoiceResponse]

@@ -1,0 +1,44 @@
+"""The package's public names, pinned: removing or renaming one is a breaking change."""
+
+from __future__ import annotations
+
+import leadway_invoices_client
+from leadway_invoices_client import errors
+
+PUBLIC = {
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUT",
+    "LOGGER_NAME",
+    "APIStatusError",
+    "AuthenticatedClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ContractViolationError",
+    "LeadwayError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "Pacer",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "RetryPolicy",
+    "ServerError",
+    "TokenProvider",
+    "TransportError",
+    "UnexpectedStatus",
+    "UnexpectedStatusError",
+    "UnprocessableEntityError",
+}
+
+
+def test_the_package_exports_exactly_the_public_names() -> None:
+    assert set(leadway_invoices_client.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(leadway_invoices_client, name) is not None
+
+
+def test_the_errors_module_exports_the_error_tree() -> None:
+    assert set(errors.__all__) == {name for name in PUBLIC if name.endswith(("Error", "UnexpectedStatus", "RateLimit"))}
+    for name in errors.__all__:
+        assert getattr(errors, name) is getattr(leadway_invoices_client, name)
