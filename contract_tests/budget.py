@@ -7,6 +7,8 @@ Hypothesis `@settings` are evaluated when a test module is imported, which is af
 
 from __future__ import annotations
 
+from collections import Counter
+
 _override: int | None = None
 
 
@@ -20,3 +22,8 @@ def set_max_examples(value: int | None) -> None:
 def examples(default: int) -> int:
     """`default`, unless the run asked for another number of cases per test."""
     return _override if _override is not None else default
+
+
+# Cases run so far in this session, by kind ("schemathesis positive", ...); the terminal summary
+# prints them and the suite checks its own minimum against them.
+tally: Counter[str] = Counter()

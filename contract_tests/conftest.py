@@ -60,3 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Only pick our profile when the user did not choose one with --hypothesis-profile.
     if config.getoption("--hypothesis-profile", default=None) is None:
         settings.load_profile("contract")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if budget.tally:
+        counts = ", ".join(f"{kind}: {count}" for kind, count in sorted(budget.tally.items()))
+        terminalreporter.write_line(f"contract cases run: {counts}")

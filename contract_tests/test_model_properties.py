@@ -22,7 +22,7 @@ from leadway_invoices_client import AuthenticatedClient, errors
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import ErrorResponse, InvoiceStatus, SendInvoiceRequest, SendInvoiceResponse
 
-from contract_tests.budget import examples
+from contract_tests.budget import examples, tally
 from contract_tests.strategies import (
     INVOICE_STATUSES,
     load_spec,
@@ -74,6 +74,7 @@ def send(client: AuthenticatedClient) -> Any:
 @settings(max_examples=examples(150))
 @given(body=request_bodies())
 def test_every_valid_request_body_goes_on_the_wire_unchanged(body: dict[str, Any]) -> None:
+    tally["property request bodies"] += 1
     model = SendInvoiceRequest.from_dict(body)
     assert model.to_dict() == body
     sent: list[httpx.Request] = []
@@ -98,6 +99,7 @@ def assert_status_kept(raw: Any, parsed: InvoiceStatus | str) -> None:
 @settings(max_examples=examples(60))
 @given(body=response_bodies("200"))
 def test_every_valid_response_round_trips_losslessly(body: dict[str, Any]) -> None:
+    tally["property response bodies"] += 1
     parsed = SendInvoiceResponse.from_dict(copy.deepcopy(body))
     assert parsed.to_dict() == body
     assert_status_kept(body["invoice"]["status"], parsed.invoice.status)
@@ -106,6 +108,7 @@ def test_every_valid_response_round_trips_losslessly(body: dict[str, Any]) -> No
 @settings(max_examples=examples(40))
 @given(data=st.data(), status=unknown_statuses | st.sampled_from(sorted(INVOICE_STATUSES)))
 def test_unknown_properties_and_statuses_are_kept(data: st.DataObject, status: str) -> None:
+    tally["property response bodies"] += 1
     body = data.draw(response_bodies("200"))
     body["invoice"]["status"] = status
     body = data.draw(with_unknown_properties(body))
@@ -121,6 +124,7 @@ def test_every_valid_error_body_round_trips_losslessly(status: str) -> None:
     @settings(max_examples=examples(15))
     @given(body=response_bodies(status).flatmap(with_unknown_properties))
     def check(body: dict[str, Any]) -> None:
+        tally["property error bodies"] += 1
         assert ErrorResponse.from_dict(copy.deepcopy(body)).to_dict() == body
 
     check()
@@ -208,6 +212,7 @@ def test_a_200_that_breaks_the_spec_raises_the_typed_error_naming_the_problem(br
 @settings(max_examples=examples(60))
 @given(body=response_bodies("200", valid=False))
 def test_no_spec_breaking_200_escapes_as_an_untyped_error(body: Any) -> None:
+    tally["property spec-breaking bodies"] += 1
     # A break the models cannot see (a wrong scalar type deep inside) may parse; anything they do see
     # must come out as the typed error, never as KeyError, TypeError or AttributeError.
     assert CONTRACT_VIOLATION is not None
