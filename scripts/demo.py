@@ -1,0 +1,302 @@
+"""Send one invoice with the generated client and print what happened.
+
+    python -m scripts.demo                      # local sandbox on a free loopback port (what `nox -s demo` runs)
+    python -m scripts.demo --fault drop-after-send   # the same, with a sandbox fault injected
+    LEADWAY_API_TOKEN=... python -m scripts.demo --production \\
+        --invoice-id ID --location-id ID --user-id ID [--action email] [--live]
+
+Without `--production` nothing leaves the machine: the sandbox runs in this process, and the summary
+shows the invoice's status before and after, the deliveries from the sandbox's outbox and the
+rate-limit budget left. With `--production` the real API emails and/or texts a real customer, so it
+needs an explicit token and ids, sends `liveMode: false` unless `--live` is given, and refuses a
+sandbox token.
+
+Exit status: 0 sent, 1 the send failed or its outcome is unknown, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import httpx
+from leadway_invoices_client import AuthenticatedClient, LeadwayError
+from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client.models.alt_type import AltType
+from leadway_invoices_client.models.error_response import ErrorResponse
+from leadway_invoices_client.models.send_action import SendAction
+from leadway_invoices_client.models.send_invoice_request import SendInvoiceRequest
+from leadway_invoices_client.models.send_invoice_response import SendInvoiceResponse
+from leadway_invoices_client.types import Response
+
+from scripts.sandbox import (
+    DEFAULT_TOKEN,
+    FAULT_HEADER,
+    LOCATION_TOKEN,
+    SEED_USER_ID,
+    TOKEN_ENV,
+    SandboxConfig,
+    create_app,
+    serve_in_thread,
+)
+
+PRODUCTION_URL = "https://services.leadconnectorhq.com"
+API_TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 - the variable's name, not a token
+ACTIONS = [action.value for action in SendAction]
+
+
+class UsageError(Exception):
+    """The command line or environment cannot be used; nothing was sent."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and what to send."""
+
+    base_url: str
+    token: str = field(repr=False)
+    invoice_id: str
+    location_id: str
+    user_id: str
+    action: str
+    live_mode: bool
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Summary:
+    """What the demo prints."""
+
+    where: str
+    invoice_id: str
+    location_id: str
+    invoice_number: str | None = None
+    status_before: str | None = None
+    status_after: str | None = None
+    live_mode: bool | None = None
+    deliveries: list[tuple[str, str]] = field(default_factory=list)
+    rate_limit: Mapping[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def send(target: Target, transport: httpx.BaseTransport | None = None) -> Response[ErrorResponse | SendInvoiceResponse]:
+    """The demo's only call of the generated client (alone here, so a client change touches one place).
+
+    Raises:
+        LeadwayError: no answer (the client's TransportError or OutcomeUnknownError).
+    """
+    body = SendInvoiceRequest(
+        alt_id=target.location_id,
+        alt_type=AltType.LOCATION,
+        user_id=target.user_id,
+        action=SendAction(target.action),
+        live_mode=target.live_mode,
+    )
+    httpx_args: dict[str, Any] = {"transport": transport} if transport is not None else {}
+    with AuthenticatedClient(
+        target.base_url, token=target.token, headers=dict(target.extra_headers), httpx_args=httpx_args
+    ) as client:
+        return send_invoice.sync_detailed(target.invoice_id, client=client, body=body)
+
+
+def _number(value: object) -> str:
+    # The spec allows "19" or 19; a float from JSON like 19.0 reads better as 19.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _problem(response: Response[ErrorResponse | SendInvoiceResponse]) -> str:
+    message: object = None
+    if isinstance(response.parsed, ErrorResponse):
+        message = response.parsed.message
+    if isinstance(message, list):
+        message = "; ".join(message)
+    return f"HTTP {response.status_code}: {message}" if isinstance(message, str) else f"HTTP {response.status_code}"
+
+
+def _record(summary: Summary, target: Target, transport: httpx.BaseTransport | None = None) -> None:
+    """Send, and fill `summary` from the answer: the invoice after, delivery data, rate-limit headers."""
+    try:
+        response = send(target, transport)
+    except LeadwayError as exc:
+        summary.problem = f"{type(exc).__name__}: {exc}"
+        return
+    summary.rate_limit = dict(response.headers)
+    if isinstance(response.parsed, SendInvoiceResponse):
+        invoice = response.parsed.invoice
+        summary.invoice_number = _number(invoice.invoice_number)
+        summary.status_after = str(invoice.status)
+        summary.live_mode = invoice.live_mode
+        email = response.parsed.email_data.to_dict()
+        sms = response.parsed.sms_data.to_dict()
+        recipients = email.get("to", [])
+        summary.deliveries = [
+            ("email", str(to)) for to in (recipients if isinstance(recipients, list) else [recipients])
+        ]
+        if "to" in sms:
+            summary.deliveries.append(("sms", str(sms["to"])))
+    else:
+        summary.problem = _problem(response)
+
+
+def run_sandbox(args: argparse.Namespace) -> Summary:
+    """Start a sandbox on a free loopback port, send one invoice to it, read back its state and outbox."""
+    config = SandboxConfig()
+    with serve_in_thread(create_app(config)) as base_url, httpx.Client(base_url=base_url, timeout=10) as admin:
+        invoices = admin.get("/_sandbox/invoices").json()
+        if args.invoice_id is not None:
+            chosen = next((i for i in invoices if i["id"] == args.invoice_id), None)
+            if chosen is None:
+                raise UsageError(f"the sandbox has no invoice {args.invoice_id}; it has {len(invoices)} (see --help)")
+        else:
+            # The first draft of the first location: what a user trying the client would send.
+            first_location = invoices[0]["location"]
+            chosen = next(i for i in invoices if i["location"] == first_location and i["status"] == "draft")
+        target = Target(
+            base_url=base_url,
+            token=config.agency_token,
+            invoice_id=chosen["id"],
+            location_id=args.location_id or chosen["location"],
+            user_id=args.user_id or SEED_USER_ID,
+            action=args.action,
+            live_mode=args.live,
+            extra_headers={FAULT_HEADER: args.fault} if args.fault else {},
+        )
+        summary = Summary(
+            where=f"local sandbox at {base_url} (nothing leaves this machine)",
+            invoice_id=chosen["id"],
+            location_id=target.location_id,
+            invoice_number=_number(chosen["invoiceNumber"]),
+            status_before=chosen["status"],
+        )
+        _record(summary, target)
+        # The sandbox's own records are the truth even when the client saw no answer.
+        after = next(i for i in admin.get("/_sandbox/invoices").json() if i["id"] == chosen["id"])
+        outbox = admin.get("/_sandbox/outbox", params={"invoiceId": chosen["id"]}).json()
+    summary.status_after = after["status"]
+    summary.deliveries = [(d["channel"], d["recipient"]) for d in outbox]
+    return summary
+
+
+def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Target:
+    """Check everything a production send needs, before any I/O.
+
+    Raises:
+        UsageError: no token, a sandbox token, or a missing id.
+    """
+    token = environ.get(API_TOKEN_ENV, "").strip()
+    if not token:
+        raise UsageError(f"--production needs the API token in ${API_TOKEN_ENV}")
+    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(TOKEN_ENV, "").strip()} - {""}
+    if token in sandbox_tokens:
+        raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
+    missing = [
+        f"--{name.replace('_', '-')}" for name in ("invoice_id", "location_id", "user_id") if not getattr(args, name)
+    ]
+    if missing:
+        raise UsageError(
+            f"--production needs explicit {', '.join(missing)} (a real invoice is sent to a real customer)"
+        )
+    if args.fault:
+        raise UsageError("--fault is a sandbox header; production has no faults on request")
+    return Target(
+        base_url=PRODUCTION_URL,
+        token=token,
+        invoice_id=args.invoice_id,
+        location_id=args.location_id,
+        user_id=args.user_id,
+        action=args.action,
+        live_mode=args.live,
+    )
+
+
+def run_production(target: Target, transport: httpx.BaseTransport | None = None) -> Summary:
+    """Send one invoice to the real API (the status before is not readable with this client)."""
+    summary = Summary(
+        where=f"PRODUCTION at {target.base_url} (real messages to a real customer)",
+        invoice_id=target.invoice_id,
+        location_id=target.location_id,
+    )
+    _record(summary, target, transport)
+    return summary
+
+
+def _rate_limit_line(headers: Mapping[str, str]) -> str:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    try:
+        remaining, burst = int(lowered["x-ratelimit-remaining"]), int(lowered["x-ratelimit-max"])
+        interval = int(lowered["x-ratelimit-interval-milliseconds"]) / 1000
+        daily_left, daily = int(lowered["x-ratelimit-daily-remaining"]), int(lowered["x-ratelimit-limit-daily"])
+    except (KeyError, ValueError):
+        return "not reported"
+    return f"{remaining:,} of {burst:,} left in this {interval:g} s window; {daily_left:,} of {daily:,} left today"
+
+
+def render(summary: Summary) -> str:
+    """The printed summary."""
+    number = f"#{summary.invoice_number}" if summary.invoice_number else "(number unknown)"
+    before = summary.status_before or "unknown"
+    after = summary.status_after or "unknown"
+    mode = "" if summary.live_mode is None else f"  (liveMode {str(summary.live_mode).lower()})"
+    lines = [
+        f"Leadway send-invoice demo: {summary.where}",
+        f"  Invoice     {number}  (id {summary.invoice_id}, location {summary.location_id})",
+        f"  Status      {before} -> {after}{mode}",
+    ]
+    if summary.deliveries:
+        for index, (channel, recipient) in enumerate(summary.deliveries):
+            label = "Delivered" if index == 0 else ""
+            lines.append(f"  {label:<11} {channel:<5} to {recipient}")
+    else:
+        lines.append("  Delivered   nothing")
+    lines.append(f"  Rate limit  {_rate_limit_line(summary.rate_limit)}")
+    if summary.problem:
+        lines.append(f"  Problem     {summary.problem}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (exit status 2 with a message on bad input)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.demo",
+        description="Send one invoice with the generated client (to a local sandbox unless --production).",
+    )
+    parser.add_argument("--production", action="store_true", help=f"send to {PRODUCTION_URL} (needs ${API_TOKEN_ENV})")
+    parser.add_argument("--invoice-id", help="invoice to send (sandbox default: the first draft)")
+    parser.add_argument("--location-id", help="location (altId) of the invoice (sandbox default: the invoice's)")
+    parser.add_argument("--user-id", help=f"user sending the invoice (sandbox default: {SEED_USER_ID})")
+    parser.add_argument("--action", choices=ACTIONS, default="sms_and_email", help="default: %(default)s")
+    parser.add_argument("--live", action="store_true", help="send with liveMode=true (payable); default is test mode")
+    parser.add_argument("--fault", metavar="NAME", help=f"sandbox only: inject a fault ({FAULT_HEADER})")
+    return parser.parse_args(argv)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the demo; `environ`, `transport` and `out` are for tests (defaults: os.environ, the network, stdout)."""
+    args = parse_args(argv)
+    out = out or sys.stdout
+    try:
+        if args.production:
+            summary = run_production(production_target(args, os.environ if environ is None else environ), transport)
+        else:
+            summary = run_sandbox(args)
+    except UsageError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 2
+    print(render(summary), file=out)
+    return 1 if summary.problem else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
