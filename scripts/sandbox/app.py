@@ -108,7 +108,7 @@ def _bucket(body: bytes) -> str:
     # The limiter runs before validation, so the location is read leniently from the raw body.
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ANONYMOUS_BUCKET
     alt_id = document.get("altId") if isinstance(document, dict) else None
     return alt_id if isinstance(alt_id, str) and alt_id else ANONYMOUS_BUCKET

@@ -2,8 +2,9 @@
 
 Each one imitates a failure a real client meets, and is real at the socket level under uvicorn:
 
-* `drop-after-send`: the send is performed and recorded, then the connection is closed halfway
-  through the answer (the client sees `httpx.RemoteProtocolError`).
+* `drop-after-send`: the request is handled as usual (a valid send is performed and recorded), then
+  the connection is closed halfway through the answer, whatever its status (the client sees
+  `httpx.RemoteProtocolError`).
 * `html-500`: a proxy's HTML error page with status 500 (not the spec's JSON).
 * `503`: the spec's JSON 503; nothing is sent.
 * `slow:SECONDS`: the request is handled normally after a delay (for client timeouts).

@@ -13,6 +13,7 @@ from openapi_core.deserializing.media_types.exceptions import MediaTypeDeseriali
 from openapi_core.validation.request.exceptions import (
     InvalidParameter,
     InvalidRequestBody,
+    MissingRequestBodyError,
     SecurityValidationError,
 )
 from starlette.requests import Request
@@ -66,7 +67,13 @@ class OperationValidator:
 
     def check(self, request: Request, body: bytes) -> CheckedRequest:
         """Validate security, parameters and body (in that order, like openapi-core)."""
-        result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, body))
+        body_problems: list[str] = []
+        try:
+            result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, body))
+        except RecursionError:
+            # json.loads gives up on very deep nesting: validate the rest without the body, and say why.
+            result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, b""))
+            body_problems = ["body: JSON nested too deeply to read"]
         if any(isinstance(error, SecurityValidationError) for error in result.errors):
             return CheckedRequest(token=None)
         token = next(iter(result.security.values())) if result.security else None
@@ -76,7 +83,9 @@ class OperationValidator:
             if name not in request.headers
         ]
         for error in result.errors:
-            messages.extend(_messages(error))
+            if not (body_problems and isinstance(error, MissingRequestBodyError)):
+                messages.extend(_messages(error))
+        messages += body_problems
         if messages:
             return CheckedRequest(token=token, messages=messages)
         return CheckedRequest(token=token, invoice_id=str(result.parameters.path["invoiceId"]), body=result.body)

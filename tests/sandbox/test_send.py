@@ -205,6 +205,7 @@ async def test_spec_violations_get_422_listing_every_message(
         (b"\x80\x81", "application/json", "body: cannot be read as application/json"),
         (b"altId=x", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
         (b"", "application/json", "Missing required request body"),
+        (b"[" * 100_000, "application/json", "body: JSON nested too deeply to read"),
     ],
 )
 async def test_unreadable_bodies_get_422(
