@@ -1,0 +1,278 @@
+"""Benchmarks of the generated client (`nox -s bench`); prints a Markdown table for the README.
+
+    python -m scripts.bench                      # everything (about 4 minutes: loopback is slow)
+    python -m scripts.bench --only a c           # some of them
+    python -m scripts.bench --loopback-calls 200 # a quicker, rougher (b)
+
+Every ratio compares medians measured side by side in one run: rounds alternate the two sides (and
+which goes first), so machine noise hits both alike. What is measured:
+
+  (a) per call, the generated client's `send_invoice.sync`/`asyncio` against raw httpx posting the
+      same JSON and `json.loads`-ing the answer, both over the same in-memory MockTransport;
+  (b) the same against the loopback sandbox;
+  (c) `SendInvoiceResponse.from_dict(json.loads(body))` against `json.loads(body)` alone;
+  (d) seconds to regenerate the package and to run the drift check;
+  (e) a paced bulk run against a sandbox with a small burst budget: achieved rate over allowed rate,
+      with retries off so that any 429 would surface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from leadway_invoices_client import AuthenticatedClient, Pacer, RateLimitError
+from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
+from leadway_invoices_client.models.alt_type import AltType
+
+from scripts import generate
+from scripts.sandbox import (
+    DEFAULT_TOKEN,
+    DRAFT_INVOICE_ID,
+    SEED_LOCATIONS,
+    SEED_USER_ID,
+    SandboxConfig,
+    create_app,
+    serve_in_thread,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Version": "2021-07-28"}
+BODY = SendInvoiceRequest(
+    alt_id=SEED_LOCATIONS[0], alt_type=AltType.LOCATION, user_id=SEED_USER_ID, action=SendAction.SMS, live_mode=False
+)
+PATH = f"/invoices/{DRAFT_INVOICE_ID}/send"
+
+
+@dataclass
+class Row:
+    name: str
+    sync: str
+    async_: str
+    target: str
+    ok: bool | None
+
+
+def _example() -> bytes:
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    post = spec["paths"]["/invoices/{invoiceId}/send"]["post"]
+    return json.dumps(
+        post["responses"]["200"]["content"]["application/json"]["examples"]["leadwayPage"]["value"]
+    ).encode()
+
+
+def _side_by_side(ours: Callable[[], float], theirs: Callable[[], float], rounds: int) -> tuple[float, float, float]:
+    """Median seconds per call of each side over alternating rounds, and their ratio."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(rounds):
+        if i % 2:
+            b.append(theirs())
+            a.append(ours())
+        else:
+            a.append(ours())
+            b.append(theirs())
+    mine, base = statistics.median(a), statistics.median(b)
+    return mine, base, mine / base
+
+
+def _timed(call: Callable[[], object], n: int) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            call()
+        return (time.perf_counter() - start) / n
+
+    return run
+
+
+def _atimed(loop: asyncio.AbstractEventLoop, call: Callable[[], Awaitable[object]], n: int) -> Callable[[], float]:
+    async def many() -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            await call()
+        return (time.perf_counter() - start) / n
+
+    return lambda: loop.run_until_complete(many())
+
+
+def _client_vs_raw(
+    base_url: str, transport: Callable[[], Any] | None, n: int, rounds: int
+) -> tuple[str, str, float, float]:
+    """(a)/(b): sync and async ratios of the generated client against raw httpx."""
+    body_dict = BODY.to_dict()
+
+    def args() -> dict[str, Any]:
+        return {"transport": transport()} if transport is not None else {}
+
+    ours = AuthenticatedClient(base_url, DEFAULT_TOKEN, httpx_args=args())
+    raw = httpx.Client(base_url=base_url, **args())
+
+    def raw_call() -> object:
+        return json.loads(raw.post(PATH, json=body_dict, headers=HEADERS).content)
+
+    def our_call() -> SendInvoiceResponse:
+        return send_invoice.sync(DRAFT_INVOICE_ID, client=ours, body=BODY)
+
+    sync_ratio = _side_by_side(_timed(our_call, n), _timed(raw_call, n), rounds)
+
+    loop = asyncio.new_event_loop()
+    aours = AuthenticatedClient(base_url, DEFAULT_TOKEN, httpx_args=args())
+    araw = httpx.AsyncClient(base_url=base_url, **args())
+
+    async def araw_call() -> object:
+        return json.loads((await araw.post(PATH, json=body_dict, headers=HEADERS)).content)
+
+    async def aour_call() -> SendInvoiceResponse:
+        return await send_invoice.asyncio(DRAFT_INVOICE_ID, client=aours, body=BODY)
+
+    async_ratio = _side_by_side(_atimed(loop, aour_call, n), _atimed(loop, araw_call, n), rounds)
+    loop.run_until_complete(araw.aclose())
+    loop.run_until_complete(aours.get_async_httpx_client().aclose())
+    loop.close()
+    raw.close()
+    ours.get_httpx_client().close()
+    fmt = "{:.2f}x ({:.0f} vs {:.0f} us)"
+    return (
+        fmt.format(sync_ratio[2], sync_ratio[0] * 1e6, sync_ratio[1] * 1e6),
+        fmt.format(async_ratio[2], async_ratio[0] * 1e6, async_ratio[1] * 1e6),
+        sync_ratio[2],
+        async_ratio[2],
+    )
+
+
+def bench_a() -> Row:
+    content = _example()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    s, a, rs, ra = _client_vs_raw("https://bench.test", lambda: httpx.MockTransport(handler), n=500, rounds=21)
+    return Row("(a) client vs raw httpx, in memory", s, a, "<= 1.20x", max(rs, ra) <= 1.2)
+
+
+def bench_b(calls: int) -> Row:
+    app = create_app(SandboxConfig(burst_limit=10**9, daily_limit=10**9))
+    rounds = 10
+    with serve_in_thread(app) as base_url:
+        s, a, rs, ra = _client_vs_raw(base_url, None, n=max(1, calls // rounds), rounds=rounds)
+    return Row(f"(b) client vs raw httpx, loopback sandbox ({calls} calls each)", s, a, "<= 1.05x", max(rs, ra) <= 1.05)
+
+
+def bench_c() -> Row:
+    content = _example()
+    mine, base, ratio = _side_by_side(
+        _timed(lambda: SendInvoiceResponse.from_dict(json.loads(content)), 2000),
+        _timed(lambda: json.loads(content), 2000),
+        31,
+    )
+    text = f"{ratio:.2f}x ({mine * 1e6:.1f} vs {base * 1e6:.1f} us)"
+    return Row("(c) parse full model vs json.loads", text, "(same code)", "<= 2.50x", ratio <= 2.5)
+
+
+def bench_d() -> Row:
+    times: list[float] = []
+    drifts: list[float] = []
+    for _ in range(3):
+        with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch:
+            start = time.perf_counter()
+            generate.generate_into(Path(scratch) / "out")
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        stale = generate.drift()
+        drifts.append(time.perf_counter() - start)
+    text = f"regenerate {statistics.median(times):.2f} s, drift check {statistics.median(drifts):.2f} s"
+    return Row("(d) regeneration and drift check", text, "", "drift clean", not stale)
+
+
+def _paced_run(sends: int, burst: int, interval: float, use_async: bool) -> tuple[float, int]:
+    """Achieved rate / allowed rate of a sequential paced run, and how many 429s surfaced.
+
+    The first burst is free (a fresh budget), so the rate is counted from its end: the remaining
+    sends over the time they took, as a long bulk run would see it.
+    """
+    app = create_app(SandboxConfig(burst_limit=burst, burst_interval_ms=int(interval * 1000)))
+    refused = 0
+    done: list[float] = []
+    with serve_in_thread(app) as base_url:
+        client = AuthenticatedClient(base_url, DEFAULT_TOKEN, retry=None, pacer=Pacer())
+        if use_async:
+
+            async def arun() -> None:
+                nonlocal refused
+                for _ in range(sends):
+                    try:
+                        await send_invoice.asyncio(DRAFT_INVOICE_ID, client=client, body=BODY)
+                    except RateLimitError:
+                        refused += 1
+                    done.append(time.perf_counter())
+
+            asyncio.run(arun())
+        else:
+            for _ in range(sends):
+                try:
+                    send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=BODY)
+                except RateLimitError:
+                    refused += 1
+                done.append(time.perf_counter())
+    achieved = (sends - burst) / (done[-1] - done[burst - 1])
+    return achieved / (burst / interval), refused
+
+
+def bench_e(sends: int) -> Row:
+    burst, interval = 5, 0.4
+    sync_rate, sync_refused = _paced_run(sends, burst, interval, use_async=False)
+    async_rate, async_refused = _paced_run(sends, burst, interval, use_async=True)
+    ok = min(sync_rate, async_rate) >= 0.95 and sync_refused == async_refused == 0
+    return Row(
+        f"(e) paced bulk run, {sends} sends, {burst}/{int(interval * 1000)} ms burst",
+        f"{sync_rate:.0%} of allowed rate, {sync_refused} x 429",
+        f"{async_rate:.0%} of allowed rate, {async_refused} x 429",
+        ">= 95%, no 429",
+        ok,
+    )
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = ["| benchmark | sync | async | target | met |", "|---|---|---|---|---|"]
+    for row in rows:
+        met = "" if row.ok is None else ("yes" if row.ok else "**no**")
+        lines.append(f"| {row.name} | {row.sync} | {row.async_} | {row.target} | {met} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", nargs="*", choices=list("abcde"), default=list("abcde"))
+    parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
+    parser.add_argument("--paced-sends", type=int, default=150, help="sends per mode for (e) (default 150)")
+    args = parser.parse_args(argv)
+    benches: dict[str, Callable[[], Row]] = {
+        "a": bench_a,
+        "b": lambda: bench_b(args.loopback_calls),
+        "c": bench_c,
+        "d": bench_d,
+        "e": lambda: bench_e(args.paced_sends),
+    }
+    rows = []
+    for key in args.only:
+        rows.append(benches[key]())
+        print(f"done: {rows[-1].name}", flush=True)
+    print()
+    print(table(rows))
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
