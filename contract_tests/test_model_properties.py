@@ -41,15 +41,6 @@ VALID_RESPONSE: dict[str, Any] = _SEND["responses"]["200"]["content"]["applicati
     "value"
 ]
 
-# Until issue #6 lands the client has no typed error for a broken 200; these tests then xfail
-# (strictly: the day the class exists they must pass, or the suite goes red).
-CONTRACT_VIOLATION: type[Exception] | None = getattr(errors, "ContractViolationError", None)
-waits_for_typed_errors = pytest.mark.xfail(
-    CONTRACT_VIOLATION is None,
-    reason="waits on issue #6: leadway_invoices_client.errors.ContractViolationError",
-    strict=True,
-)
-
 
 def client_answering(status: int, content: bytes, sent: list[httpx.Request] | None = None) -> AuthenticatedClient:
     """A client whose every request gets this answer, recording what it sent into `sent`."""
@@ -195,11 +186,9 @@ BROKEN: dict[str, Callable[[], bytes]] = {
 }
 
 
-@waits_for_typed_errors
 @pytest.mark.parametrize("breakage", sorted(BROKEN))
 def test_a_200_that_breaks_the_spec_raises_the_typed_error_naming_the_problem(breakage: str) -> None:
-    assert CONTRACT_VIOLATION is not None
-    with pytest.raises(CONTRACT_VIOLATION) as caught:
+    with pytest.raises(errors.ContractViolationError) as caught:
         send(client_answering(200, BROKEN[breakage]()))
     assert isinstance(caught.value, errors.LeadwayError)
     assert "200" in str(caught.value)
@@ -208,15 +197,13 @@ def test_a_200_that_breaks_the_spec_raises_the_typed_error_naming_the_problem(br
         assert key in str(caught.value)
 
 
-@waits_for_typed_errors
 @settings(max_examples=examples(60))
 @given(body=response_bodies("200", valid=False))
 def test_no_spec_breaking_200_escapes_as_an_untyped_error(body: Any) -> None:
     tally["property spec-breaking bodies"] += 1
     # A break the models cannot see (a wrong scalar type deep inside) may parse; anything they do see
     # must come out as the typed error, never as KeyError, TypeError or AttributeError.
-    assert CONTRACT_VIOLATION is not None
     # Negative generation also yields raw bytes (bodies that are not JSON at all).
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    with contextlib.suppress(CONTRACT_VIOLATION):
+    with contextlib.suppress(errors.ContractViolationError):
         send(client_answering(200, content))
