@@ -1,37 +1,21 @@
-"""Options, hypothesis profiles and shared fixtures of the contract suite.
+"""Options and the terminal summary of the contract suite.
 
-Default run: fixed per-test case counts, derandomized (same cases every run, so a failure in CI is a
-failure on your machine), no hypothesis database under CI. To explore further:
+Default run: fixed per-test case counts, derandomized (same cases every run), no hypothesis
+database. To explore further:
 
-    nox -s contract -- --contract-max-examples=5000                 # many more cases per test
-    nox -s contract -- --hypothesis-profile=contract-explore        # fresh random cases each run
-    nox -s contract -- --hypothesis-profile=contract-explore --hypothesis-seed=1234   # replay one
+    nox -s contract -- contract_tests --contract-max-examples=5000     # many more cases per test
+    nox -s contract -- contract_tests --contract-explore               # fresh random cases each run
+    nox -s contract -- contract_tests --contract-explore --hypothesis-seed=1234   # replay one run
 
-Live mode (real requests to a real API) needs every `--contract-live-*` option plus a token in
-LEADWAY_CONTRACT_TOKEN; see contract_tests/live.py.
+Live mode (real requests to a real API) needs `--contract-live-url`, the test invoice's ids and, for
+any non-loopback target, a token in LEADWAY_CONTRACT_TOKEN; see contract_tests/live.py.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from hypothesis import HealthCheck, settings
 
 from contract_tests import budget
-
-_BASE = settings(
-    deadline=None,  # 2-core CI machines stall; time is budgeted by case counts instead
-    print_blob=True,
-    # Bodies of the response schema are large by nature; that is what is being tested.
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
-# derandomize implies no database: the default profile never reads or writes .hypothesis/.
-settings.register_profile("contract", parent=_BASE, derandomize=True, database=None)
-if os.environ.get("CI"):
-    settings.register_profile("contract-explore", parent=_BASE, derandomize=False, database=None)
-else:
-    settings.register_profile("contract-explore", parent=_BASE, derandomize=False)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +25,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         help="cases per generated test (schemathesis and property tests) instead of each test's default",
+    )
+    group.addoption(
+        "--contract-explore",
+        action="store_true",
+        help="random cases instead of the fixed derandomized ones (replay with --hypothesis-seed)",
     )
     group.addoption(
         "--contract-live-url",
@@ -56,10 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    budget.set_max_examples(config.getoption("--contract-max-examples"))
-    # Only pick our profile when the user did not choose one with --hypothesis-profile.
-    if config.getoption("--hypothesis-profile", default=None) is None:
-        settings.load_profile("contract")
+    budget.configure(
+        max_examples=config.getoption("--contract-max-examples"), explore=config.getoption("--contract-explore")
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

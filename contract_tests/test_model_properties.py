@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from leadway_invoices_client import AuthenticatedClient, errors
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import ErrorResponse, InvoiceStatus, SendInvoiceRequest, SendInvoiceResponse
 
-from contract_tests.budget import examples, tally
+from contract_tests.budget import contract_settings, tally
 from contract_tests.strategies import (
     INVOICE_STATUSES,
     load_spec,
@@ -62,7 +62,7 @@ def send(client: AuthenticatedClient) -> Any:
 # --- requests ------------------------------------------------------------------------------------
 
 
-@settings(max_examples=examples(150))
+@contract_settings(150)
 @given(body=request_bodies())
 def test_every_valid_request_body_goes_on_the_wire_unchanged(body: dict[str, Any]) -> None:
     tally["property request bodies"] += 1
@@ -87,7 +87,7 @@ def assert_status_kept(raw: Any, parsed: InvoiceStatus | str) -> None:
         assert parsed == raw
 
 
-@settings(max_examples=examples(60))
+@contract_settings(60)
 @given(body=response_bodies("200"))
 def test_every_valid_response_round_trips_losslessly(body: dict[str, Any]) -> None:
     tally["property response bodies"] += 1
@@ -96,7 +96,7 @@ def test_every_valid_response_round_trips_losslessly(body: dict[str, Any]) -> No
     assert_status_kept(body["invoice"]["status"], parsed.invoice.status)
 
 
-@settings(max_examples=examples(40))
+@contract_settings(40)
 @given(data=st.data(), status=unknown_statuses | st.sampled_from(sorted(INVOICE_STATUSES)))
 def test_unknown_properties_and_statuses_are_kept(data: st.DataObject, status: str) -> None:
     tally["property response bodies"] += 1
@@ -112,7 +112,7 @@ def test_unknown_properties_and_statuses_are_kept(data: st.DataObject, status: s
 
 @pytest.mark.parametrize("status", ERROR_STATUSES)
 def test_every_valid_error_body_round_trips_losslessly(status: str) -> None:
-    @settings(max_examples=examples(15))
+    @contract_settings(15)
     @given(body=response_bodies(status).flatmap(with_unknown_properties))
     def check(body: dict[str, Any]) -> None:
         tally["property error bodies"] += 1
@@ -197,7 +197,7 @@ def test_a_200_that_breaks_the_spec_raises_the_typed_error_naming_the_problem(br
         assert key in str(caught.value)
 
 
-@settings(max_examples=examples(60))
+@contract_settings(60)
 @given(body=response_bodies("200", valid=False))
 def test_no_spec_breaking_200_escapes_as_an_untyped_error(body: Any) -> None:
     tally["property spec-breaking bodies"] += 1

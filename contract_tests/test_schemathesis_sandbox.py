@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import settings
 from schemathesis import checks
 
-from contract_tests.budget import examples, tally
+from contract_tests.budget import contract_settings, tally
 from contract_tests.exchanges import SPEC_PATH
 from scripts.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 
@@ -44,7 +43,7 @@ schema.app = create_app(SandboxConfig(burst_limit=1_000_000, daily_limit=1_000_0
 
 
 @schema.parametrize()
-@settings(max_examples=examples(250))
+@contract_settings(250)
 def test_the_sandbox_honours_the_spec(case: Any) -> None:
     mode = case.meta.generation.mode.value if case.meta is not None else "unknown"
     tally[f"schemathesis {mode}"] += 1
