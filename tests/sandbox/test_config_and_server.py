@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 
@@ -66,3 +68,13 @@ def test_serve_in_thread_on_ipv6_loopback() -> None:
             assert httpx.get(f"{base_url}/_sandbox/outbox").json() == []
     except SandboxError as exc:  # pragma: no cover - machines without IPv6
         pytest.skip(str(exc))
+
+
+def test_the_listening_socket_says_tcp_so_answers_are_not_held_back_by_nagle() -> None:
+    # asyncio turns on TCP_NODELAY only for sockets whose proto is IPPROTO_TCP; accepted sockets
+    # inherit it from the listener. Without it every answer waited ~40 ms for a delayed ACK.
+    sock = bind_loopback()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
