@@ -1,0 +1,41 @@
+"""The README's usage example runs as written against the sandbox."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from scripts.sandbox import create_app, serve_in_thread
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCUMENTED_URL = "http://127.0.0.1:8765"
+
+
+def _usage_example() -> str:
+    section = README.split("## Using the client", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the 'Using the client' section must open with a python example"
+    return match.group(1)
+
+
+def test_the_usage_example_sends_sync_and_async_and_shows_a_detailed_error() -> None:
+    example = _usage_example()
+    assert DOCUMENTED_URL in example
+    app = create_app()
+    with serve_in_thread(app) as url:
+        result = subprocess.run(
+            [sys.executable, "-c", example.replace(DOCUMENTED_URL, url)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["sent 19", "sent"]
+    assert lines[2].startswith("400 ErrorResponse(")
+    # The two drafts were delivered (the second to two addresses); the paid invoice was not.
+    delivered = {delivery.invoice_id for delivery in app.state.sandbox.outbox}
+    assert delivered == {"6578278e879ad2646715ba9c", "6578278e879ad2646715ba9d"}
