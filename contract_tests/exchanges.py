@@ -40,6 +40,22 @@ RESPONSE_CHECKS = (
     checks.response_schema_conformance,
 )
 
+# Every check that applies to one POST. The other three (use_after_free, ensure_resource_availability,
+# object_level_authorization) need linked operations and would pass without testing anything.
+SINGLE_POST_CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+    checks.negative_data_rejection,
+    checks.positive_data_acceptance,
+    checks.missing_required_header,
+    checks.unsupported_method,
+    checks.allow_header_conformance,
+    checks.ignored_auth,
+]
+
 
 @dataclass(frozen=True)
 class Exchange:
