@@ -75,6 +75,11 @@ def test_unknown_status_values_and_extra_keys_are_kept(send: Send) -> None:
 
     assert result.invoice.status == "archived"
     assert result.invoice.additional_properties["brandNew"] == {"x": 1}
+    # Open objects read like dicts too, and send unknown fields back out.
+    assert "brandNew" in result.invoice
+    assert result.invoice["brandNew"] == {"x": 1}
+    assert "brandNew" in result.invoice.additional_keys
+    assert result.invoice.to_dict()["brandNew"] == {"x": 1}
 
 
 def _without(path: tuple[str, ...]) -> dict[str, Any]:

@@ -7,12 +7,13 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class AdditionalEmail:
+class AdditionalEmail(OpenObject):
     email: str | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -20,8 +21,7 @@ class AdditionalEmail:
     def to_dict(self) -> dict[str, Any]:
         email = self.email
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if email is not UNSET:
             field_dict["email"] = email
         return field_dict
@@ -43,19 +43,3 @@ class AdditionalEmail:
         )
         additional_email.additional_properties = d
         return additional_email
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,12 +7,13 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class Address:
+class Address(OpenObject):
     """A postal address."""
 
     address_line_1: str | Unset = UNSET
@@ -38,8 +39,7 @@ class Address:
         country_code = self.country_code
         postal_code = self.postal_code
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if address_line_1 is not UNSET:
             field_dict["addressLine1"] = address_line_1
         if address_line_2 is not UNSET:
@@ -101,19 +101,3 @@ class Address:
         )
         address.additional_properties = d
         return address
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,13 +7,14 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..models.address import Address
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class BusinessDetails:
+class BusinessDetails(OpenObject):
     """The sending business."""
 
     name: str | Unset = UNSET
@@ -54,8 +55,7 @@ class BusinessDetails:
         if not isinstance(self.custom_values, Unset):
             custom_values = self.custom_values
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if name is not UNSET:
             field_dict["name"] = name
         if address is not UNSET:
@@ -124,19 +124,3 @@ class BusinessDetails:
         )
         business_details.additional_properties = d
         return business_details
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,6 +7,7 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..models.additional_email import AdditionalEmail
 from ..models.address import Address
@@ -14,7 +15,7 @@ from ..types import UNSET, Unset
 
 
 @_attrs_define
-class ContactDetails:
+class ContactDetails(OpenObject):
     """The customer the invoice goes to."""
 
     id: str | Unset = UNSET
@@ -59,8 +60,7 @@ class ContactDetails:
                 additional_emails_item = additional_emails_item_data.to_dict()
                 additional_emails.append(additional_emails_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -141,19 +141,3 @@ class ContactDetails:
         )
         contact_details.additional_properties = d
         return contact_details
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

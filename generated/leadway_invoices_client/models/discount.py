@@ -7,12 +7,13 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class Discount:
+class Discount(OpenObject):
     """Discount on the invoice."""
 
     type_: str | Unset = UNSET
@@ -26,8 +27,7 @@ class Discount:
         type_ = self.type_
         value = self.value
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if type_ is not UNSET:
             field_dict["type"] = type_
         if value is not UNSET:
@@ -57,19 +57,3 @@ class Discount:
         )
         discount.additional_properties = d
         return discount
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,16 +7,15 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class ErrorResponse:
+class ErrorResponse(OpenObject):
     """Error body of every error status. `message` is a string for most errors and a list of strings
-    for 422 (upstream's UnprocessableDTO); both are accepted for every status.
-
-    """
+    for 422 (upstream's UnprocessableDTO); both are accepted for every status."""
 
     status_code: int | Unset = UNSET
     """ The HTTP status repeated in the body. """
@@ -41,8 +40,7 @@ class ErrorResponse:
             message = self.message
         error = self.error
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if status_code is not UNSET:
             field_dict["statusCode"] = status_code
         if message is not UNSET:
@@ -84,19 +82,3 @@ class ErrorResponse:
         )
         error_response.additional_properties = d
         return error_response
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,6 +7,7 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..models.business_details import BusinessDetails
 from ..models.contact_details import ContactDetails
@@ -20,12 +21,10 @@ from ..types import UNSET, Unset
 
 
 @_attrs_define
-class Invoice:
+class Invoice(OpenObject):
     """The invoice after the send. `required` lists only what all three sources show (the Leadway
     page's truncated example, upstream's `required`, the webhook example); upstream requires more,
-    the webhook schema nothing.
-
-    """
+    the webhook schema nothing."""
 
     id: str
     """ Invoice id. """
@@ -162,8 +161,7 @@ class Invoice:
         if not isinstance(self.reminders_configuration, Unset):
             reminders_configuration = self.reminders_configuration.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         field_dict["_id"] = id
         field_dict["status"] = status
         field_dict["liveMode"] = live_mode
@@ -368,19 +366,3 @@ class Invoice:
         )
         invoice.additional_properties = d
         return invoice
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -7,13 +7,14 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..models.item_tax import ItemTax
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class InvoiceItem:
+class InvoiceItem(OpenObject):
     """A line item."""
 
     id: str | Unset = UNSET
@@ -53,8 +54,7 @@ class InvoiceItem:
                 taxes_item = taxes_item_data.to_dict()
                 taxes.append(taxes_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if id is not UNSET:
             field_dict["_id"] = id
         if product_id is not UNSET:
@@ -141,19 +141,3 @@ class InvoiceItem:
         )
         invoice_item.additional_properties = d
         return invoice_item
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

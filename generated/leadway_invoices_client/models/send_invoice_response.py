@@ -7,6 +7,7 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..models.email_data import EmailData
 from ..models.invoice import Invoice
@@ -15,7 +16,7 @@ from ..types import UNSET
 
 
 @_attrs_define
-class SendInvoiceResponse:
+class SendInvoiceResponse(OpenObject):
     """Answer to a successful send. Every source agrees on the three keys."""
 
     invoice: Invoice
@@ -37,8 +38,7 @@ class SendInvoiceResponse:
         sms_data = self.sms_data.to_dict()
         email_data = self.email_data.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         field_dict["invoice"] = invoice
         field_dict["smsData"] = sms_data
         field_dict["emailData"] = email_data
@@ -73,19 +73,3 @@ class SendInvoiceResponse:
         )
         send_invoice_response.additional_properties = d
         return send_invoice_response
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

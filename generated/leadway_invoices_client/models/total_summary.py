@@ -7,12 +7,13 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._models import OpenObject
 from .._validation import wrong_type
 from ..types import UNSET, Unset
 
 
 @_attrs_define
-class TotalSummary:
+class TotalSummary(OpenObject):
     """Totals before discount (webhook schema)."""
 
     sub_total: float | Unset = UNSET
@@ -25,8 +26,7 @@ class TotalSummary:
         sub_total = self.sub_total
         discount = self.discount
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         if sub_total is not UNSET:
             field_dict["subTotal"] = sub_total
         if discount is not UNSET:
@@ -56,19 +56,3 @@ class TotalSummary:
         )
         total_summary.additional_properties = d
         return total_summary
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
