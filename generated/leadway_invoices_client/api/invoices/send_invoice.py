@@ -22,21 +22,15 @@ def _get_kwargs(
     headers: dict[str, Any] = {}
     headers["Version"] = str(version)
 
-    _kwargs: dict[str, Any] = {
+    return {
         "method": "post",
-        "url": "/invoices/{invoice_id}/send".format(
-            invoice_id=path_segment("invoice_id", invoice_id),
-        ),
+        "url": f"/invoices/{path_segment('invoice_id', invoice_id)}/send",
+        "headers": headers,
+        "json": body.to_dict(),
     }
-    _kwargs["json"] = body.to_dict()
-
-    _kwargs["headers"] = headers
-    return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | SendInvoiceResponse | None:
+def _parse_response(response: httpx.Response) -> ErrorResponse | SendInvoiceResponse | None:
     try:
         if response.status_code == 200:
             response_200 = SendInvoiceResponse.from_dict(response.json())
@@ -93,14 +87,12 @@ def _parse_response(
     return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | SendInvoiceResponse]:
+def _build_response(response: httpx.Response) -> Response[ErrorResponse | SendInvoiceResponse]:
     return Response(
         status_code=response.status_code,
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response),
     )
 
 
@@ -168,7 +160,7 @@ def sync_detailed(
         ),
         invoice_id,
     )
-    return _build_response(client=client, response=response)
+    return _build_response(response)
 
 
 def sync(
@@ -249,7 +241,7 @@ async def asyncio_detailed(
         ),
         invoice_id,
     )
-    return _build_response(client=client, response=response)
+    return _build_response(response)
 
 
 async def asyncio(
