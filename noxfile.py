@@ -13,11 +13,21 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "contract"]
+nox.options.sessions = ["drift", "lint", "typecheck", "tests", "contract", "upstream-drift"]
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "spec/runtime"]
+
+
+def pytest_args(session: nox.Session, default_path: str) -> list[str]:
+    """Posargs for pytest, with `default_path` first unless they name a path themselves.
+
+    So `nox -s contract -- --contract-max-examples=5000` runs the contract suite only, not every
+    testpath pyproject.toml lists.
+    """
+    names_a_path = any(not arg.startswith("-") for arg in session.posargs)
+    return list(session.posargs) if names_a_path else [default_path, *session.posargs]
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
@@ -63,14 +73,14 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit tests of the scripts, sandbox, templates and generated package."""
     install(session, "test")
-    session.run("pytest", *(session.posargs or ["tests"]))
+    session.run("pytest", *pytest_args(session, "tests"))
 
 
 @nox.session(python=DEFAULT_PYTHON)
 def contract(session: nox.Session) -> None:
     """Contract suite: schemathesis, recorded cassettes and property tests against the spec."""
     install(session, "test")
-    session.run("pytest", *(session.posargs or ["contract_tests"]))
+    session.run("pytest", *pytest_args(session, "contract_tests"))
 
 
 @nox.session(python=DEFAULT_PYTHON)
