@@ -79,7 +79,11 @@ def _example() -> bytes:
 
 
 def _side_by_side(ours: Callable[[], float], theirs: Callable[[], float], rounds: int) -> tuple[float, float, float]:
-    """Median seconds per call of each side over alternating rounds, and their ratio."""
+    """Median seconds per call of each side over alternating rounds, and the median paired ratio.
+
+    Each round times both sides back to back (alternating which goes first), so a burst of load
+    from elsewhere on the machine shifts one round's pair, not one side's whole sample.
+    """
     a: list[float] = []
     b: list[float] = []
     for i in range(rounds):
@@ -89,8 +93,8 @@ def _side_by_side(ours: Callable[[], float], theirs: Callable[[], float], rounds
         else:
             a.append(ours())
             b.append(theirs())
-    mine, base = statistics.median(a), statistics.median(b)
-    return mine, base, mine / base
+    ratio = statistics.median(x / y for x, y in zip(a, b, strict=True))
+    return statistics.median(a), statistics.median(b), ratio
 
 
 def _timed(call: Callable[[], object], n: int) -> Callable[[], float]:
