@@ -8,6 +8,7 @@ from typing import Any, Self
 import httpx
 
 from ._auth import Credentials, TokenProvider
+from ._httpx_clients import AsyncHttpxClient, HttpxClient
 from ._pacing import Pacer
 from ._retry import RetryPolicy
 from ._transport import PolicyTransport
@@ -116,7 +117,7 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """The underlying httpx.Client, built on first use."""
         if self._client is None:
-            self._client = httpx.Client(**self._client_args(httpx.HTTPTransport))
+            self._client = HttpxClient(**self._client_args(httpx.HTTPTransport))
         return self._client
 
     def __enter__(self) -> Self:
@@ -134,7 +135,7 @@ class Client:
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """The underlying httpx.AsyncClient, built on first use."""
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(**self._client_args(httpx.AsyncHTTPTransport))
+            self._async_client = AsyncHttpxClient(**self._client_args(httpx.AsyncHTTPTransport))
         return self._async_client
 
     async def __aenter__(self) -> Self:
