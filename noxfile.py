@@ -6,8 +6,7 @@ import os
 
 import nox
 
-# pyenv shims for 3.12/3.13 only work when selected, and uv must never try to download a Python.
-os.environ.setdefault("PYENV_VERSION", "3.11.7:3.12.1:3.13.0")
+# .python-version selects pyenv's 3.11, 3.12 and 3.13 for the shims; uv must never download a Python.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 nox.needs_version = ">=2026.10.20"
