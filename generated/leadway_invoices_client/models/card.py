@@ -15,7 +15,7 @@ class Card:
     """Card shown to the customer."""
 
     brand: str
-    """ Card brand """
+    """ Card brand, for example `visa`. """
 
     last4: str
     """ Last four digits of the card number. """

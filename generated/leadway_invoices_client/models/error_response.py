@@ -24,7 +24,7 @@ class ErrorResponse(OpenObject):
     """ What went wrong, as one message or a list of messages. """
 
     error: str | Unset = UNSET
-    """ The HTTP reason phrase """
+    """ The HTTP reason phrase, for example `Unauthorized`. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -66,10 +66,10 @@ class Invoice(OpenObject):
     """ The customer the invoice goes to. """
 
     issue_date: str
-    """ Issue date """
+    """ Issue date, YYYY-MM-DD. """
 
     due_date: str
-    """ Due date """
+    """ Due date, YYYY-MM-DD. """
 
     sent_at: str | Unset = UNSET
     """ When the invoice was last sent (ISO 8601). """
