@@ -42,6 +42,8 @@ class Client:
     """
 
     _credentials: Credentials | None = None
+    strict: bool = False
+    """True: an answer deviating from the spec raises ContractViolationError (see AuthenticatedClient)."""
 
     def __init__(
         self,
@@ -155,6 +157,9 @@ class AuthenticatedClient(Client):
             False and, after a 401, once with True to get a new token for a single resend.
     prefix ("Bearer") and auth_header_name ("Authorization") shape the header. The token never
     appears in the client's repr, its default headers or the caller's `headers` dict.
+    strict: False (default) reads successful answers tolerantly: a field that breaks the spec is
+        UNSET and listed in the model's `deviations` (logged once at WARNING); True raises
+        ContractViolationError instead. Each call can override it with its own `strict=`.
     Other arguments: see Client.
     """
 
@@ -174,7 +179,9 @@ class AuthenticatedClient(Client):
         httpx_args: dict[str, Any] | None = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
         pacer: Pacer | None = None,
+        strict: bool = False,
     ) -> None:
+        self.strict = strict
         super().__init__(
             base_url,
             cookies=cookies,

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import httpx
 
+from ._parsing import Reader
 from .models.error_response import ErrorResponse
 
 # What a generated `from_dict` raises on an answer that breaks the spec (missing key, wrong type,
@@ -221,7 +222,8 @@ def parse_error_body(response: httpx.Response) -> ErrorResponse | None:
     """The ErrorResponse in an error answer, or None when the body is not one (HTML, truncated...)."""
     try:
         data = json.loads(response.content)
-        return ErrorResponse.from_dict(data) if isinstance(data, dict) else None
+        # Strict: an error's `body` is all or nothing; its class and raw content say the rest.
+        return ErrorResponse.from_dict(data, Reader(strict=True)) if isinstance(data, dict) else None
     except CONTRACT_ERRORS:
         return None
 

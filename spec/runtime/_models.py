@@ -1,4 +1,5 @@
-"""Shared by the models of open JSON objects: fields the spec does not name are kept, not dropped."""
+"""Shared by the models of open JSON objects (answers): fields the spec does not name are kept, not
+dropped, and the decoded JSON stays reachable as `raw`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ class OpenObject:
 
     __slots__ = ()
     additional_properties: dict[str, Any]
+    _raw: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError  # every generated model has its own
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The decoded JSON this model was read from, values that broke the spec included (the very
+        object, not a copy: do not change it). For a model built by hand, its `to_dict()`."""
+        return self._raw if self._raw is not None else self.to_dict()
 
     @property
     def additional_keys(self) -> list[str]:

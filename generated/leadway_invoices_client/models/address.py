@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..types import UNSET, Unset
 
 
@@ -30,65 +30,61 @@ class Address(OpenObject):
     postal_code: str | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        address_line_1 = self.address_line_1
-        address_line_2 = self.address_line_2
-        city = self.city
-        state = self.state
-        country_code = self.country_code
-        postal_code = self.postal_code
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if address_line_1 is not UNSET:
-            field_dict["addressLine1"] = address_line_1
-        if address_line_2 is not UNSET:
-            field_dict["addressLine2"] = address_line_2
-        if city is not UNSET:
-            field_dict["city"] = city
-        if state is not UNSET:
-            field_dict["state"] = state
-        if country_code is not UNSET:
-            field_dict["countryCode"] = country_code
-        if postal_code is not UNSET:
-            field_dict["postalCode"] = postal_code
+        if not isinstance(self.address_line_1, Unset):
+            field_dict["addressLine1"] = self.address_line_1
+        if not isinstance(self.address_line_2, Unset):
+            field_dict["addressLine2"] = self.address_line_2
+        if not isinstance(self.city, Unset):
+            field_dict["city"] = self.city
+        if not isinstance(self.state, Unset):
+            field_dict["state"] = self.state
+        if not isinstance(self.country_code, Unset):
+            field_dict["countryCode"] = self.country_code
+        if not isinstance(self.postal_code, Unset):
+            field_dict["postalCode"] = self.postal_code
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("Address", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         address_line_1 = d.pop("addressLine1", UNSET)
-        if address_line_1 is not UNSET:
-            if not isinstance(address_line_1, str):
-                raise wrong_type("Address.addressLine1", "string", address_line_1)
+        if address_line_1 is not UNSET and not isinstance(address_line_1, str):
+            address_line_1 = reader.wrong(path, "addressLine1", "string", address_line_1)
 
         address_line_2 = d.pop("addressLine2", UNSET)
-        if address_line_2 is not UNSET:
-            if not isinstance(address_line_2, str):
-                raise wrong_type("Address.addressLine2", "string", address_line_2)
+        if address_line_2 is not UNSET and not isinstance(address_line_2, str):
+            address_line_2 = reader.wrong(path, "addressLine2", "string", address_line_2)
 
         city = d.pop("city", UNSET)
-        if city is not UNSET:
-            if not isinstance(city, str):
-                raise wrong_type("Address.city", "string", city)
+        if city is not UNSET and not isinstance(city, str):
+            city = reader.wrong(path, "city", "string", city)
 
         state = d.pop("state", UNSET)
-        if state is not UNSET:
-            if not isinstance(state, str):
-                raise wrong_type("Address.state", "string", state)
+        if state is not UNSET and not isinstance(state, str):
+            state = reader.wrong(path, "state", "string", state)
 
         country_code = d.pop("countryCode", UNSET)
-        if country_code is not UNSET:
-            if not isinstance(country_code, str):
-                raise wrong_type("Address.countryCode", "string", country_code)
+        if country_code is not UNSET and not isinstance(country_code, str):
+            country_code = reader.wrong(path, "countryCode", "string", country_code)
 
         postal_code = d.pop("postalCode", UNSET)
-        if postal_code is not UNSET:
-            if not isinstance(postal_code, str):
-                raise wrong_type("Address.postalCode", "string", postal_code)
+        if postal_code is not UNSET and not isinstance(postal_code, str):
+            postal_code = reader.wrong(path, "postalCode", "string", postal_code)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         address = cls(
@@ -100,4 +96,7 @@ class Address(OpenObject):
             postal_code,
         )
         address.additional_properties = d
+        address._raw = src_dict
+        if len(reader.found) > found:
+            address.deviations = tuple(reader.found[found:])
         return address

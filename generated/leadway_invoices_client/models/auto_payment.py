@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from .._parsing import model_dict
 from .._validation import wrong_type
 from ..models.bacs_direct_debit import BacsDirectDebit
 from ..models.becs_direct_debit import BecsDirectDebit
@@ -54,52 +55,34 @@ class AutoPayment:
     """ Payment provider details. Upstream types this as a bare object; any keys pass through. """
 
     def to_dict(self) -> dict[str, Any]:
-        enable = self.enable
-        type_ = self.type_
-        payment_method_id = self.payment_method_id
-        customer_id = self.customer_id
-        card: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.card, Unset):
-            card = self.card.to_dict()
-        us_bank_account: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.us_bank_account, Unset):
-            us_bank_account = self.us_bank_account.to_dict()
-        sepa_direct_debit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.sepa_direct_debit, Unset):
-            sepa_direct_debit = self.sepa_direct_debit.to_dict()
-        bacs_direct_debit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.bacs_direct_debit, Unset):
-            bacs_direct_debit = self.bacs_direct_debit.to_dict()
-        becs_direct_debit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.becs_direct_debit, Unset):
-            becs_direct_debit = self.becs_direct_debit.to_dict()
-        card_id = self.card_id
-        provider: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.provider, Unset):
-            provider = self.provider.to_dict()
-
         field_dict: dict[str, Any] = {}
-        field_dict["enable"] = enable
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if payment_method_id is not UNSET:
-            field_dict["paymentMethodId"] = payment_method_id
-        if customer_id is not UNSET:
-            field_dict["customerId"] = customer_id
-        if card is not UNSET:
-            field_dict["card"] = card
-        if us_bank_account is not UNSET:
-            field_dict["usBankAccount"] = us_bank_account
-        if sepa_direct_debit is not UNSET:
-            field_dict["sepaDirectDebit"] = sepa_direct_debit
-        if bacs_direct_debit is not UNSET:
-            field_dict["bacsDirectDebit"] = bacs_direct_debit
-        if becs_direct_debit is not UNSET:
-            field_dict["becsDirectDebit"] = becs_direct_debit
-        if card_id is not UNSET:
-            field_dict["cardId"] = card_id
-        if provider is not UNSET:
-            field_dict["provider"] = provider
+        field_dict["enable"] = self.enable
+        if not isinstance(self.type_, Unset):
+            field_dict["type"] = self.type_
+        if not isinstance(self.payment_method_id, Unset):
+            field_dict["paymentMethodId"] = self.payment_method_id
+        if not isinstance(self.customer_id, Unset):
+            field_dict["customerId"] = self.customer_id
+        if not isinstance(self.card, Unset):
+            field_dict["card"] = model_dict(self.card, Card, "AutoPayment.card")
+        if not isinstance(self.us_bank_account, Unset):
+            field_dict["usBankAccount"] = model_dict(self.us_bank_account, UsBankAccount, "AutoPayment.usBankAccount")
+        if not isinstance(self.sepa_direct_debit, Unset):
+            field_dict["sepaDirectDebit"] = model_dict(
+                self.sepa_direct_debit, SepaDirectDebit, "AutoPayment.sepaDirectDebit"
+            )
+        if not isinstance(self.bacs_direct_debit, Unset):
+            field_dict["bacsDirectDebit"] = model_dict(
+                self.bacs_direct_debit, BacsDirectDebit, "AutoPayment.bacsDirectDebit"
+            )
+        if not isinstance(self.becs_direct_debit, Unset):
+            field_dict["becsDirectDebit"] = model_dict(
+                self.becs_direct_debit, BecsDirectDebit, "AutoPayment.becsDirectDebit"
+            )
+        if not isinstance(self.card_id, Unset):
+            field_dict["cardId"] = self.card_id
+        if not isinstance(self.provider, Unset):
+            field_dict["provider"] = model_dict(self.provider, PaymentProvider, "AutoPayment.provider")
         return field_dict
 
     @classmethod

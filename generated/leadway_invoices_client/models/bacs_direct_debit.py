@@ -21,12 +21,9 @@ class BacsDirectDebit:
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
-        sort_code = self.sort_code
-        last4 = self.last4
-
         field_dict: dict[str, Any] = {}
-        field_dict["sort_code"] = sort_code
-        field_dict["last4"] = last4
+        field_dict["sort_code"] = self.sort_code
+        field_dict["last4"] = self.last4
         return field_dict
 
     @classmethod

@@ -21,12 +21,9 @@ class BecsDirectDebit:
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
-        bsb_number = self.bsb_number
-        last4 = self.last4
-
         field_dict: dict[str, Any] = {}
-        field_dict["bsb_number"] = bsb_number
-        field_dict["last4"] = last4
+        field_dict["bsb_number"] = self.bsb_number
+        field_dict["last4"] = self.last4
         return field_dict
 
     @classmethod

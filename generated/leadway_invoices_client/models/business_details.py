@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..models.address import Address
 from ..types import UNSET, Unset
 
@@ -38,80 +38,76 @@ class BusinessDetails(OpenObject):
     """ Custom values (webhook schema). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        name = self.name
-        address: dict[str, Any] | str | Unset
-        if isinstance(self.address, Unset):
-            address = UNSET
-        elif isinstance(self.address, Address):
-            address = self.address.to_dict()
-        else:
-            address = self.address
-        phone_no = self.phone_no
-        website = self.website
-        logo_url = self.logo_url
-        custom_values: list[str] | Unset = UNSET
-        if not isinstance(self.custom_values, Unset):
-            custom_values = self.custom_values
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if name is not UNSET:
-            field_dict["name"] = name
-        if address is not UNSET:
-            field_dict["address"] = address
-        if phone_no is not UNSET:
-            field_dict["phoneNo"] = phone_no
-        if website is not UNSET:
-            field_dict["website"] = website
-        if logo_url is not UNSET:
-            field_dict["logoUrl"] = logo_url
-        if custom_values is not UNSET:
-            field_dict["customValues"] = custom_values
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.address, Unset):
+            field_dict["address"] = self.address.to_dict() if isinstance(self.address, Address) else self.address
+        if not isinstance(self.phone_no, Unset):
+            field_dict["phoneNo"] = self.phone_no
+        if not isinstance(self.website, Unset):
+            field_dict["website"] = self.website
+        if not isinstance(self.logo_url, Unset):
+            field_dict["logoUrl"] = self.logo_url
+        if not isinstance(self.custom_values, Unset):
+            field_dict["customValues"] = self.custom_values
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("BusinessDetails", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         name = d.pop("name", UNSET)
-        if name is not UNSET:
-            if not isinstance(name, str):
-                raise wrong_type("BusinessDetails.name", "string", name)
+        if name is not UNSET and not isinstance(name, str):
+            name = reader.wrong(path, "name", "string", name)
 
         address = d.pop("address", UNSET)
-        if address is not UNSET:
-            if isinstance(address, dict):
-                address = Address.from_dict(address)
-            elif isinstance(address, str):
-                pass
-            else:
-                raise wrong_type("BusinessDetails.address", "object or string", address)
+
+        if isinstance(address, dict):
+            address = Address.from_dict(address, reader, path + ".address")
+        elif isinstance(address, str):
+            pass
+        elif address is not UNSET:
+            address = reader.wrong(path, "address", "object or string", address)
 
         phone_no = d.pop("phoneNo", UNSET)
-        if phone_no is not UNSET:
-            if not isinstance(phone_no, str):
-                raise wrong_type("BusinessDetails.phoneNo", "string", phone_no)
+        if phone_no is not UNSET and not isinstance(phone_no, str):
+            phone_no = reader.wrong(path, "phoneNo", "string", phone_no)
 
         website = d.pop("website", UNSET)
-        if website is not UNSET:
-            if not isinstance(website, str):
-                raise wrong_type("BusinessDetails.website", "string", website)
+        if website is not UNSET and not isinstance(website, str):
+            website = reader.wrong(path, "website", "string", website)
 
         logo_url = d.pop("logoUrl", UNSET)
-        if logo_url is not UNSET:
-            if not isinstance(logo_url, str):
-                raise wrong_type("BusinessDetails.logoUrl", "string", logo_url)
+        if logo_url is not UNSET and not isinstance(logo_url, str):
+            logo_url = reader.wrong(path, "logoUrl", "string", logo_url)
 
         custom_values = d.pop("customValues", UNSET)
-        if custom_values is not UNSET:
-            if not isinstance(custom_values, list):
-                raise wrong_type("BusinessDetails.customValues", "array", custom_values)
-            for item in custom_values:
-                if not isinstance(item, str):
-                    raise wrong_type("BusinessDetails.customValues[]", "string", item)
+        if isinstance(custom_values, list):
+            if all(isinstance(item, str) for item in custom_values):
+                pass
+            else:
+                custom_values = reader.wrong_items(
+                    path,
+                    "customValues",
+                    "string",
+                    [(i, item) for i, item in enumerate(custom_values) if not isinstance(item, str)],
+                )
+        elif custom_values is not UNSET:
+            custom_values = reader.wrong(path, "customValues", "array", custom_values)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         business_details = cls(
@@ -123,4 +119,7 @@ class BusinessDetails(OpenObject):
             custom_values,
         )
         business_details.additional_properties = d
+        business_details._raw = src_dict
+        if len(reader.found) > found:
+            business_details.deviations = tuple(reader.found[found:])
         return business_details

@@ -21,12 +21,9 @@ class Card:
     """ Last four digits of the card number. """
 
     def to_dict(self) -> dict[str, Any]:
-        brand = self.brand
-        last4 = self.last4
-
         field_dict: dict[str, Any] = {}
-        field_dict["brand"] = brand
-        field_dict["last4"] = last4
+        field_dict["brand"] = self.brand
+        field_dict["last4"] = self.last4
         return field_dict
 
     @classmethod

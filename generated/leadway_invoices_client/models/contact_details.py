@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..models.additional_email import AdditionalEmail
 from ..models.address import Address
 from ..types import UNSET, Unset
@@ -39,94 +39,99 @@ class ContactDetails(OpenObject):
     """ More addresses that receive the invoice email (webhook schema). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-        name = self.name
-        email = self.email
-        phone_no = self.phone_no
-        company_name = self.company_name
-        address: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.address, Unset):
-            address = self.address.to_dict()
-        custom_fields: list[str] | Unset = UNSET
-        if not isinstance(self.custom_fields, Unset):
-            custom_fields = self.custom_fields
-
-        additional_emails: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.additional_emails, Unset):
-            additional_emails = []
-            for additional_emails_item_data in self.additional_emails:
-                additional_emails_item = additional_emails_item_data.to_dict()
-                additional_emails.append(additional_emails_item)
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if id is not UNSET:
-            field_dict["id"] = id
-        if name is not UNSET:
-            field_dict["name"] = name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if phone_no is not UNSET:
-            field_dict["phoneNo"] = phone_no
-        if company_name is not UNSET:
-            field_dict["companyName"] = company_name
-        if address is not UNSET:
-            field_dict["address"] = address
-        if custom_fields is not UNSET:
-            field_dict["customFields"] = custom_fields
-        if additional_emails is not UNSET:
-            field_dict["additionalEmails"] = additional_emails
+        if not isinstance(self.id, Unset):
+            field_dict["id"] = self.id
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.email, Unset):
+            field_dict["email"] = self.email
+        if not isinstance(self.phone_no, Unset):
+            field_dict["phoneNo"] = self.phone_no
+        if not isinstance(self.company_name, Unset):
+            field_dict["companyName"] = self.company_name
+        if not isinstance(self.address, Unset):
+            field_dict["address"] = self.address.to_dict()
+        if not isinstance(self.custom_fields, Unset):
+            field_dict["customFields"] = self.custom_fields
+        if not isinstance(self.additional_emails, Unset):
+            field_dict["additionalEmails"] = [item.to_dict() for item in self.additional_emails]
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("ContactDetails", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         id = d.pop("id", UNSET)
-        if id is not UNSET:
-            if not isinstance(id, str):
-                raise wrong_type("ContactDetails.id", "string", id)
+        if id is not UNSET and not isinstance(id, str):
+            id = reader.wrong(path, "id", "string", id)
 
         name = d.pop("name", UNSET)
-        if name is not UNSET:
-            if not isinstance(name, str):
-                raise wrong_type("ContactDetails.name", "string", name)
+        if name is not UNSET and not isinstance(name, str):
+            name = reader.wrong(path, "name", "string", name)
 
         email = d.pop("email", UNSET)
-        if email is not UNSET:
-            if not isinstance(email, str):
-                raise wrong_type("ContactDetails.email", "string", email)
+        if email is not UNSET and not isinstance(email, str):
+            email = reader.wrong(path, "email", "string", email)
 
         phone_no = d.pop("phoneNo", UNSET)
-        if phone_no is not UNSET:
-            if not isinstance(phone_no, str):
-                raise wrong_type("ContactDetails.phoneNo", "string", phone_no)
+        if phone_no is not UNSET and not isinstance(phone_no, str):
+            phone_no = reader.wrong(path, "phoneNo", "string", phone_no)
 
         company_name = d.pop("companyName", UNSET)
-        if company_name is not UNSET:
-            if not isinstance(company_name, str):
-                raise wrong_type("ContactDetails.companyName", "string", company_name)
+        if company_name is not UNSET and not isinstance(company_name, str):
+            company_name = reader.wrong(path, "companyName", "string", company_name)
 
         address = d.pop("address", UNSET)
-        if address is not UNSET:
-            address = Address.from_dict(address)
+
+        if isinstance(address, dict):
+            address = Address.from_dict(address, reader, path + ".address")
+        elif address is not UNSET:
+            address = reader.wrong(path, "address", "object", address)
 
         custom_fields = d.pop("customFields", UNSET)
-        if custom_fields is not UNSET:
-            if not isinstance(custom_fields, list):
-                raise wrong_type("ContactDetails.customFields", "array", custom_fields)
-            for item in custom_fields:
-                if not isinstance(item, str):
-                    raise wrong_type("ContactDetails.customFields[]", "string", item)
+        if isinstance(custom_fields, list):
+            if all(isinstance(item, str) for item in custom_fields):
+                pass
+            else:
+                custom_fields = reader.wrong_items(
+                    path,
+                    "customFields",
+                    "string",
+                    [(i, item) for i, item in enumerate(custom_fields) if not isinstance(item, str)],
+                )
+        elif custom_fields is not UNSET:
+            custom_fields = reader.wrong(path, "customFields", "array", custom_fields)
 
         additional_emails = d.pop("additionalEmails", UNSET)
-        if additional_emails is not UNSET:
-            if not isinstance(additional_emails, list):
-                raise wrong_type("ContactDetails.additionalEmails", "array", additional_emails)
-            additional_emails = [AdditionalEmail.from_dict(item) for item in additional_emails]
+        if isinstance(additional_emails, list):
+            if all(isinstance(item, dict) for item in additional_emails):
+                additional_emails = [
+                    AdditionalEmail.from_dict(item, reader, f"{path}.additionalEmails[{i}]")
+                    for i, item in enumerate(additional_emails)
+                ]
+            else:
+                additional_emails = reader.wrong_items(
+                    path,
+                    "additionalEmails",
+                    "object",
+                    [(i, item) for i, item in enumerate(additional_emails) if not isinstance(item, dict)],
+                )
+        elif additional_emails is not UNSET:
+            additional_emails = reader.wrong(path, "additionalEmails", "array", additional_emails)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         contact_details = cls(
@@ -140,4 +145,7 @@ class ContactDetails(OpenObject):
             additional_emails,
         )
         contact_details.additional_properties = d
+        contact_details._raw = src_dict
+        if len(reader.found) > found:
+            contact_details.deviations = tuple(reader.found[found:])
         return contact_details

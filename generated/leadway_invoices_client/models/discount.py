@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..types import UNSET, Unset
 
 
@@ -22,33 +22,37 @@ class Discount(OpenObject):
     value: float | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
-        value = self.value
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if value is not UNSET:
-            field_dict["value"] = value
+        if not isinstance(self.type_, Unset):
+            field_dict["type"] = self.type_
+        if not isinstance(self.value, Unset):
+            field_dict["value"] = self.value
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("Discount", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         type_ = d.pop("type", UNSET)
-        if type_ is not UNSET:
-            if not isinstance(type_, str):
-                raise wrong_type("Discount.type", "string", type_)
+        if type_ is not UNSET and not isinstance(type_, str):
+            type_ = reader.wrong(path, "type", "string", type_)
 
         value = d.pop("value", UNSET)
-        if value is not UNSET:
-            if not (type(value) is float or type(value) is int):
-                raise wrong_type("Discount.value", "number", value)
+        if value is not UNSET and not (type(value) is float or type(value) is int):
+            value = reader.wrong(path, "value", "number", value)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         discount = cls(
@@ -56,4 +60,7 @@ class Discount(OpenObject):
             value,
         )
         discount.additional_properties = d
+        discount._raw = src_dict
+        if len(reader.found) > found:
+            discount.deviations = tuple(reader.found[found:])
         return discount

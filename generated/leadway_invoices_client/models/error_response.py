@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..types import UNSET, Unset
 
 
@@ -27,52 +27,47 @@ class ErrorResponse(OpenObject):
     """ The HTTP reason phrase, for example `Unauthorized`. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        status_code = self.status_code
-        message: list[str] | str | Unset
-        if isinstance(self.message, Unset):
-            message = UNSET
-        elif isinstance(self.message, list):
-            message = self.message
-
-        else:
-            message = self.message
-        error = self.error
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if status_code is not UNSET:
-            field_dict["statusCode"] = status_code
-        if message is not UNSET:
-            field_dict["message"] = message
-        if error is not UNSET:
-            field_dict["error"] = error
+        if not isinstance(self.status_code, Unset):
+            field_dict["statusCode"] = self.status_code
+        if not isinstance(self.message, Unset):
+            field_dict["message"] = self.message
+        if not isinstance(self.error, Unset):
+            field_dict["error"] = self.error
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("ErrorResponse", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         status_code = d.pop("statusCode", UNSET)
-        if status_code is not UNSET:
-            if not type(status_code) is int:
-                raise wrong_type("ErrorResponse.statusCode", "integer", status_code)
+        if status_code is not UNSET and not type(status_code) is int:
+            status_code = reader.wrong(path, "statusCode", "integer", status_code)
 
         message = d.pop("message", UNSET)
-        if message is not UNSET:
-            if isinstance(message, str):
-                pass
-            elif isinstance(message, list):
-                pass
-            else:
-                raise wrong_type("ErrorResponse.message", "string or array", message)
+        if isinstance(message, str):
+            pass
+        elif isinstance(message, list) and all(isinstance(item, str) for item in message):
+            pass
+        elif message is not UNSET:
+            message = reader.wrong(path, "message", "string or array", message)
 
         error = d.pop("error", UNSET)
-        if error is not UNSET:
-            if not isinstance(error, str):
-                raise wrong_type("ErrorResponse.error", "string", error)
+        if error is not UNSET and not isinstance(error, str):
+            error = reader.wrong(path, "error", "string", error)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         error_response = cls(
@@ -81,4 +76,7 @@ class ErrorResponse(OpenObject):
             error,
         )
         error_response.additional_properties = d
+        error_response._raw = src_dict
+        if len(reader.found) > found:
+            error_response.deviations = tuple(reader.found[found:])
         return error_response

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..models.business_details import BusinessDetails
 from ..models.contact_details import ContactDetails
 from ..models.discount import Discount
@@ -34,41 +34,41 @@ class Invoice(OpenObject):
     use (kept as is, so a new status never breaks parsing).
      """
 
-    live_mode: bool
+    live_mode: bool | Unset
     """ Whether the invoice is live (payable) or in test mode. """
 
-    amount_paid: float
+    amount_paid: float | Unset
     """ Amount paid so far. """
 
-    alt_id: str
+    alt_id: str | Unset
     """ Location id or agency id. """
 
-    alt_type: str
+    alt_type: str | Unset
     """ What `altId` names: upstream says `location`, the Leadway page shows `account`. Any string
     is kept.
      """
 
-    name: str
+    name: str | Unset
     """ Name of the invoice. """
 
-    business_details: BusinessDetails
+    business_details: BusinessDetails | Unset
     """ The sending business. """
 
-    invoice_number: float | str
+    invoice_number: float | str | Unset
     """ Invoice number. Upstream types it as a number but every example (the Leadway page's,
     upstream's own, the webhook's) shows the string "19": both are accepted.
      """
 
-    currency: str
+    currency: str | Unset
     """ ISO 4217 currency code. """
 
-    contact_details: ContactDetails
+    contact_details: ContactDetails | Unset
     """ The customer the invoice goes to. """
 
-    issue_date: str
+    issue_date: str | Unset
     """ Issue date, YYYY-MM-DD. """
 
-    due_date: str
+    due_date: str | Unset
     """ Due date, YYYY-MM-DD. """
 
     sent_at: str | Unset = UNSET
@@ -113,105 +113,79 @@ class Invoice(OpenObject):
     """ Reminder settings of the invoice. No source documents its keys; kept as given. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-        status: str
-        if isinstance(self.status, InvoiceStatus):
-            status = self.status.value
-        else:
-            status = self.status
-        live_mode = self.live_mode
-        amount_paid = self.amount_paid
-        alt_id = self.alt_id
-        alt_type = self.alt_type
-        name = self.name
-        business_details = self.business_details.to_dict()
-        invoice_number: float | str
-        invoice_number = self.invoice_number
-        currency = self.currency
-        contact_details = self.contact_details.to_dict()
-        issue_date = self.issue_date
-        due_date = self.due_date
-        sent_at = self.sent_at
-        discount: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.discount, Unset):
-            discount = self.discount.to_dict()
-        invoice_items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.invoice_items, Unset):
-            invoice_items = []
-            for invoice_items_item_data in self.invoice_items:
-                invoice_items_item = invoice_items_item_data.to_dict()
-                invoice_items.append(invoice_items_item)
-
-        total = self.total
-        title = self.title
-        amount_due = self.amount_due
-        created_at = self.created_at
-        updated_at = self.updated_at
-        automatic_taxes_enabled = self.automatic_taxes_enabled
-        automatic_taxes_calculated = self.automatic_taxes_calculated
-        payment_schedule: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.payment_schedule, Unset):
-            payment_schedule = self.payment_schedule.to_dict()
-        total_summary: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.total_summary, Unset):
-            total_summary = self.total_summary.to_dict()
-        reminders_configuration: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.reminders_configuration, Unset):
-            reminders_configuration = self.reminders_configuration.to_dict()
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        field_dict["_id"] = id
-        field_dict["status"] = status
-        field_dict["liveMode"] = live_mode
-        field_dict["amountPaid"] = amount_paid
-        field_dict["altId"] = alt_id
-        field_dict["altType"] = alt_type
-        field_dict["name"] = name
-        field_dict["businessDetails"] = business_details
-        field_dict["invoiceNumber"] = invoice_number
-        field_dict["currency"] = currency
-        field_dict["contactDetails"] = contact_details
-        field_dict["issueDate"] = issue_date
-        field_dict["dueDate"] = due_date
-        if sent_at is not UNSET:
-            field_dict["sentAt"] = sent_at
-        if discount is not UNSET:
-            field_dict["discount"] = discount
-        if invoice_items is not UNSET:
-            field_dict["invoiceItems"] = invoice_items
-        if total is not UNSET:
-            field_dict["total"] = total
-        if title is not UNSET:
-            field_dict["title"] = title
-        if amount_due is not UNSET:
-            field_dict["amountDue"] = amount_due
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
-        if updated_at is not UNSET:
-            field_dict["updatedAt"] = updated_at
-        if automatic_taxes_enabled is not UNSET:
-            field_dict["automaticTaxesEnabled"] = automatic_taxes_enabled
-        if automatic_taxes_calculated is not UNSET:
-            field_dict["automaticTaxesCalculated"] = automatic_taxes_calculated
-        if payment_schedule is not UNSET:
-            field_dict["paymentSchedule"] = payment_schedule
-        if total_summary is not UNSET:
-            field_dict["totalSummary"] = total_summary
-        if reminders_configuration is not UNSET:
-            field_dict["remindersConfiguration"] = reminders_configuration
+        field_dict["_id"] = self.id
+        field_dict["status"] = self.status.value if isinstance(self.status, InvoiceStatus) else self.status
+        if not isinstance(self.live_mode, Unset):
+            field_dict["liveMode"] = self.live_mode
+        if not isinstance(self.amount_paid, Unset):
+            field_dict["amountPaid"] = self.amount_paid
+        if not isinstance(self.alt_id, Unset):
+            field_dict["altId"] = self.alt_id
+        if not isinstance(self.alt_type, Unset):
+            field_dict["altType"] = self.alt_type
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.business_details, Unset):
+            field_dict["businessDetails"] = self.business_details.to_dict()
+        if not isinstance(self.invoice_number, Unset):
+            field_dict["invoiceNumber"] = self.invoice_number
+        if not isinstance(self.currency, Unset):
+            field_dict["currency"] = self.currency
+        if not isinstance(self.contact_details, Unset):
+            field_dict["contactDetails"] = self.contact_details.to_dict()
+        if not isinstance(self.issue_date, Unset):
+            field_dict["issueDate"] = self.issue_date
+        if not isinstance(self.due_date, Unset):
+            field_dict["dueDate"] = self.due_date
+        if not isinstance(self.sent_at, Unset):
+            field_dict["sentAt"] = self.sent_at
+        if not isinstance(self.discount, Unset):
+            field_dict["discount"] = self.discount.to_dict()
+        if not isinstance(self.invoice_items, Unset):
+            field_dict["invoiceItems"] = [item.to_dict() for item in self.invoice_items]
+        if not isinstance(self.total, Unset):
+            field_dict["total"] = self.total
+        if not isinstance(self.title, Unset):
+            field_dict["title"] = self.title
+        if not isinstance(self.amount_due, Unset):
+            field_dict["amountDue"] = self.amount_due
+        if not isinstance(self.created_at, Unset):
+            field_dict["createdAt"] = self.created_at
+        if not isinstance(self.updated_at, Unset):
+            field_dict["updatedAt"] = self.updated_at
+        if not isinstance(self.automatic_taxes_enabled, Unset):
+            field_dict["automaticTaxesEnabled"] = self.automatic_taxes_enabled
+        if not isinstance(self.automatic_taxes_calculated, Unset):
+            field_dict["automaticTaxesCalculated"] = self.automatic_taxes_calculated
+        if not isinstance(self.payment_schedule, Unset):
+            field_dict["paymentSchedule"] = self.payment_schedule.to_dict()
+        if not isinstance(self.total_summary, Unset):
+            field_dict["totalSummary"] = self.total_summary.to_dict()
+        if not isinstance(self.reminders_configuration, Unset):
+            field_dict["remindersConfiguration"] = self.reminders_configuration.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped _id, status raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("Invoice", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         id = d.pop("_id", UNSET)
         if not isinstance(id, str):
-            raise wrong_type("Invoice._id", "string", id)
+            raise reader.fatal(path, "_id", "string", id)
 
         status = d.pop("status", UNSET)
         if isinstance(status, str) and status in InvoiceStatus._value2member_map_:
@@ -219,34 +193,36 @@ class Invoice(OpenObject):
         elif isinstance(status, str):
             pass
         else:
-            raise wrong_type(
-                "Invoice.status", "one of draft, sent, payment_processing, paid, void, partially_paid or string", status
+            raise reader.fatal(
+                path, "status", "one of draft, sent, payment_processing, paid, void, partially_paid or string", status
             )
 
         live_mode = d.pop("liveMode", UNSET)
         if not isinstance(live_mode, bool):
-            raise wrong_type("Invoice.liveMode", "boolean", live_mode)
+            live_mode = reader.wrong(path, "liveMode", "boolean", live_mode)
 
         amount_paid = d.pop("amountPaid", UNSET)
         if not (type(amount_paid) is float or type(amount_paid) is int):
-            raise wrong_type("Invoice.amountPaid", "number", amount_paid)
+            amount_paid = reader.wrong(path, "amountPaid", "number", amount_paid)
 
         alt_id = d.pop("altId", UNSET)
         if not isinstance(alt_id, str):
-            raise wrong_type("Invoice.altId", "string", alt_id)
+            alt_id = reader.wrong(path, "altId", "string", alt_id)
 
         alt_type = d.pop("altType", UNSET)
         if not isinstance(alt_type, str):
-            raise wrong_type("Invoice.altType", "string", alt_type)
+            alt_type = reader.wrong(path, "altType", "string", alt_type)
 
         name = d.pop("name", UNSET)
         if not isinstance(name, str):
-            raise wrong_type("Invoice.name", "string", name)
+            name = reader.wrong(path, "name", "string", name)
 
         business_details = d.pop("businessDetails", UNSET)
-        if business_details is UNSET:
-            raise wrong_type("Invoice.businessDetails", "object", UNSET)
-        business_details = BusinessDetails.from_dict(business_details)
+
+        if isinstance(business_details, dict):
+            business_details = BusinessDetails.from_dict(business_details, reader, path + ".businessDetails")
+        else:
+            business_details = reader.wrong(path, "businessDetails", "object", business_details)
 
         invoice_number = d.pop("invoiceNumber", UNSET)
         if isinstance(invoice_number, str):
@@ -254,86 +230,107 @@ class Invoice(OpenObject):
         elif type(invoice_number) is float or type(invoice_number) is int:
             pass
         else:
-            raise wrong_type("Invoice.invoiceNumber", "string or number", invoice_number)
+            invoice_number = reader.wrong(path, "invoiceNumber", "string or number", invoice_number)
 
         currency = d.pop("currency", UNSET)
         if not isinstance(currency, str):
-            raise wrong_type("Invoice.currency", "string", currency)
+            currency = reader.wrong(path, "currency", "string", currency)
 
         contact_details = d.pop("contactDetails", UNSET)
-        if contact_details is UNSET:
-            raise wrong_type("Invoice.contactDetails", "object", UNSET)
-        contact_details = ContactDetails.from_dict(contact_details)
+
+        if isinstance(contact_details, dict):
+            contact_details = ContactDetails.from_dict(contact_details, reader, path + ".contactDetails")
+        else:
+            contact_details = reader.wrong(path, "contactDetails", "object", contact_details)
 
         issue_date = d.pop("issueDate", UNSET)
         if not isinstance(issue_date, str):
-            raise wrong_type("Invoice.issueDate", "string", issue_date)
+            issue_date = reader.wrong(path, "issueDate", "string", issue_date)
 
         due_date = d.pop("dueDate", UNSET)
         if not isinstance(due_date, str):
-            raise wrong_type("Invoice.dueDate", "string", due_date)
+            due_date = reader.wrong(path, "dueDate", "string", due_date)
 
         sent_at = d.pop("sentAt", UNSET)
-        if sent_at is not UNSET:
-            if not isinstance(sent_at, str):
-                raise wrong_type("Invoice.sentAt", "string", sent_at)
+        if sent_at is not UNSET and not isinstance(sent_at, str):
+            sent_at = reader.wrong(path, "sentAt", "string", sent_at)
 
         discount = d.pop("discount", UNSET)
-        if discount is not UNSET:
-            discount = Discount.from_dict(discount)
+
+        if isinstance(discount, dict):
+            discount = Discount.from_dict(discount, reader, path + ".discount")
+        elif discount is not UNSET:
+            discount = reader.wrong(path, "discount", "object", discount)
 
         invoice_items = d.pop("invoiceItems", UNSET)
-        if invoice_items is not UNSET:
-            if not isinstance(invoice_items, list):
-                raise wrong_type("Invoice.invoiceItems", "array", invoice_items)
-            invoice_items = [InvoiceItem.from_dict(item) for item in invoice_items]
+        if isinstance(invoice_items, list):
+            if all(isinstance(item, dict) for item in invoice_items):
+                invoice_items = [
+                    InvoiceItem.from_dict(item, reader, f"{path}.invoiceItems[{i}]")
+                    for i, item in enumerate(invoice_items)
+                ]
+            else:
+                invoice_items = reader.wrong_items(
+                    path,
+                    "invoiceItems",
+                    "object",
+                    [(i, item) for i, item in enumerate(invoice_items) if not isinstance(item, dict)],
+                )
+        elif invoice_items is not UNSET:
+            invoice_items = reader.wrong(path, "invoiceItems", "array", invoice_items)
 
         total = d.pop("total", UNSET)
-        if total is not UNSET:
-            if not (type(total) is float or type(total) is int):
-                raise wrong_type("Invoice.total", "number", total)
+        if total is not UNSET and not (type(total) is float or type(total) is int):
+            total = reader.wrong(path, "total", "number", total)
 
         title = d.pop("title", UNSET)
-        if title is not UNSET:
-            if not isinstance(title, str):
-                raise wrong_type("Invoice.title", "string", title)
+        if title is not UNSET and not isinstance(title, str):
+            title = reader.wrong(path, "title", "string", title)
 
         amount_due = d.pop("amountDue", UNSET)
-        if amount_due is not UNSET:
-            if not (type(amount_due) is float or type(amount_due) is int):
-                raise wrong_type("Invoice.amountDue", "number", amount_due)
+        if amount_due is not UNSET and not (type(amount_due) is float or type(amount_due) is int):
+            amount_due = reader.wrong(path, "amountDue", "number", amount_due)
 
         created_at = d.pop("createdAt", UNSET)
-        if created_at is not UNSET:
-            if not isinstance(created_at, str):
-                raise wrong_type("Invoice.createdAt", "string", created_at)
+        if created_at is not UNSET and not isinstance(created_at, str):
+            created_at = reader.wrong(path, "createdAt", "string", created_at)
 
         updated_at = d.pop("updatedAt", UNSET)
-        if updated_at is not UNSET:
-            if not isinstance(updated_at, str):
-                raise wrong_type("Invoice.updatedAt", "string", updated_at)
+        if updated_at is not UNSET and not isinstance(updated_at, str):
+            updated_at = reader.wrong(path, "updatedAt", "string", updated_at)
 
         automatic_taxes_enabled = d.pop("automaticTaxesEnabled", UNSET)
-        if automatic_taxes_enabled is not UNSET:
-            if not isinstance(automatic_taxes_enabled, bool):
-                raise wrong_type("Invoice.automaticTaxesEnabled", "boolean", automatic_taxes_enabled)
+        if automatic_taxes_enabled is not UNSET and not isinstance(automatic_taxes_enabled, bool):
+            automatic_taxes_enabled = reader.wrong(path, "automaticTaxesEnabled", "boolean", automatic_taxes_enabled)
 
         automatic_taxes_calculated = d.pop("automaticTaxesCalculated", UNSET)
-        if automatic_taxes_calculated is not UNSET:
-            if not isinstance(automatic_taxes_calculated, bool):
-                raise wrong_type("Invoice.automaticTaxesCalculated", "boolean", automatic_taxes_calculated)
+        if automatic_taxes_calculated is not UNSET and not isinstance(automatic_taxes_calculated, bool):
+            automatic_taxes_calculated = reader.wrong(
+                path, "automaticTaxesCalculated", "boolean", automatic_taxes_calculated
+            )
 
         payment_schedule = d.pop("paymentSchedule", UNSET)
-        if payment_schedule is not UNSET:
-            payment_schedule = PaymentSchedule.from_dict(payment_schedule)
+
+        if isinstance(payment_schedule, dict):
+            payment_schedule = PaymentSchedule.from_dict(payment_schedule, reader, path + ".paymentSchedule")
+        elif payment_schedule is not UNSET:
+            payment_schedule = reader.wrong(path, "paymentSchedule", "object", payment_schedule)
 
         total_summary = d.pop("totalSummary", UNSET)
-        if total_summary is not UNSET:
-            total_summary = TotalSummary.from_dict(total_summary)
+
+        if isinstance(total_summary, dict):
+            total_summary = TotalSummary.from_dict(total_summary, reader, path + ".totalSummary")
+        elif total_summary is not UNSET:
+            total_summary = reader.wrong(path, "totalSummary", "object", total_summary)
 
         reminders_configuration = d.pop("remindersConfiguration", UNSET)
-        if reminders_configuration is not UNSET:
-            reminders_configuration = RemindersConfiguration.from_dict(reminders_configuration)
+
+        if isinstance(reminders_configuration, dict):
+            reminders_configuration = RemindersConfiguration.from_dict(
+                reminders_configuration, reader, path + ".remindersConfiguration"
+            )
+        elif reminders_configuration is not UNSET:
+            reminders_configuration = reader.wrong(path, "remindersConfiguration", "object", reminders_configuration)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         invoice = cls(
@@ -365,4 +362,7 @@ class Invoice(OpenObject):
             reminders_configuration,
         )
         invoice.additional_properties = d
+        invoice._raw = src_dict
+        if len(reader.found) > found:
+            invoice.deviations = tuple(reader.found[found:])
         return invoice

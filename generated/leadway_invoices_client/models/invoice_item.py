@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..models.item_tax import ItemTax
 from ..types import UNSET, Unset
 
@@ -37,95 +37,86 @@ class InvoiceItem(OpenObject):
     """ Taxes applied to the item. No source documents their shape. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-        product_id = self.product_id
-        price_id = self.price_id
-        name = self.name
-        description = self.description
-        currency = self.currency
-        qty = self.qty
-        amount = self.amount
-        taxes: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.taxes, Unset):
-            taxes = []
-            for taxes_item_data in self.taxes:
-                taxes_item = taxes_item_data.to_dict()
-                taxes.append(taxes_item)
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if id is not UNSET:
-            field_dict["_id"] = id
-        if product_id is not UNSET:
-            field_dict["productId"] = product_id
-        if price_id is not UNSET:
-            field_dict["priceId"] = price_id
-        if name is not UNSET:
-            field_dict["name"] = name
-        if description is not UNSET:
-            field_dict["description"] = description
-        if currency is not UNSET:
-            field_dict["currency"] = currency
-        if qty is not UNSET:
-            field_dict["qty"] = qty
-        if amount is not UNSET:
-            field_dict["amount"] = amount
-        if taxes is not UNSET:
-            field_dict["taxes"] = taxes
+        if not isinstance(self.id, Unset):
+            field_dict["_id"] = self.id
+        if not isinstance(self.product_id, Unset):
+            field_dict["productId"] = self.product_id
+        if not isinstance(self.price_id, Unset):
+            field_dict["priceId"] = self.price_id
+        if not isinstance(self.name, Unset):
+            field_dict["name"] = self.name
+        if not isinstance(self.description, Unset):
+            field_dict["description"] = self.description
+        if not isinstance(self.currency, Unset):
+            field_dict["currency"] = self.currency
+        if not isinstance(self.qty, Unset):
+            field_dict["qty"] = self.qty
+        if not isinstance(self.amount, Unset):
+            field_dict["amount"] = self.amount
+        if not isinstance(self.taxes, Unset):
+            field_dict["taxes"] = [item.to_dict() for item in self.taxes]
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("InvoiceItem", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         id = d.pop("_id", UNSET)
-        if id is not UNSET:
-            if not isinstance(id, str):
-                raise wrong_type("InvoiceItem._id", "string", id)
+        if id is not UNSET and not isinstance(id, str):
+            id = reader.wrong(path, "_id", "string", id)
 
         product_id = d.pop("productId", UNSET)
-        if product_id is not UNSET:
-            if not isinstance(product_id, str):
-                raise wrong_type("InvoiceItem.productId", "string", product_id)
+        if product_id is not UNSET and not isinstance(product_id, str):
+            product_id = reader.wrong(path, "productId", "string", product_id)
 
         price_id = d.pop("priceId", UNSET)
-        if price_id is not UNSET:
-            if not isinstance(price_id, str):
-                raise wrong_type("InvoiceItem.priceId", "string", price_id)
+        if price_id is not UNSET and not isinstance(price_id, str):
+            price_id = reader.wrong(path, "priceId", "string", price_id)
 
         name = d.pop("name", UNSET)
-        if name is not UNSET:
-            if not isinstance(name, str):
-                raise wrong_type("InvoiceItem.name", "string", name)
+        if name is not UNSET and not isinstance(name, str):
+            name = reader.wrong(path, "name", "string", name)
 
         description = d.pop("description", UNSET)
-        if description is not UNSET:
-            if not isinstance(description, str):
-                raise wrong_type("InvoiceItem.description", "string", description)
+        if description is not UNSET and not isinstance(description, str):
+            description = reader.wrong(path, "description", "string", description)
 
         currency = d.pop("currency", UNSET)
-        if currency is not UNSET:
-            if not isinstance(currency, str):
-                raise wrong_type("InvoiceItem.currency", "string", currency)
+        if currency is not UNSET and not isinstance(currency, str):
+            currency = reader.wrong(path, "currency", "string", currency)
 
         qty = d.pop("qty", UNSET)
-        if qty is not UNSET:
-            if not (type(qty) is float or type(qty) is int):
-                raise wrong_type("InvoiceItem.qty", "number", qty)
+        if qty is not UNSET and not (type(qty) is float or type(qty) is int):
+            qty = reader.wrong(path, "qty", "number", qty)
 
         amount = d.pop("amount", UNSET)
-        if amount is not UNSET:
-            if not (type(amount) is float or type(amount) is int):
-                raise wrong_type("InvoiceItem.amount", "number", amount)
+        if amount is not UNSET and not (type(amount) is float or type(amount) is int):
+            amount = reader.wrong(path, "amount", "number", amount)
 
         taxes = d.pop("taxes", UNSET)
-        if taxes is not UNSET:
-            if not isinstance(taxes, list):
-                raise wrong_type("InvoiceItem.taxes", "array", taxes)
-            taxes = [ItemTax.from_dict(item) for item in taxes]
+        if isinstance(taxes, list):
+            if all(isinstance(item, dict) for item in taxes):
+                taxes = [ItemTax.from_dict(item, reader, f"{path}.taxes[{i}]") for i, item in enumerate(taxes)]
+            else:
+                taxes = reader.wrong_items(
+                    path, "taxes", "object", [(i, item) for i, item in enumerate(taxes) if not isinstance(item, dict)]
+                )
+        elif taxes is not UNSET:
+            taxes = reader.wrong(path, "taxes", "array", taxes)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         invoice_item = cls(
@@ -140,4 +131,7 @@ class InvoiceItem(OpenObject):
             taxes,
         )
         invoice_item.additional_properties = d
+        invoice_item._raw = src_dict
+        if len(reader.found) > found:
+            invoice_item.deviations = tuple(reader.found[found:])
         return invoice_item

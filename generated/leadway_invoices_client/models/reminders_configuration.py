@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 
 
 @_attrs_define
@@ -16,19 +16,30 @@ class RemindersConfiguration(OpenObject):
     """Reminder settings of the invoice. No source documents its keys; kept as given."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("RemindersConfiguration", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         reminders_configuration = cls()
         reminders_configuration.additional_properties = d
+        reminders_configuration._raw = src_dict
+        if len(reader.found) > found:
+            reminders_configuration.deviations = tuple(reader.found[found:])
         return reminders_configuration

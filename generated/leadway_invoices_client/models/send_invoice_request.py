@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
+from .._parsing import enum_value, model_dict
 from .._validation import wrong_type
 from ..models.alt_type import AltType
 from ..models.auto_payment import AutoPayment
@@ -49,28 +50,16 @@ class SendInvoiceRequest:
     """ Charge the customer's saved payment method automatically when the invoice is due. """
 
     def to_dict(self) -> dict[str, Any]:
-        alt_id = self.alt_id
-        alt_type = self.alt_type.value
-        user_id = self.user_id
-        action = self.action.value
-        live_mode = self.live_mode
-        sent_from: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.sent_from, Unset):
-            sent_from = self.sent_from.to_dict()
-        auto_payment: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.auto_payment, Unset):
-            auto_payment = self.auto_payment.to_dict()
-
         field_dict: dict[str, Any] = {}
-        field_dict["altId"] = alt_id
-        field_dict["altType"] = alt_type
-        field_dict["userId"] = user_id
-        field_dict["action"] = action
-        field_dict["liveMode"] = live_mode
-        if sent_from is not UNSET:
-            field_dict["sentFrom"] = sent_from
-        if auto_payment is not UNSET:
-            field_dict["autoPayment"] = auto_payment
+        field_dict["altId"] = self.alt_id
+        field_dict["altType"] = enum_value(self.alt_type, AltType, "SendInvoiceRequest.altType")
+        field_dict["userId"] = self.user_id
+        field_dict["action"] = enum_value(self.action, SendAction, "SendInvoiceRequest.action")
+        field_dict["liveMode"] = self.live_mode
+        if not isinstance(self.sent_from, Unset):
+            field_dict["sentFrom"] = model_dict(self.sent_from, SenderConfiguration, "SendInvoiceRequest.sentFrom")
+        if not isinstance(self.auto_payment, Unset):
+            field_dict["autoPayment"] = model_dict(self.auto_payment, AutoPayment, "SendInvoiceRequest.autoPayment")
         return field_dict
 
     @classmethod

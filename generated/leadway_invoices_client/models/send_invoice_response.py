@@ -8,11 +8,11 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..models.email_data import EmailData
 from ..models.invoice import Invoice
 from ..models.sms_data import SmsData
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 
 @_attrs_define
@@ -25,45 +25,57 @@ class SendInvoiceResponse(OpenObject):
     the webhook schema nothing.
      """
 
-    sms_data: SmsData
+    sms_data: SmsData | Unset
     """ SMS delivery details. No source documents its keys (all show `{}`); kept as given. """
 
-    email_data: EmailData
+    email_data: EmailData | Unset
     """ Email delivery details. No source documents its keys (all show `{}`); kept as given. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        invoice = self.invoice.to_dict()
-        sms_data = self.sms_data.to_dict()
-        email_data = self.email_data.to_dict()
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        field_dict["invoice"] = invoice
-        field_dict["smsData"] = sms_data
-        field_dict["emailData"] = email_data
+        field_dict["invoice"] = self.invoice.to_dict()
+        if not isinstance(self.sms_data, Unset):
+            field_dict["smsData"] = self.sms_data.to_dict()
+        if not isinstance(self.email_data, Unset):
+            field_dict["emailData"] = self.email_data.to_dict()
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped invoice raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("SendInvoiceResponse", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         invoice = d.pop("invoice", UNSET)
-        if invoice is UNSET:
-            raise wrong_type("SendInvoiceResponse.invoice", "object", UNSET)
-        invoice = Invoice.from_dict(invoice)
+
+        if not isinstance(invoice, dict):
+            raise reader.fatal(path, "invoice", "object", invoice)
+        invoice = Invoice.from_dict(invoice, reader, path + ".invoice")
 
         sms_data = d.pop("smsData", UNSET)
-        if sms_data is UNSET:
-            raise wrong_type("SendInvoiceResponse.smsData", "object", UNSET)
-        sms_data = SmsData.from_dict(sms_data)
+
+        if isinstance(sms_data, dict):
+            sms_data = SmsData.from_dict(sms_data, reader, path + ".smsData")
+        else:
+            sms_data = reader.wrong(path, "smsData", "object", sms_data)
 
         email_data = d.pop("emailData", UNSET)
-        if email_data is UNSET:
-            raise wrong_type("SendInvoiceResponse.emailData", "object", UNSET)
-        email_data = EmailData.from_dict(email_data)
+
+        if isinstance(email_data, dict):
+            email_data = EmailData.from_dict(email_data, reader, path + ".emailData")
+        else:
+            email_data = reader.wrong(path, "emailData", "object", email_data)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         send_invoice_response = cls(
@@ -72,4 +84,7 @@ class SendInvoiceResponse(OpenObject):
             email_data,
         )
         send_invoice_response.additional_properties = d
+        send_invoice_response._raw = src_dict
+        if len(reader.found) > found:
+            send_invoice_response.deviations = tuple(reader.found[found:])
         return send_invoice_response

@@ -21,14 +21,11 @@ class SenderConfiguration:
     """ Sender email address used on the email notification. """
 
     def to_dict(self) -> dict[str, Any]:
-        from_name = self.from_name
-        from_email = self.from_email
-
         field_dict: dict[str, Any] = {}
-        if from_name is not UNSET:
-            field_dict["fromName"] = from_name
-        if from_email is not UNSET:
-            field_dict["fromEmail"] = from_email
+        if not isinstance(self.from_name, Unset):
+            field_dict["fromName"] = self.from_name
+        if not isinstance(self.from_email, Unset):
+            field_dict["fromEmail"] = self.from_email
         return field_dict
 
     @classmethod

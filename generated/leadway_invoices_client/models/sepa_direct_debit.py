@@ -24,14 +24,10 @@ class SepaDirectDebit:
     """ Branch code. """
 
     def to_dict(self) -> dict[str, Any]:
-        bank_code = self.bank_code
-        last4 = self.last4
-        branch_code = self.branch_code
-
         field_dict: dict[str, Any] = {}
-        field_dict["bank_code"] = bank_code
-        field_dict["last4"] = last4
-        field_dict["branch_code"] = branch_code
+        field_dict["bank_code"] = self.bank_code
+        field_dict["last4"] = self.last4
+        field_dict["branch_code"] = self.branch_code
         return field_dict
 
     @classmethod

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._validation import wrong_type
+from .._parsing import Deviation, Reader
 from ..types import UNSET, Unset
 
 
@@ -21,33 +21,37 @@ class TotalSummary(OpenObject):
     discount: float | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
+    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
+    each such field is UNSET. Empty for an answer that follows the spec."""
+    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        sub_total = self.sub_total
-        discount = self.discount
-
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        if sub_total is not UNSET:
-            field_dict["subTotal"] = sub_total
-        if discount is not UNSET:
-            field_dict["discount"] = discount
+        if not isinstance(self.sub_total, Unset):
+            field_dict["subTotal"] = self.sub_total
+        if not isinstance(self.discount, Unset):
+            field_dict["discount"] = self.discount
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
+        mistyped object raises in both modes."""
+        if reader is None:
+            reader = Reader()
         if not isinstance(src_dict, dict):
-            raise wrong_type("TotalSummary", "object", src_dict)
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
         d = dict(src_dict)
         sub_total = d.pop("subTotal", UNSET)
-        if sub_total is not UNSET:
-            if not (type(sub_total) is float or type(sub_total) is int):
-                raise wrong_type("TotalSummary.subTotal", "number", sub_total)
+        if sub_total is not UNSET and not (type(sub_total) is float or type(sub_total) is int):
+            sub_total = reader.wrong(path, "subTotal", "number", sub_total)
 
         discount = d.pop("discount", UNSET)
-        if discount is not UNSET:
-            if not (type(discount) is float or type(discount) is int):
-                raise wrong_type("TotalSummary.discount", "number", discount)
+        if discount is not UNSET and not (type(discount) is float or type(discount) is int):
+            discount = reader.wrong(path, "discount", "number", discount)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         total_summary = cls(
@@ -55,4 +59,7 @@ class TotalSummary(OpenObject):
             discount,
         )
         total_summary.additional_properties = d
+        total_summary._raw = src_dict
+        if len(reader.found) > found:
+            total_summary.deviations = tuple(reader.found[found:])
         return total_summary

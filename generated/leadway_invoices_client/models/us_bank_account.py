@@ -21,12 +21,9 @@ class UsBankAccount:
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
-        bank_name = self.bank_name
-        last4 = self.last4
-
         field_dict: dict[str, Any] = {}
-        field_dict["bank_name"] = bank_name
-        field_dict["last4"] = last4
+        field_dict["bank_name"] = self.bank_name
+        field_dict["last4"] = self.last4
         return field_dict
 
     @classmethod

@@ -4,6 +4,7 @@ from typing import Any
 import httpx
 
 from ... import _errors
+from ..._parsing import Reader, log_deviations
 from ..._validation import path_segment
 from ...client import AuthenticatedClient, Client
 from ...models.api_version import ApiVersion
@@ -30,82 +31,42 @@ def _get_kwargs(
     }
 
 
-def _parse_response(response: httpx.Response) -> ErrorResponse | SendInvoiceResponse | None:
+def _parse_response(response: httpx.Response, reader: Reader) -> ErrorResponse | SendInvoiceResponse | None:
     try:
         if response.status_code == 200:
-            response_200 = SendInvoiceResponse.from_dict(response.json())
+            return SendInvoiceResponse.from_dict(response.json(), reader)
 
-            return response_200
-
-        if response.status_code == 400:
-            response_400 = ErrorResponse.from_dict(response.json())
-
-            return response_400
-
-        if response.status_code == 401:
-            response_401 = ErrorResponse.from_dict(response.json())
-
-            return response_401
-
-        if response.status_code == 403:
-            response_403 = ErrorResponse.from_dict(response.json())
-
-            return response_403
-
-        if response.status_code == 404:
-            response_404 = ErrorResponse.from_dict(response.json())
-
-            return response_404
-
-        if response.status_code == 422:
-            response_422 = ErrorResponse.from_dict(response.json())
-
-            return response_422
-
-        if response.status_code == 429:
-            response_429 = ErrorResponse.from_dict(response.json())
-
-            return response_429
-
-        if response.status_code == 500:
-            response_500 = ErrorResponse.from_dict(response.json())
-
-            return response_500
-
-        if response.status_code == 502:
-            response_502 = ErrorResponse.from_dict(response.json())
-
-            return response_502
-
-        if response.status_code == 503:
-            response_503 = ErrorResponse.from_dict(response.json())
-
-            return response_503
+        if response.status_code in {400, 401, 403, 404, 422, 429, 500, 502, 503}:
+            return ErrorResponse.from_dict(response.json(), reader)
 
     except _errors.CONTRACT_ERRORS:
         pass  # the raw body stays in Response.content
     return None
 
 
-def _build_response(response: httpx.Response) -> Response[ErrorResponse | SendInvoiceResponse]:
+def _build_response(response: httpx.Response, strict: bool) -> Response[ErrorResponse | SendInvoiceResponse]:
+    reader = Reader(strict)
+    parsed = _parse_response(response, reader)
+    if parsed is not None:
+        log_deviations(reader.found, method="POST", operation="send_invoice")
     return Response(
         status_code=response.status_code,
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(response),
+        parsed=parsed,
     )
 
 
-def _success_or_raise(response: httpx.Response, invoice_id: str) -> SendInvoiceResponse:
+def _success_or_raise(response: httpx.Response, invoice_id: str, strict: bool) -> SendInvoiceResponse:
     if response.status_code == 200:
+        reader = Reader(strict)
         try:
-            response_200 = SendInvoiceResponse.from_dict(response.json())
-
-            return response_200
-
+            parsed = SendInvoiceResponse.from_dict(response.json(), reader)
         except _errors.CONTRACT_ERRORS as exc:
             reason = f"{type(exc).__name__}: {exc}"
             raise _errors.ContractViolationError(response, reason, method="POST", invoice_id=invoice_id) from exc
+        log_deviations(reader.found, method="POST", operation="send_invoice")
+        return parsed
     raise _errors.from_response(response, method="POST", invoice_id=invoice_id)
 
 
@@ -129,6 +90,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: SendInvoiceRequest,
     version: ApiVersion = ApiVersion.V2021_07_28,
+    strict: bool | None = None,
 ) -> Response[ErrorResponse | SendInvoiceResponse]:
     """Send an invoice
 
@@ -141,6 +103,9 @@ def sync_detailed(
         version (ApiVersion):  Default: ApiVersion.V2021_07_28.
         body (SendInvoiceRequest): Body of a send. Every source agrees on the five required
             fields.
+        strict (bool | None): True raises ContractViolationError for any deviation from the spec in
+            the answer; False reads it tolerantly (deviating fields UNSET, listed in `.deviations`,
+            logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
         ValueError: invoice_id would change the request's path or query (checked before any I/O).
@@ -149,7 +114,7 @@ def sync_detailed(
 
     Returns:
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
-        None for an undocumented status or a body that breaks the spec.
+        None for an undocumented status or an unusable body (with strict: any deviation).
     """
     response = _send(
         client,
@@ -160,7 +125,7 @@ def sync_detailed(
         ),
         invoice_id,
     )
-    return _build_response(response)
+    return _build_response(response, client.strict if strict is None else strict)
 
 
 def sync(
@@ -169,6 +134,7 @@ def sync(
     client: AuthenticatedClient,
     body: SendInvoiceRequest,
     version: ApiVersion = ApiVersion.V2021_07_28,
+    strict: bool | None = None,
 ) -> SendInvoiceResponse:
     """Send an invoice
 
@@ -181,13 +147,17 @@ def sync(
         version (ApiVersion):  Default: ApiVersion.V2021_07_28.
         body (SendInvoiceRequest): Body of a send. Every source agrees on the five required
             fields.
+        strict (bool | None): True raises ContractViolationError for any deviation from the spec in
+            the answer; False reads it tolerantly (deviating fields UNSET, listed in `.deviations`,
+            logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
         ValueError: invoice_id would change the request's path or query (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
         errors.APIStatusError: any other status, one subclass per status (ServerError for 5xx).
-        errors.ContractViolationError: a success status whose body breaks the spec.
+        errors.ContractViolationError: a success status whose body is unusable (not a JSON object,
+            or a field the spec marks `x-must-parse` missing or mistyped); with strict, any deviation.
 
     Returns:
         SendInvoiceResponse
@@ -201,7 +171,7 @@ def sync(
         ),
         invoice_id,
     )
-    return _success_or_raise(response, invoice_id)
+    return _success_or_raise(response, invoice_id, client.strict if strict is None else strict)
 
 
 async def asyncio_detailed(
@@ -210,6 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: SendInvoiceRequest,
     version: ApiVersion = ApiVersion.V2021_07_28,
+    strict: bool | None = None,
 ) -> Response[ErrorResponse | SendInvoiceResponse]:
     """Send an invoice
 
@@ -222,6 +193,9 @@ async def asyncio_detailed(
         version (ApiVersion):  Default: ApiVersion.V2021_07_28.
         body (SendInvoiceRequest): Body of a send. Every source agrees on the five required
             fields.
+        strict (bool | None): True raises ContractViolationError for any deviation from the spec in
+            the answer; False reads it tolerantly (deviating fields UNSET, listed in `.deviations`,
+            logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
         ValueError: invoice_id would change the request's path or query (checked before any I/O).
@@ -230,7 +204,7 @@ async def asyncio_detailed(
 
     Returns:
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
-        None for an undocumented status or a body that breaks the spec.
+        None for an undocumented status or an unusable body (with strict: any deviation).
     """
     response = await _asend(
         client,
@@ -241,7 +215,7 @@ async def asyncio_detailed(
         ),
         invoice_id,
     )
-    return _build_response(response)
+    return _build_response(response, client.strict if strict is None else strict)
 
 
 async def asyncio(
@@ -250,6 +224,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: SendInvoiceRequest,
     version: ApiVersion = ApiVersion.V2021_07_28,
+    strict: bool | None = None,
 ) -> SendInvoiceResponse:
     """Send an invoice
 
@@ -262,13 +237,17 @@ async def asyncio(
         version (ApiVersion):  Default: ApiVersion.V2021_07_28.
         body (SendInvoiceRequest): Body of a send. Every source agrees on the five required
             fields.
+        strict (bool | None): True raises ContractViolationError for any deviation from the spec in
+            the answer; False reads it tolerantly (deviating fields UNSET, listed in `.deviations`,
+            logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
         ValueError: invoice_id would change the request's path or query (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
         errors.APIStatusError: any other status, one subclass per status (ServerError for 5xx).
-        errors.ContractViolationError: a success status whose body breaks the spec.
+        errors.ContractViolationError: a success status whose body is unusable (not a JSON object,
+            or a field the spec marks `x-must-parse` missing or mistyped); with strict, any deviation.
 
     Returns:
         SendInvoiceResponse
@@ -282,4 +261,4 @@ async def asyncio(
         ),
         invoice_id,
     )
-    return _success_or_raise(response, invoice_id)
+    return _success_or_raise(response, invoice_id, client.strict if strict is None else strict)
