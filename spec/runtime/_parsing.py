@@ -119,7 +119,8 @@ def enum_value(value: object, enum: type[E], where: str) -> Any:
     if isinstance(value, str) and value in enum._value2member_map_:
         return enum(value).value
     allowed = ", ".join(repr(m.value) for m in enum)
-    shown = repr(value) if isinstance(value, str) and len(value) <= 40 else f"a {type(value).__name__}"
+    short = value is None or (isinstance(value, str) and len(value) <= 40)
+    shown = repr(value) if short else f"a {type(value).__name__}"
     raise ValueError(f"{where} must be one of {allowed} (or {enum.__name__}.*), got {shown}")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from leadway_invoices_client import ContractViolationError
 from leadway_invoices_client.models import ErrorResponse, SendInvoiceResponse
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
+from leadway_invoices_client.types import UNSET
 
 from .conftest import INVOICE_ID, SUCCESS_BODY, TOKEN, Send, SendDetailed, Server, json_response
 
@@ -82,7 +85,7 @@ def test_unknown_status_values_and_extra_keys_are_kept(send: Send) -> None:
     assert result.invoice.to_dict()["brandNew"] == {"x": 1}
 
 
-def _without(path: tuple[str, ...]) -> dict[str, Any]:
+def _without(path: tuple[str | int, ...]) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(json.dumps(SUCCESS_BODY))
     target = body
     for key in path[:-1]:
@@ -91,7 +94,7 @@ def _without(path: tuple[str, ...]) -> dict[str, Any]:
     return body
 
 
-def _with(path: tuple[str, ...], value: object) -> dict[str, Any]:
+def _with(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(json.dumps(SUCCESS_BODY))
     target = body
     for key in path[:-1]:
@@ -100,7 +103,8 @@ def _with(path: tuple[str, ...], value: object) -> dict[str, Any]:
     return body
 
 
-OFF_SPEC_BODIES = {
+# A success whose body is not a JSON object with a usable invoice id and status: raised in any mode.
+UNUSABLE_BODIES = {
     "html": b"<html><body>502 Bad Gateway</body></html>",
     "truncated": json.dumps(SUCCESS_BODY).encode()[:300],
     "empty": b"",
@@ -110,28 +114,68 @@ OFF_SPEC_BODIES = {
     "json null": b"null",
     "missing invoice": json.dumps(_without(("invoice",))).encode(),
     "missing nested id": json.dumps(_without(("invoice", "_id"))).encode(),
+    "missing status": json.dumps(_without(("invoice", "status"))).encode(),
     "invoice not an object": json.dumps(_with(("invoice",), "x")).encode(),
-    "liveMode a string": json.dumps(_with(("invoice", "liveMode"), "yes")).encode(),
-    "amountPaid a string": json.dumps(_with(("invoice", "amountPaid"), "0")).encode(),
-    "amountPaid a bool": json.dumps(_with(("invoice", "amountPaid"), True)).encode(),
+    "invoice null": json.dumps(_with(("invoice",), None)).encode(),
     "_id a number": json.dumps(_with(("invoice", "_id"), 5)).encode(),
-    "invoiceItems an object": json.dumps(_with(("invoice", "invoiceItems"), {})).encode(),
-    "item not an object": json.dumps(_with(("invoice", "invoiceItems"), [1])).encode(),
-    "invoiceNumber a list": json.dumps(_with(("invoice", "invoiceNumber"), [])).encode(),
     "status a number": json.dumps(_with(("invoice", "status"), 3)).encode(),
-    "address a number": json.dumps(_with(("invoice", "businessDetails", "address"), 3)).encode(),
-    "customFields of numbers": json.dumps(_with(("invoice", "contactDetails", "customFields"), [1])).encode(),
-    "smsData a list": json.dumps(_with(("smsData",), [])).encode(),
     "deeply nested": b"[" * 100_000 + b"]" * 100_000,
 }
 
+# Everything else that breaks the spec: (body, the deviations it must list as (path, expected, got)).
+DEVIATING_BODIES: dict[str, tuple[dict[str, Any], set[tuple[str, str, str]]]] = {
+    "liveMode a string": (_with(("invoice", "liveMode"), "yes"), {("$.invoice.liveMode", "boolean", "string")}),
+    "amountPaid a numeric string": (
+        _with(("invoice", "amountPaid"), "0"),
+        {("$.invoice.amountPaid", "number", "string")},
+    ),
+    "amountPaid a bool": (_with(("invoice", "amountPaid"), True), {("$.invoice.amountPaid", "number", "boolean")}),
+    "qty a numeric string": (
+        _with(("invoice", "invoiceItems", 0, "qty"), "1"),  # type: ignore[arg-type]
+        {("$.invoice.invoiceItems[0].qty", "number", "string")},
+    ),
+    "total null": (_with(("invoice", "total"), None), {("$.invoice.total", "number", "null")}),
+    "businessDetails null": (
+        _with(("invoice", "businessDetails"), None),
+        {("$.invoice.businessDetails", "object", "null")},
+    ),
+    "no dueDate": (_without(("invoice", "dueDate")), {("$.invoice.dueDate", "string", "missing")}),
+    "no contactDetails": (_without(("invoice", "contactDetails")), {("$.invoice.contactDetails", "object", "missing")}),
+    "invoiceItems an object": (_with(("invoice", "invoiceItems"), {}), {("$.invoice.invoiceItems", "array", "object")}),
+    "line items are strings": (
+        _with(("invoice", "invoiceItems"), ["Macbook Pro", "Charger"]),
+        {("$.invoice.invoiceItems[0]", "object", "string"), ("$.invoice.invoiceItems[1]", "object", "string")},
+    ),
+    "invoiceNumber a list": (
+        _with(("invoice", "invoiceNumber"), []),
+        {("$.invoice.invoiceNumber", "string or number", "array")},
+    ),
+    "address a number": (
+        _with(("invoice", "businessDetails", "address"), 3),
+        {("$.invoice.businessDetails.address", "object or string", "number")},
+    ),
+    "customFields of numbers": (
+        _with(("invoice", "contactDetails", "customFields"), [1]),
+        {("$.invoice.contactDetails.customFields[0]", "string", "number")},
+    ),
+    "smsData a list": (_with(("smsData",), []), {("$.smsData", "object", "array")}),
+    "no emailData": (_without(("emailData",)), {("$.emailData", "object", "missing")}),
+}
 
-@pytest.mark.parametrize("content", OFF_SPEC_BODIES.values(), ids=OFF_SPEC_BODIES.keys())
-def test_an_off_spec_success_raises_contract_violation_with_the_raw_body(send: Send, content: bytes) -> None:
+
+def _content(name: str) -> bytes:
+    return json.dumps(DEVIATING_BODIES[name][0]).encode()
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("content", UNUSABLE_BODIES.values(), ids=UNUSABLE_BODIES.keys())
+def test_an_unusable_success_raises_contract_violation_with_the_raw_body(
+    send: Send, content: bytes, strict: bool
+) -> None:
     server = Server(httpx.Response(200, content=content, headers={"Content-Type": "application/json"}))
 
     with pytest.raises(ContractViolationError) as caught:
-        send(server.client())
+        send(server.client(), strict=strict)
 
     error = caught.value
     assert error.status_code == 200
@@ -139,6 +183,110 @@ def test_an_off_spec_success_raises_contract_violation_with_the_raw_body(send: S
     assert error.invoice_id == INVOICE_ID
     assert not error.safe_to_retry
     assert server.sends == 1
+
+
+@pytest.mark.parametrize("name", sorted(DEVIATING_BODIES))
+def test_a_deviating_success_is_returned_with_its_deviations_and_raw_json(
+    send: Send, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, expected = DEVIATING_BODIES[name]
+    server = Server(json_response(200, body))
+
+    with caplog.at_level(logging.WARNING, logger="leadway_invoices_client"):
+        result = send(server.client())
+
+    assert isinstance(result, SendInvoiceResponse)
+    assert result.invoice.id == SUCCESS_BODY["invoice"]["_id"]
+    assert result.invoice.status is InvoiceStatus.SENT
+    assert {tuple(d) for d in result.deviations} == expected
+    # The raw JSON is all there, deviating values included.
+    assert result.raw == body
+    assert result.invoice.raw == body["invoice"]
+    # Each deviating field is UNSET: its typed attribute never holds a value of another type.
+    for path, _, _ in expected:
+        assert _typed_at(result, path) is UNSET, path
+    [record] = [r for r in caplog.records if r.name == "leadway_invoices_client"]
+    assert record.levelno == logging.WARNING
+    for path, _, _ in expected:
+        assert path in record.getMessage()
+    assert server.sends == 1
+
+
+def _typed_at(model: Any, path: str) -> Any:
+    """The typed attribute at a deviation's path; an item of a list that is UNSET is UNSET too."""
+    value = model
+    for part in path.removeprefix("$.").split("."):
+        key, _, index = part.partition("[")
+        value = getattr(value, re.sub(r"([A-Z])", r"_\1", key).lower())
+        if index and value is not UNSET:
+            value = value[int(index.rstrip("]"))]
+    return value
+
+
+def test_the_warning_names_paths_and_types_only(send: Send, caplog: pytest.LogCaptureFixture) -> None:
+    body = _with(("invoice", "contactDetails", "email"), ["alex.private@example.com"])
+    body["invoice"]["amountPaid"] = "1234.56-private"
+    with caplog.at_level(logging.DEBUG, logger="leadway_invoices_client"):
+        result = send(Server(json_response(200, body)).client())
+
+    assert {d.path for d in result.deviations} == {"$.invoice.contactDetails.email", "$.invoice.amountPaid"}
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    logged = caplog.text + repr(result.deviations)
+    for secret in ("alex.private", "1234.56-private", TOKEN):
+        assert secret not in logged
+
+
+@pytest.mark.parametrize("name", sorted(DEVIATING_BODIES))
+def test_strict_raises_for_every_deviation_client_wide_and_per_call(send: Send, name: str) -> None:
+    expected = DEVIATING_BODIES[name][1]
+    for client_strict, call_strict in [(True, None), (False, True)]:
+        server = Server(json_response(200, DEVIATING_BODIES[name][0]))
+        with pytest.raises(ContractViolationError) as caught:
+            send(server.client(strict=client_strict), strict=call_strict)
+        assert any(path in caught.value.reason for path, _, _ in expected), caught.value.reason
+        assert caught.value.content == _content(name)
+        assert server.sends == 1
+
+
+def test_a_call_can_be_tolerant_on_a_strict_client(send: Send) -> None:
+    server = Server(json_response(200, DEVIATING_BODIES["no dueDate"][0]))
+    result = send(server.client(strict=True), strict=False)
+    assert result.invoice.due_date is UNSET
+    assert [d.path for d in result.deviations] == ["$.invoice.dueDate"]
+
+
+def test_a_spec_following_answer_has_no_deviations_and_logs_nothing(
+    send: Send, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="leadway_invoices_client"):
+        result = send(Server().client())
+    assert result.deviations == ()
+    assert result.invoice.deviations == ()
+    assert result.to_dict() == SUCCESS_BODY == result.raw
+    assert caplog.records == []
+
+
+def test_nested_models_list_the_deviations_found_within_them(send: Send) -> None:
+    body = _with(("invoice", "invoiceItems", 0, "qty"), "1")  # type: ignore[arg-type]
+    result = send(Server(json_response(200, body)).client())
+    assert isinstance(result.invoice.invoice_items, list)
+    item = result.invoice.invoice_items[0]
+    assert item.qty is UNSET
+    assert item.raw["qty"] == "1"
+    assert [d.path for d in item.deviations] == ["$.invoice.invoiceItems[0].qty"]
+    assert [d.path for d in result.invoice.deviations] == ["$.invoice.invoiceItems[0].qty"]
+    assert result.invoice.contact_details.deviations == ()  # type: ignore[union-attr]
+
+
+def test_detailed_reads_tolerantly_unless_strict(send_detailed: SendDetailed) -> None:
+    content = _content("no contactDetails")
+    tolerant = send_detailed(Server(json_response(200, json.loads(content))).client())
+    assert isinstance(tolerant.parsed, SendInvoiceResponse)
+    assert [d.path for d in tolerant.parsed.deviations] == ["$.invoice.contactDetails"]
+    strict = send_detailed(Server(json_response(200, json.loads(content))).client(), strict=True)
+    assert strict.parsed is None
+    assert strict.content == content
 
 
 def test_an_undocumented_success_status_is_a_contract_violation(send: Send) -> None:
