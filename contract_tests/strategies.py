@@ -9,6 +9,7 @@ body, sharing the spec's `components` so every `$ref` resolves exactly as in the
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,69 @@ def with_unknown_properties(draw: st.DrawFn, body: Any) -> Any:
         for key, value in draw(st.dictionaries(unknown_keys, json_values, min_size=1, max_size=2)).items():
             result.setdefault(key, value)
     return result
+
+
+# --- answers valid under upstream's own schema -----------------------------------------------------
+
+UPSTREAM_SEND = Path(__file__).resolve().parent.parent / "spec" / "upstream" / "send-invoice.openapi.json"
+
+
+def from_json_schema(schema: dict[str, Any], components: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values valid under `schema`, for the subset of JSON Schema upstream's excerpt uses.
+
+    Written here because hypothesis-jsonschema is broken with our hypothesis, and because an untyped
+    `{type: object}` must yield objects whose values can be anything (schemathesis keeps them small).
+    Typed objects get each optional property or not; every object may carry unknown keys.
+    """
+    if "$ref" in schema:
+        return st.deferred(lambda: from_json_schema(components[schema["$ref"].rsplit("/", 1)[1]], components))
+    if "allOf" in schema:
+        [only] = schema["allOf"]  # upstream uses allOf only to attach a description to a $ref
+        return from_json_schema(only, components)
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if kind == "string":
+        return st.text(max_size=12)
+    if kind == "number":
+        return st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    if kind == "integer":
+        return st.integers(-(10**6), 10**6)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "array":
+        return st.lists(from_json_schema(schema.get("items", {}), components), max_size=3)
+    if kind == "object" and "properties" in schema:
+        required = set(schema.get("required", []))
+        fixed = {k: from_json_schema(v, components) for k, v in schema["properties"].items() if k in required}
+        optional = {k: from_json_schema(v, components) for k, v in schema["properties"].items() if k not in required}
+        extra = st.dictionaries(unknown_keys, json_values, max_size=2)
+        return st.tuples(st.fixed_dictionaries(fixed, optional=optional), extra).map(lambda pair: extra_first(*pair))
+    if kind == "object":
+        return st.dictionaries(_spec_property_names() | st.text(max_size=10), json_values, max_size=4)
+    return json_values  # no type: anything
+
+
+def _spec_property_names() -> st.SearchStrategy[str]:
+    """Keys our spec names, so that untyped objects also hold odd values where our models look."""
+    names = {name for schema in load_spec()["components"]["schemas"].values() for name in schema.get("properties", {})}
+    return st.sampled_from(sorted(names))
+
+
+def extra_first(declared: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {**extra, **declared}
+
+
+@cache
+def _upstream_send() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(UPSTREAM_SEND.read_text(encoding="utf-8"))
+    return document
+
+
+def upstream_answers() -> st.SearchStrategy[dict[str, Any]]:
+    """200 bodies valid under upstream's own send schema, as vendored: line items typed as strings,
+    untyped business/contact/discount objects, `invoiceNumber` a number, `invoice._id` and `status`
+    strings (upstream's types; `status` one of its six values)."""
+    document = _upstream_send()
+    schema = document["paths"][SEND_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return from_json_schema(schema, document["components"]["schemas"])

@@ -305,7 +305,7 @@ def test_the_client_replaying_a_drifted_cassette_raises_its_typed_error(
     [recorded] = load_cassette(RECORDED_CASSETTE)
     cassette = tmp_path / "drifted.yaml"
     dump_cassette([_response_change(change)(recorded)], cassette)
-    client = AuthenticatedClient(base_url=SANDBOX_URL, token="replay", retry=None)
+    client = AuthenticatedClient(base_url=SANDBOX_URL, token="replay", retry=None, strict=True)
     body = SendInvoiceRequest.from_dict(recorded.request_json())
     with (
         vcr.VCR(record_mode="none").use_cassette(str(cassette)),

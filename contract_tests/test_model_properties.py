@@ -1,8 +1,9 @@
 """Property tests of the generated package against the spec.
 
 Every spec-valid request body goes on the wire unchanged; every spec-valid response, also with
-unknown properties and unknown invoice statuses, parses and round-trips losslessly; a 200 answer that
-breaks the spec fails with the client's typed `ContractViolationError`, never a bare KeyError.
+unknown properties and unknown invoice statuses, parses strictly and round-trips losslessly; a 200
+answer that breaks the spec fails a strict client with the typed `ContractViolationError`, never a bare
+KeyError. (The default, tolerant client returns such answers: see test_upstream_answers.py.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from leadway_invoices_client import AuthenticatedClient, errors
+from leadway_invoices_client._parsing import Reader
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import ErrorResponse, InvoiceStatus, SendInvoiceRequest, SendInvoiceResponse
 
@@ -33,6 +35,7 @@ from contract_tests.strategies import (
 )
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
+STRICT = Reader(strict=True)  # never collects anything: the first deviation raises
 ERROR_STATUSES = sorted(status for status in response_schemas() if status != "200")
 _SEND = load_spec()["paths"]["/invoices/{invoiceId}/send"]["post"]
 VALID_REQUEST: dict[str, Any] = _SEND["requestBody"]["content"]["application/json"]["examples"]["emailAndSms"]["value"]
@@ -49,8 +52,12 @@ def client_answering(status: int, content: bytes, sent: list[httpx.Request] | No
             sent.append(request)
         return httpx.Response(status, content=content, headers={"Content-Type": "application/json"})
 
+    # Strict, as the whole contract suite: any deviation from the spec must fail loudly here.
     return AuthenticatedClient(
-        base_url="http://127.0.0.1:8765", token="property-tests", httpx_args={"transport": httpx.MockTransport(handler)}
+        base_url="http://127.0.0.1:8765",
+        token="property-tests",
+        httpx_args={"transport": httpx.MockTransport(handler)},
+        strict=True,
     )
 
 
@@ -90,7 +97,7 @@ def assert_status_kept(raw: Any, parsed: InvoiceStatus | str) -> None:
 @given(body=response_bodies("200"))
 def test_every_valid_response_round_trips_losslessly(body: dict[str, Any]) -> None:
     tally["property response bodies"] += 1
-    parsed = SendInvoiceResponse.from_dict(copy.deepcopy(body))
+    parsed = SendInvoiceResponse.from_dict(copy.deepcopy(body), STRICT)
     assert parsed.to_dict() == body
     assert_status_kept(body["invoice"]["status"], parsed.invoice.status)
 
@@ -102,7 +109,7 @@ def test_unknown_properties_and_statuses_are_kept(data: st.DataObject, status: s
     body = data.draw(response_bodies("200"))
     body["invoice"]["status"] = status
     body = data.draw(with_unknown_properties(body))
-    parsed = SendInvoiceResponse.from_dict(copy.deepcopy(body))
+    parsed = SendInvoiceResponse.from_dict(copy.deepcopy(body), STRICT)
     assert parsed.to_dict() == body
     assert_status_kept(status, parsed.invoice.status)
     top_level_unknown = {k for k in body if k not in {"invoice", "smsData", "emailData"}}
@@ -115,7 +122,7 @@ def test_every_valid_error_body_round_trips_losslessly(status: str) -> None:
     @given(body=response_bodies(status).flatmap(with_unknown_properties))
     def check(body: dict[str, Any]) -> None:
         tally["property error bodies"] += 1
-        assert ErrorResponse.from_dict(copy.deepcopy(body)).to_dict() == body
+        assert ErrorResponse.from_dict(copy.deepcopy(body), STRICT).to_dict() == body
 
     check()
 

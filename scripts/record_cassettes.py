@@ -313,8 +313,11 @@ class Outcome:
 
 def client_for(target: Target, base_url: str, call: Call) -> AuthenticatedClient:
     headers = {"X-Sandbox-Fault": call.fault} if call.fault else {}
-    # Retries off: a cassette must hold exactly the attempts the scenario made.
-    return AuthenticatedClient(base_url=base_url, token=target.tokens[call.role], headers=headers, retry=None)
+    # Retries off: a cassette must hold exactly the attempts the scenario made. Strict, as the whole
+    # contract suite: an answer that deviates from the spec is not parsed.
+    return AuthenticatedClient(
+        base_url=base_url, token=target.tokens[call.role], headers=headers, retry=None, strict=True
+    )
 
 
 def _raw_kwargs(call: Call) -> dict[str, Any]:
