@@ -77,4 +77,6 @@ def test_the_upstream_strategy_draws_what_upstream_allows_and_we_do_not() -> Non
 
     collect()
     assert "$.invoice.invoiceItems" in seen
-    assert any(path.startswith("$.invoice.businessDetails.") or path.startswith("$.invoice.contactDetails.") for path in seen)
+    assert any(
+        path.startswith("$.invoice.businessDetails.") or path.startswith("$.invoice.contactDetails.") for path in seen
+    )

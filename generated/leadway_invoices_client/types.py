@@ -18,6 +18,10 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __reduce__(self) -> str:
+        # The singleton survives pickle and copy, so `is UNSET` and model equality still hold.
+        return "UNSET"
+
 
 UNSET: Final = Unset()
 
@@ -27,8 +31,10 @@ T = TypeVar("T")
 @define
 class Response(Generic[T]):
     """`status_code` is a plain int, not http.HTTPStatus: the API and its proxies answer codes that
-    HTTPStatus cannot hold (499, 520). `parsed` is the documented model for the status, or None when
-    the status is undocumented or the body breaks the spec (the raw body stays in `content`).
+    HTTPStatus cannot hold (499, 520). `parsed` is the documented model for the status, read
+    tolerantly (deviations from the spec listed on `parsed.deviations`), or None when the status is
+    undocumented or the body is unusable, or with strict=True breaks the spec at all (the raw body
+    stays in `content`).
     """
 
     status_code: int

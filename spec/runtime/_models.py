@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._parsing import Deviation
+
 
 class OpenObject:
     """Unknown fields of the decoded object live in `additional_properties` and go back out in
@@ -12,7 +14,17 @@ class OpenObject:
 
     __slots__ = ()
     additional_properties: dict[str, Any]
-    _raw: dict[str, Any] | None
+    _raw: dict[str, Any]
+    _deviations: tuple[Deviation, ...]
+
+    @property
+    def deviations(self) -> tuple[Deviation, ...]:
+        """Where the answer broke the spec within this object (JSONPaths from the parsed body's root
+        `$`); each such field is UNSET. Empty for an answer that follows the spec."""
+        try:
+            return self._deviations
+        except AttributeError:  # a model built by hand, or one that followed the spec
+            return ()
 
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError  # every generated model has its own
@@ -21,7 +33,10 @@ class OpenObject:
     def raw(self) -> dict[str, Any]:
         """The decoded JSON this model was read from, values that broke the spec included (the very
         object, not a copy: do not change it). For a model built by hand, its `to_dict()`."""
-        return self._raw if self._raw is not None else self.to_dict()
+        try:
+            return self._raw
+        except AttributeError:  # a model built by hand
+            return self.to_dict()
 
     @property
     def additional_keys(self) -> list[str]:

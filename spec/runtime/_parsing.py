@@ -1,6 +1,7 @@
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
-An answer model's `from_dict` hands every value that breaks the spec to a `Reader`. A tolerant
+An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
+spec); if something deviates, it reads the answer again and hands each deviating value to a `Reader`. A tolerant
 reader (the default) records a `Deviation` and the field becomes UNSET, so a typed attribute never
 holds a value of another type; a strict reader raises TypeError instead, which the endpoint turns
 into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
@@ -54,6 +55,11 @@ def json_type(value: object) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+class Deviates(Exception):
+    """Raised by a model's fast path at the first value that breaks the spec; never escapes
+    `from_dict`, which then reads the answer again with a Reader to find every deviation."""
 
 
 class Reader:

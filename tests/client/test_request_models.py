@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SenderConfiguration
+from leadway_invoices_client.models import SendAction, SenderConfiguration, SendInvoiceRequest
 from leadway_invoices_client.models.alt_type import AltType
 
 from .conftest import Send, Server
@@ -52,7 +52,7 @@ def test_an_enum_field_given_anything_else_names_the_field_and_the_allowed_value
 
 def test_a_model_field_given_a_dict_names_the_field_and_the_model(send: Send) -> None:
     server = Server()
-    with pytest.raises(TypeError, match="SendInvoiceRequest.sentFrom must be a SenderConfiguration, not dict"):
+    with pytest.raises(TypeError, match=r"SendInvoiceRequest\.sentFrom must be a SenderConfiguration, not dict"):
         send(server.client(), body=_request(sent_from={"fromName": "Alex", "fromEmail": "alex@example.com"}))
     assert server.sends == 0
 

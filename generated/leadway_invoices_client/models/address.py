@@ -8,11 +8,22 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "addressLine1",
+        "addressLine2",
+        "city",
+        "state",
+        "countryCode",
+        "postalCode",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class Address(OpenObject):
     """A postal address."""
 
@@ -30,10 +41,10 @@ class Address(OpenObject):
     postal_code: str | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -56,34 +67,83 @@ class Address(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        address_line_1 = d.pop("addressLine1", UNSET)
+        if not isinstance(address_line_1, str) and address_line_1 is not UNSET:
+            raise Deviates
+
+        address_line_2 = d.pop("addressLine2", UNSET)
+        if not isinstance(address_line_2, str) and address_line_2 is not UNSET:
+            raise Deviates
+
+        city = d.pop("city", UNSET)
+        if not isinstance(city, str) and city is not UNSET:
+            raise Deviates
+
+        state = d.pop("state", UNSET)
+        if not isinstance(state, str) and state is not UNSET:
+            raise Deviates
+
+        country_code = d.pop("countryCode", UNSET)
+        if not isinstance(country_code, str) and country_code is not UNSET:
+            raise Deviates
+
+        postal_code = d.pop("postalCode", UNSET)
+        if not isinstance(postal_code, str) and postal_code is not UNSET:
+            raise Deviates
+
+        address = cls(
+            address_line_1,
+            address_line_2,
+            city,
+            state,
+            country_code,
+            postal_code,
+        )
+        address.additional_properties = d
+        address._raw = src_dict
+        return address
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        address_line_1 = d.pop("addressLine1", UNSET)
-        if address_line_1 is not UNSET and not isinstance(address_line_1, str):
+        get = src_dict.get
+        address_line_1 = get("addressLine1", UNSET)
+        if not isinstance(address_line_1, str) and address_line_1 is not UNSET:
             address_line_1 = reader.wrong(path, "addressLine1", "string", address_line_1)
 
-        address_line_2 = d.pop("addressLine2", UNSET)
-        if address_line_2 is not UNSET and not isinstance(address_line_2, str):
+        address_line_2 = get("addressLine2", UNSET)
+        if not isinstance(address_line_2, str) and address_line_2 is not UNSET:
             address_line_2 = reader.wrong(path, "addressLine2", "string", address_line_2)
 
-        city = d.pop("city", UNSET)
-        if city is not UNSET and not isinstance(city, str):
+        city = get("city", UNSET)
+        if not isinstance(city, str) and city is not UNSET:
             city = reader.wrong(path, "city", "string", city)
 
-        state = d.pop("state", UNSET)
-        if state is not UNSET and not isinstance(state, str):
+        state = get("state", UNSET)
+        if not isinstance(state, str) and state is not UNSET:
             state = reader.wrong(path, "state", "string", state)
 
-        country_code = d.pop("countryCode", UNSET)
-        if country_code is not UNSET and not isinstance(country_code, str):
+        country_code = get("countryCode", UNSET)
+        if not isinstance(country_code, str) and country_code is not UNSET:
             country_code = reader.wrong(path, "countryCode", "string", country_code)
 
-        postal_code = d.pop("postalCode", UNSET)
-        if postal_code is not UNSET and not isinstance(postal_code, str):
+        postal_code = get("postalCode", UNSET)
+        if not isinstance(postal_code, str) and postal_code is not UNSET:
             postal_code = reader.wrong(path, "postalCode", "string", postal_code)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
@@ -95,8 +155,10 @@ class Address(OpenObject):
             country_code,
             postal_code,
         )
-        address.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            address.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         address._raw = src_dict
         if len(reader.found) > found:
-            address.deviations = tuple(reader.found[found:])
+            address._deviations = tuple(reader.found[found:])
         return address

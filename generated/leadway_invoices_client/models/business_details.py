@@ -8,12 +8,23 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..models.address import Address
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "name",
+        "address",
+        "phoneNo",
+        "website",
+        "logoUrl",
+        "customValues",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class BusinessDetails(OpenObject):
     """The sending business."""
 
@@ -38,10 +49,10 @@ class BusinessDetails(OpenObject):
     """ Custom values (webhook schema). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -64,38 +75,95 @@ class BusinessDetails(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        name = d.pop("name", UNSET)
+        if not isinstance(name, str) and name is not UNSET:
+            raise Deviates
+
+        address = d.pop("address", UNSET)
+        if isinstance(address, dict):
+            address = Address._parse(address)
+        elif isinstance(address, str):
+            pass
+        elif address is not UNSET:
+            raise Deviates
+
+        phone_no = d.pop("phoneNo", UNSET)
+        if not isinstance(phone_no, str) and phone_no is not UNSET:
+            raise Deviates
+
+        website = d.pop("website", UNSET)
+        if not isinstance(website, str) and website is not UNSET:
+            raise Deviates
+
+        logo_url = d.pop("logoUrl", UNSET)
+        if not isinstance(logo_url, str) and logo_url is not UNSET:
+            raise Deviates
+
+        custom_values = d.pop("customValues", UNSET)
+        if isinstance(custom_values, list):
+            for item in custom_values:
+                if not isinstance(item, str):
+                    raise Deviates
+        elif custom_values is not UNSET:
+            raise Deviates
+
+        business_details = cls(
+            name,
+            address,
+            phone_no,
+            website,
+            logo_url,
+            custom_values,
+        )
+        business_details.additional_properties = d
+        business_details._raw = src_dict
+        return business_details
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-        if name is not UNSET and not isinstance(name, str):
+        get = src_dict.get
+        name = get("name", UNSET)
+        if not isinstance(name, str) and name is not UNSET:
             name = reader.wrong(path, "name", "string", name)
 
-        address = d.pop("address", UNSET)
+        address = get("address", UNSET)
 
         if isinstance(address, dict):
-            address = Address.from_dict(address, reader, path + ".address")
+            address = Address._read(address, reader, path + ".address")
         elif isinstance(address, str):
             pass
         elif address is not UNSET:
             address = reader.wrong(path, "address", "object or string", address)
 
-        phone_no = d.pop("phoneNo", UNSET)
-        if phone_no is not UNSET and not isinstance(phone_no, str):
+        phone_no = get("phoneNo", UNSET)
+        if not isinstance(phone_no, str) and phone_no is not UNSET:
             phone_no = reader.wrong(path, "phoneNo", "string", phone_no)
 
-        website = d.pop("website", UNSET)
-        if website is not UNSET and not isinstance(website, str):
+        website = get("website", UNSET)
+        if not isinstance(website, str) and website is not UNSET:
             website = reader.wrong(path, "website", "string", website)
 
-        logo_url = d.pop("logoUrl", UNSET)
-        if logo_url is not UNSET and not isinstance(logo_url, str):
+        logo_url = get("logoUrl", UNSET)
+        if not isinstance(logo_url, str) and logo_url is not UNSET:
             logo_url = reader.wrong(path, "logoUrl", "string", logo_url)
 
-        custom_values = d.pop("customValues", UNSET)
+        custom_values = get("customValues", UNSET)
         if isinstance(custom_values, list):
             if all(isinstance(item, str) for item in custom_values):
                 pass
@@ -118,8 +186,12 @@ class BusinessDetails(OpenObject):
             logo_url,
             custom_values,
         )
-        business_details.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            business_details.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         business_details._raw = src_dict
         if len(reader.found) > found:
-            business_details.deviations = tuple(reader.found[found:])
+            business_details._deviations = tuple(reader.found[found:])
         return business_details

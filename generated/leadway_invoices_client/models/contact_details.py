@@ -8,13 +8,26 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..models.additional_email import AdditionalEmail
 from ..models.address import Address
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "email",
+        "phoneNo",
+        "companyName",
+        "address",
+        "customFields",
+        "additionalEmails",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class ContactDetails(OpenObject):
     """The customer the invoice goes to."""
 
@@ -39,10 +52,10 @@ class ContactDetails(OpenObject):
     """ More addresses that receive the invoice email (webhook schema). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -69,40 +82,107 @@ class ContactDetails(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        id = d.pop("id", UNSET)
+        if not isinstance(id, str) and id is not UNSET:
+            raise Deviates
+
+        name = d.pop("name", UNSET)
+        if not isinstance(name, str) and name is not UNSET:
+            raise Deviates
+
+        email = d.pop("email", UNSET)
+        if not isinstance(email, str) and email is not UNSET:
+            raise Deviates
+
+        phone_no = d.pop("phoneNo", UNSET)
+        if not isinstance(phone_no, str) and phone_no is not UNSET:
+            raise Deviates
+
+        company_name = d.pop("companyName", UNSET)
+        if not isinstance(company_name, str) and company_name is not UNSET:
+            raise Deviates
+
+        address = d.pop("address", UNSET)
+        if isinstance(address, dict):
+            address = Address._parse(address)
+        elif address is not UNSET:
+            raise Deviates
+
+        custom_fields = d.pop("customFields", UNSET)
+        if isinstance(custom_fields, list):
+            for item in custom_fields:
+                if not isinstance(item, str):
+                    raise Deviates
+        elif custom_fields is not UNSET:
+            raise Deviates
+
+        additional_emails = d.pop("additionalEmails", UNSET)
+        if isinstance(additional_emails, list):
+            additional_emails = [AdditionalEmail._parse(item) for item in additional_emails]
+        elif additional_emails is not UNSET:
+            raise Deviates
+
+        contact_details = cls(
+            id,
+            name,
+            email,
+            phone_no,
+            company_name,
+            address,
+            custom_fields,
+            additional_emails,
+        )
+        contact_details.additional_properties = d
+        contact_details._raw = src_dict
+        return contact_details
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-        if id is not UNSET and not isinstance(id, str):
+        get = src_dict.get
+        id = get("id", UNSET)
+        if not isinstance(id, str) and id is not UNSET:
             id = reader.wrong(path, "id", "string", id)
 
-        name = d.pop("name", UNSET)
-        if name is not UNSET and not isinstance(name, str):
+        name = get("name", UNSET)
+        if not isinstance(name, str) and name is not UNSET:
             name = reader.wrong(path, "name", "string", name)
 
-        email = d.pop("email", UNSET)
-        if email is not UNSET and not isinstance(email, str):
+        email = get("email", UNSET)
+        if not isinstance(email, str) and email is not UNSET:
             email = reader.wrong(path, "email", "string", email)
 
-        phone_no = d.pop("phoneNo", UNSET)
-        if phone_no is not UNSET and not isinstance(phone_no, str):
+        phone_no = get("phoneNo", UNSET)
+        if not isinstance(phone_no, str) and phone_no is not UNSET:
             phone_no = reader.wrong(path, "phoneNo", "string", phone_no)
 
-        company_name = d.pop("companyName", UNSET)
-        if company_name is not UNSET and not isinstance(company_name, str):
+        company_name = get("companyName", UNSET)
+        if not isinstance(company_name, str) and company_name is not UNSET:
             company_name = reader.wrong(path, "companyName", "string", company_name)
 
-        address = d.pop("address", UNSET)
+        address = get("address", UNSET)
 
         if isinstance(address, dict):
-            address = Address.from_dict(address, reader, path + ".address")
+            address = Address._read(address, reader, path + ".address")
         elif address is not UNSET:
             address = reader.wrong(path, "address", "object", address)
 
-        custom_fields = d.pop("customFields", UNSET)
+        custom_fields = get("customFields", UNSET)
         if isinstance(custom_fields, list):
             if all(isinstance(item, str) for item in custom_fields):
                 pass
@@ -116,11 +196,11 @@ class ContactDetails(OpenObject):
         elif custom_fields is not UNSET:
             custom_fields = reader.wrong(path, "customFields", "array", custom_fields)
 
-        additional_emails = d.pop("additionalEmails", UNSET)
+        additional_emails = get("additionalEmails", UNSET)
         if isinstance(additional_emails, list):
             if all(isinstance(item, dict) for item in additional_emails):
                 additional_emails = [
-                    AdditionalEmail.from_dict(item, reader, f"{path}.additionalEmails[{i}]")
+                    AdditionalEmail._read(item, reader, f"{path}.additionalEmails[{i}]")
                     for i, item in enumerate(additional_emails)
                 ]
             else:
@@ -144,8 +224,12 @@ class ContactDetails(OpenObject):
             custom_fields,
             additional_emails,
         )
-        contact_details.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            contact_details.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         contact_details._raw = src_dict
         if len(reader.found) > found:
-            contact_details.deviations = tuple(reader.found[found:])
+            contact_details._deviations = tuple(reader.found[found:])
         return contact_details

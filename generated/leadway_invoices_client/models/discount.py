@@ -8,11 +8,18 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "type",
+        "value",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class Discount(OpenObject):
     """Discount on the invoice."""
 
@@ -22,10 +29,10 @@ class Discount(OpenObject):
     value: float | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -40,18 +47,47 @@ class Discount(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        type_ = d.pop("type", UNSET)
+        if not isinstance(type_, str) and type_ is not UNSET:
+            raise Deviates
+
+        value = d.pop("value", UNSET)
+        if not (type(value) is float or type(value) is int) and value is not UNSET:
+            raise Deviates
+
+        discount = cls(
+            type_,
+            value,
+        )
+        discount.additional_properties = d
+        discount._raw = src_dict
+        return discount
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
-        if type_ is not UNSET and not isinstance(type_, str):
+        get = src_dict.get
+        type_ = get("type", UNSET)
+        if not isinstance(type_, str) and type_ is not UNSET:
             type_ = reader.wrong(path, "type", "string", type_)
 
-        value = d.pop("value", UNSET)
-        if value is not UNSET and not (type(value) is float or type(value) is int):
+        value = get("value", UNSET)
+        if not (type(value) is float or type(value) is int) and value is not UNSET:
             value = reader.wrong(path, "value", "number", value)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
@@ -59,8 +95,10 @@ class Discount(OpenObject):
             type_,
             value,
         )
-        discount.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            discount.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         discount._raw = src_dict
         if len(reader.found) > found:
-            discount.deviations = tuple(reader.found[found:])
+            discount._deviations = tuple(reader.found[found:])
         return discount

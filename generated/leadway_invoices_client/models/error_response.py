@@ -8,11 +8,19 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "statusCode",
+        "message",
+        "error",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class ErrorResponse(OpenObject):
     """Error body of every error status. `message` is a string for most errors and a list of strings
     for 422 (upstream's UnprocessableDTO); both are accepted for every status."""
@@ -27,10 +35,10 @@ class ErrorResponse(OpenObject):
     """ The HTTP reason phrase, for example `Unauthorized`. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -47,15 +55,21 @@ class ErrorResponse(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
         if not isinstance(src_dict, dict):
-            raise reader.fatal(path, "", "object", src_dict)
-        found = len(reader.found)
+            raise Deviates
         d = dict(src_dict)
         status_code = d.pop("statusCode", UNSET)
-        if status_code is not UNSET and not type(status_code) is int:
-            status_code = reader.wrong(path, "statusCode", "integer", status_code)
+        if not type(status_code) is int and status_code is not UNSET:
+            raise Deviates
 
         message = d.pop("message", UNSET)
         if isinstance(message, str):
@@ -63,10 +77,42 @@ class ErrorResponse(OpenObject):
         elif isinstance(message, list) and all(isinstance(item, str) for item in message):
             pass
         elif message is not UNSET:
-            message = reader.wrong(path, "message", "string or array", message)
+            raise Deviates
 
         error = d.pop("error", UNSET)
-        if error is not UNSET and not isinstance(error, str):
+        if not isinstance(error, str) and error is not UNSET:
+            raise Deviates
+
+        error_response = cls(
+            status_code,
+            message,
+            error,
+        )
+        error_response.additional_properties = d
+        error_response._raw = src_dict
+        return error_response
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
+        if not isinstance(src_dict, dict):
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
+        get = src_dict.get
+        status_code = get("statusCode", UNSET)
+        if not type(status_code) is int and status_code is not UNSET:
+            status_code = reader.wrong(path, "statusCode", "integer", status_code)
+
+        message = get("message", UNSET)
+        if isinstance(message, str):
+            pass
+        elif isinstance(message, list) and all(isinstance(item, str) for item in message):
+            pass
+        elif message is not UNSET:
+            message = reader.wrong(path, "message", "string or array", message)
+
+        error = get("error", UNSET)
+        if not isinstance(error, str) and error is not UNSET:
             error = reader.wrong(path, "error", "string", error)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
@@ -75,8 +121,12 @@ class ErrorResponse(OpenObject):
             message,
             error,
         )
-        error_response.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            error_response.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         error_response._raw = src_dict
         if len(reader.found) > found:
-            error_response.deviations = tuple(reader.found[found:])
+            error_response._deviations = tuple(reader.found[found:])
         return error_response

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..models.business_details import BusinessDetails
 from ..models.contact_details import ContactDetails
 from ..models.discount import Discount
@@ -19,8 +19,39 @@ from ..models.reminders_configuration import RemindersConfiguration
 from ..models.total_summary import TotalSummary
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "_id",
+        "status",
+        "liveMode",
+        "amountPaid",
+        "altId",
+        "altType",
+        "name",
+        "businessDetails",
+        "invoiceNumber",
+        "currency",
+        "contactDetails",
+        "issueDate",
+        "dueDate",
+        "sentAt",
+        "discount",
+        "invoiceItems",
+        "total",
+        "title",
+        "amountDue",
+        "createdAt",
+        "updatedAt",
+        "automaticTaxesEnabled",
+        "automaticTaxesCalculated",
+        "paymentSchedule",
+        "totalSummary",
+        "remindersConfiguration",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class Invoice(OpenObject):
     """The invoice after the send. `required` lists only what all three sources show (the Leadway
     page's truncated example, upstream's `required`, the webhook example); upstream requires more,
@@ -113,10 +144,10 @@ class Invoice(OpenObject):
     """ Reminder settings of the invoice. No source documents its keys; kept as given. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -177,17 +208,188 @@ class Invoice(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped _id, status raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
         if not isinstance(src_dict, dict):
-            raise reader.fatal(path, "", "object", src_dict)
-        found = len(reader.found)
+            raise Deviates
         d = dict(src_dict)
         id = d.pop("_id", UNSET)
         if not isinstance(id, str):
-            raise reader.fatal(path, "_id", "string", id)
+            raise Deviates
 
         status = d.pop("status", UNSET)
+        if isinstance(status, str) and status in InvoiceStatus._value2member_map_:
+            status = InvoiceStatus(status)
+        elif isinstance(status, str):
+            pass
+        else:
+            raise Deviates
+
+        live_mode = d.pop("liveMode", UNSET)
+        if not isinstance(live_mode, bool):
+            raise Deviates
+
+        amount_paid = d.pop("amountPaid", UNSET)
+        if not (type(amount_paid) is float or type(amount_paid) is int):
+            raise Deviates
+
+        alt_id = d.pop("altId", UNSET)
+        if not isinstance(alt_id, str):
+            raise Deviates
+
+        alt_type = d.pop("altType", UNSET)
+        if not isinstance(alt_type, str):
+            raise Deviates
+
+        name = d.pop("name", UNSET)
+        if not isinstance(name, str):
+            raise Deviates
+
+        business_details = d.pop("businessDetails", UNSET)
+        if isinstance(business_details, dict):
+            business_details = BusinessDetails._parse(business_details)
+        else:
+            raise Deviates
+
+        invoice_number = d.pop("invoiceNumber", UNSET)
+        if isinstance(invoice_number, str):
+            pass
+        elif type(invoice_number) is float or type(invoice_number) is int:
+            pass
+        else:
+            raise Deviates
+
+        currency = d.pop("currency", UNSET)
+        if not isinstance(currency, str):
+            raise Deviates
+
+        contact_details = d.pop("contactDetails", UNSET)
+        if isinstance(contact_details, dict):
+            contact_details = ContactDetails._parse(contact_details)
+        else:
+            raise Deviates
+
+        issue_date = d.pop("issueDate", UNSET)
+        if not isinstance(issue_date, str):
+            raise Deviates
+
+        due_date = d.pop("dueDate", UNSET)
+        if not isinstance(due_date, str):
+            raise Deviates
+
+        sent_at = d.pop("sentAt", UNSET)
+        if not isinstance(sent_at, str) and sent_at is not UNSET:
+            raise Deviates
+
+        discount = d.pop("discount", UNSET)
+        if isinstance(discount, dict):
+            discount = Discount._parse(discount)
+        elif discount is not UNSET:
+            raise Deviates
+
+        invoice_items = d.pop("invoiceItems", UNSET)
+        if isinstance(invoice_items, list):
+            invoice_items = [InvoiceItem._parse(item) for item in invoice_items]
+        elif invoice_items is not UNSET:
+            raise Deviates
+
+        total = d.pop("total", UNSET)
+        if not (type(total) is float or type(total) is int) and total is not UNSET:
+            raise Deviates
+
+        title = d.pop("title", UNSET)
+        if not isinstance(title, str) and title is not UNSET:
+            raise Deviates
+
+        amount_due = d.pop("amountDue", UNSET)
+        if not (type(amount_due) is float or type(amount_due) is int) and amount_due is not UNSET:
+            raise Deviates
+
+        created_at = d.pop("createdAt", UNSET)
+        if not isinstance(created_at, str) and created_at is not UNSET:
+            raise Deviates
+
+        updated_at = d.pop("updatedAt", UNSET)
+        if not isinstance(updated_at, str) and updated_at is not UNSET:
+            raise Deviates
+
+        automatic_taxes_enabled = d.pop("automaticTaxesEnabled", UNSET)
+        if not isinstance(automatic_taxes_enabled, bool) and automatic_taxes_enabled is not UNSET:
+            raise Deviates
+
+        automatic_taxes_calculated = d.pop("automaticTaxesCalculated", UNSET)
+        if not isinstance(automatic_taxes_calculated, bool) and automatic_taxes_calculated is not UNSET:
+            raise Deviates
+
+        payment_schedule = d.pop("paymentSchedule", UNSET)
+        if isinstance(payment_schedule, dict):
+            payment_schedule = PaymentSchedule._parse(payment_schedule)
+        elif payment_schedule is not UNSET:
+            raise Deviates
+
+        total_summary = d.pop("totalSummary", UNSET)
+        if isinstance(total_summary, dict):
+            total_summary = TotalSummary._parse(total_summary)
+        elif total_summary is not UNSET:
+            raise Deviates
+
+        reminders_configuration = d.pop("remindersConfiguration", UNSET)
+        if isinstance(reminders_configuration, dict):
+            reminders_configuration = RemindersConfiguration._parse(reminders_configuration)
+        elif reminders_configuration is not UNSET:
+            raise Deviates
+
+        invoice = cls(
+            id,
+            status,
+            live_mode,
+            amount_paid,
+            alt_id,
+            alt_type,
+            name,
+            business_details,
+            invoice_number,
+            currency,
+            contact_details,
+            issue_date,
+            due_date,
+            sent_at,
+            discount,
+            invoice_items,
+            total,
+            title,
+            amount_due,
+            created_at,
+            updated_at,
+            automatic_taxes_enabled,
+            automatic_taxes_calculated,
+            payment_schedule,
+            total_summary,
+            reminders_configuration,
+        )
+        invoice.additional_properties = d
+        invoice._raw = src_dict
+        return invoice
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
+        if not isinstance(src_dict, dict):
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
+        get = src_dict.get
+        id = get("_id", UNSET)
+        if not isinstance(id, str):
+            raise reader.fatal(path, "_id", "string", id)
+
+        status = get("status", UNSET)
         if isinstance(status, str) and status in InvoiceStatus._value2member_map_:
             status = InvoiceStatus(status)
         elif isinstance(status, str):
@@ -197,34 +399,34 @@ class Invoice(OpenObject):
                 path, "status", "one of draft, sent, payment_processing, paid, void, partially_paid or string", status
             )
 
-        live_mode = d.pop("liveMode", UNSET)
+        live_mode = get("liveMode", UNSET)
         if not isinstance(live_mode, bool):
             live_mode = reader.wrong(path, "liveMode", "boolean", live_mode)
 
-        amount_paid = d.pop("amountPaid", UNSET)
+        amount_paid = get("amountPaid", UNSET)
         if not (type(amount_paid) is float or type(amount_paid) is int):
             amount_paid = reader.wrong(path, "amountPaid", "number", amount_paid)
 
-        alt_id = d.pop("altId", UNSET)
+        alt_id = get("altId", UNSET)
         if not isinstance(alt_id, str):
             alt_id = reader.wrong(path, "altId", "string", alt_id)
 
-        alt_type = d.pop("altType", UNSET)
+        alt_type = get("altType", UNSET)
         if not isinstance(alt_type, str):
             alt_type = reader.wrong(path, "altType", "string", alt_type)
 
-        name = d.pop("name", UNSET)
+        name = get("name", UNSET)
         if not isinstance(name, str):
             name = reader.wrong(path, "name", "string", name)
 
-        business_details = d.pop("businessDetails", UNSET)
+        business_details = get("businessDetails", UNSET)
 
         if isinstance(business_details, dict):
-            business_details = BusinessDetails.from_dict(business_details, reader, path + ".businessDetails")
+            business_details = BusinessDetails._read(business_details, reader, path + ".businessDetails")
         else:
             business_details = reader.wrong(path, "businessDetails", "object", business_details)
 
-        invoice_number = d.pop("invoiceNumber", UNSET)
+        invoice_number = get("invoiceNumber", UNSET)
         if isinstance(invoice_number, str):
             pass
         elif type(invoice_number) is float or type(invoice_number) is int:
@@ -232,42 +434,41 @@ class Invoice(OpenObject):
         else:
             invoice_number = reader.wrong(path, "invoiceNumber", "string or number", invoice_number)
 
-        currency = d.pop("currency", UNSET)
+        currency = get("currency", UNSET)
         if not isinstance(currency, str):
             currency = reader.wrong(path, "currency", "string", currency)
 
-        contact_details = d.pop("contactDetails", UNSET)
+        contact_details = get("contactDetails", UNSET)
 
         if isinstance(contact_details, dict):
-            contact_details = ContactDetails.from_dict(contact_details, reader, path + ".contactDetails")
+            contact_details = ContactDetails._read(contact_details, reader, path + ".contactDetails")
         else:
             contact_details = reader.wrong(path, "contactDetails", "object", contact_details)
 
-        issue_date = d.pop("issueDate", UNSET)
+        issue_date = get("issueDate", UNSET)
         if not isinstance(issue_date, str):
             issue_date = reader.wrong(path, "issueDate", "string", issue_date)
 
-        due_date = d.pop("dueDate", UNSET)
+        due_date = get("dueDate", UNSET)
         if not isinstance(due_date, str):
             due_date = reader.wrong(path, "dueDate", "string", due_date)
 
-        sent_at = d.pop("sentAt", UNSET)
-        if sent_at is not UNSET and not isinstance(sent_at, str):
+        sent_at = get("sentAt", UNSET)
+        if not isinstance(sent_at, str) and sent_at is not UNSET:
             sent_at = reader.wrong(path, "sentAt", "string", sent_at)
 
-        discount = d.pop("discount", UNSET)
+        discount = get("discount", UNSET)
 
         if isinstance(discount, dict):
-            discount = Discount.from_dict(discount, reader, path + ".discount")
+            discount = Discount._read(discount, reader, path + ".discount")
         elif discount is not UNSET:
             discount = reader.wrong(path, "discount", "object", discount)
 
-        invoice_items = d.pop("invoiceItems", UNSET)
+        invoice_items = get("invoiceItems", UNSET)
         if isinstance(invoice_items, list):
             if all(isinstance(item, dict) for item in invoice_items):
                 invoice_items = [
-                    InvoiceItem.from_dict(item, reader, f"{path}.invoiceItems[{i}]")
-                    for i, item in enumerate(invoice_items)
+                    InvoiceItem._read(item, reader, f"{path}.invoiceItems[{i}]") for i, item in enumerate(invoice_items)
                 ]
             else:
                 invoice_items = reader.wrong_items(
@@ -279,54 +480,54 @@ class Invoice(OpenObject):
         elif invoice_items is not UNSET:
             invoice_items = reader.wrong(path, "invoiceItems", "array", invoice_items)
 
-        total = d.pop("total", UNSET)
-        if total is not UNSET and not (type(total) is float or type(total) is int):
+        total = get("total", UNSET)
+        if not (type(total) is float or type(total) is int) and total is not UNSET:
             total = reader.wrong(path, "total", "number", total)
 
-        title = d.pop("title", UNSET)
-        if title is not UNSET and not isinstance(title, str):
+        title = get("title", UNSET)
+        if not isinstance(title, str) and title is not UNSET:
             title = reader.wrong(path, "title", "string", title)
 
-        amount_due = d.pop("amountDue", UNSET)
-        if amount_due is not UNSET and not (type(amount_due) is float or type(amount_due) is int):
+        amount_due = get("amountDue", UNSET)
+        if not (type(amount_due) is float or type(amount_due) is int) and amount_due is not UNSET:
             amount_due = reader.wrong(path, "amountDue", "number", amount_due)
 
-        created_at = d.pop("createdAt", UNSET)
-        if created_at is not UNSET and not isinstance(created_at, str):
+        created_at = get("createdAt", UNSET)
+        if not isinstance(created_at, str) and created_at is not UNSET:
             created_at = reader.wrong(path, "createdAt", "string", created_at)
 
-        updated_at = d.pop("updatedAt", UNSET)
-        if updated_at is not UNSET and not isinstance(updated_at, str):
+        updated_at = get("updatedAt", UNSET)
+        if not isinstance(updated_at, str) and updated_at is not UNSET:
             updated_at = reader.wrong(path, "updatedAt", "string", updated_at)
 
-        automatic_taxes_enabled = d.pop("automaticTaxesEnabled", UNSET)
-        if automatic_taxes_enabled is not UNSET and not isinstance(automatic_taxes_enabled, bool):
+        automatic_taxes_enabled = get("automaticTaxesEnabled", UNSET)
+        if not isinstance(automatic_taxes_enabled, bool) and automatic_taxes_enabled is not UNSET:
             automatic_taxes_enabled = reader.wrong(path, "automaticTaxesEnabled", "boolean", automatic_taxes_enabled)
 
-        automatic_taxes_calculated = d.pop("automaticTaxesCalculated", UNSET)
-        if automatic_taxes_calculated is not UNSET and not isinstance(automatic_taxes_calculated, bool):
+        automatic_taxes_calculated = get("automaticTaxesCalculated", UNSET)
+        if not isinstance(automatic_taxes_calculated, bool) and automatic_taxes_calculated is not UNSET:
             automatic_taxes_calculated = reader.wrong(
                 path, "automaticTaxesCalculated", "boolean", automatic_taxes_calculated
             )
 
-        payment_schedule = d.pop("paymentSchedule", UNSET)
+        payment_schedule = get("paymentSchedule", UNSET)
 
         if isinstance(payment_schedule, dict):
-            payment_schedule = PaymentSchedule.from_dict(payment_schedule, reader, path + ".paymentSchedule")
+            payment_schedule = PaymentSchedule._read(payment_schedule, reader, path + ".paymentSchedule")
         elif payment_schedule is not UNSET:
             payment_schedule = reader.wrong(path, "paymentSchedule", "object", payment_schedule)
 
-        total_summary = d.pop("totalSummary", UNSET)
+        total_summary = get("totalSummary", UNSET)
 
         if isinstance(total_summary, dict):
-            total_summary = TotalSummary.from_dict(total_summary, reader, path + ".totalSummary")
+            total_summary = TotalSummary._read(total_summary, reader, path + ".totalSummary")
         elif total_summary is not UNSET:
             total_summary = reader.wrong(path, "totalSummary", "object", total_summary)
 
-        reminders_configuration = d.pop("remindersConfiguration", UNSET)
+        reminders_configuration = get("remindersConfiguration", UNSET)
 
         if isinstance(reminders_configuration, dict):
-            reminders_configuration = RemindersConfiguration.from_dict(
+            reminders_configuration = RemindersConfiguration._read(
                 reminders_configuration, reader, path + ".remindersConfiguration"
             )
         elif reminders_configuration is not UNSET:
@@ -361,8 +562,10 @@ class Invoice(OpenObject):
             total_summary,
             reminders_configuration,
         )
-        invoice.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            invoice.additional_properties = {key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS}
         invoice._raw = src_dict
         if len(reader.found) > found:
-            invoice.deviations = tuple(reader.found[found:])
+            invoice._deviations = tuple(reader.found[found:])
         return invoice

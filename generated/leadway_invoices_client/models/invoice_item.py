@@ -8,12 +8,26 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..models.item_tax import ItemTax
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "_id",
+        "productId",
+        "priceId",
+        "name",
+        "description",
+        "currency",
+        "qty",
+        "amount",
+        "taxes",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class InvoiceItem(OpenObject):
     """A line item."""
 
@@ -37,10 +51,10 @@ class InvoiceItem(OpenObject):
     """ Taxes applied to the item. No source documents their shape. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -69,48 +83,114 @@ class InvoiceItem(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
         if not isinstance(src_dict, dict):
-            raise reader.fatal(path, "", "object", src_dict)
-        found = len(reader.found)
+            raise Deviates
         d = dict(src_dict)
         id = d.pop("_id", UNSET)
-        if id is not UNSET and not isinstance(id, str):
-            id = reader.wrong(path, "_id", "string", id)
+        if not isinstance(id, str) and id is not UNSET:
+            raise Deviates
 
         product_id = d.pop("productId", UNSET)
-        if product_id is not UNSET and not isinstance(product_id, str):
-            product_id = reader.wrong(path, "productId", "string", product_id)
+        if not isinstance(product_id, str) and product_id is not UNSET:
+            raise Deviates
 
         price_id = d.pop("priceId", UNSET)
-        if price_id is not UNSET and not isinstance(price_id, str):
-            price_id = reader.wrong(path, "priceId", "string", price_id)
+        if not isinstance(price_id, str) and price_id is not UNSET:
+            raise Deviates
 
         name = d.pop("name", UNSET)
-        if name is not UNSET and not isinstance(name, str):
-            name = reader.wrong(path, "name", "string", name)
+        if not isinstance(name, str) and name is not UNSET:
+            raise Deviates
 
         description = d.pop("description", UNSET)
-        if description is not UNSET and not isinstance(description, str):
-            description = reader.wrong(path, "description", "string", description)
+        if not isinstance(description, str) and description is not UNSET:
+            raise Deviates
 
         currency = d.pop("currency", UNSET)
-        if currency is not UNSET and not isinstance(currency, str):
-            currency = reader.wrong(path, "currency", "string", currency)
+        if not isinstance(currency, str) and currency is not UNSET:
+            raise Deviates
 
         qty = d.pop("qty", UNSET)
-        if qty is not UNSET and not (type(qty) is float or type(qty) is int):
-            qty = reader.wrong(path, "qty", "number", qty)
+        if not (type(qty) is float or type(qty) is int) and qty is not UNSET:
+            raise Deviates
 
         amount = d.pop("amount", UNSET)
-        if amount is not UNSET and not (type(amount) is float or type(amount) is int):
-            amount = reader.wrong(path, "amount", "number", amount)
+        if not (type(amount) is float or type(amount) is int) and amount is not UNSET:
+            raise Deviates
 
         taxes = d.pop("taxes", UNSET)
         if isinstance(taxes, list):
+            taxes = [ItemTax._parse(item) for item in taxes]
+        elif taxes is not UNSET:
+            raise Deviates
+
+        invoice_item = cls(
+            id,
+            product_id,
+            price_id,
+            name,
+            description,
+            currency,
+            qty,
+            amount,
+            taxes,
+        )
+        invoice_item.additional_properties = d
+        invoice_item._raw = src_dict
+        return invoice_item
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
+        if not isinstance(src_dict, dict):
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
+        get = src_dict.get
+        id = get("_id", UNSET)
+        if not isinstance(id, str) and id is not UNSET:
+            id = reader.wrong(path, "_id", "string", id)
+
+        product_id = get("productId", UNSET)
+        if not isinstance(product_id, str) and product_id is not UNSET:
+            product_id = reader.wrong(path, "productId", "string", product_id)
+
+        price_id = get("priceId", UNSET)
+        if not isinstance(price_id, str) and price_id is not UNSET:
+            price_id = reader.wrong(path, "priceId", "string", price_id)
+
+        name = get("name", UNSET)
+        if not isinstance(name, str) and name is not UNSET:
+            name = reader.wrong(path, "name", "string", name)
+
+        description = get("description", UNSET)
+        if not isinstance(description, str) and description is not UNSET:
+            description = reader.wrong(path, "description", "string", description)
+
+        currency = get("currency", UNSET)
+        if not isinstance(currency, str) and currency is not UNSET:
+            currency = reader.wrong(path, "currency", "string", currency)
+
+        qty = get("qty", UNSET)
+        if not (type(qty) is float or type(qty) is int) and qty is not UNSET:
+            qty = reader.wrong(path, "qty", "number", qty)
+
+        amount = get("amount", UNSET)
+        if not (type(amount) is float or type(amount) is int) and amount is not UNSET:
+            amount = reader.wrong(path, "amount", "number", amount)
+
+        taxes = get("taxes", UNSET)
+        if isinstance(taxes, list):
             if all(isinstance(item, dict) for item in taxes):
-                taxes = [ItemTax.from_dict(item, reader, f"{path}.taxes[{i}]") for i, item in enumerate(taxes)]
+                taxes = [ItemTax._read(item, reader, f"{path}.taxes[{i}]") for i, item in enumerate(taxes)]
             else:
                 taxes = reader.wrong_items(
                     path, "taxes", "object", [(i, item) for i, item in enumerate(taxes) if not isinstance(item, dict)]
@@ -130,8 +210,12 @@ class InvoiceItem(OpenObject):
             amount,
             taxes,
         )
-        invoice_item.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            invoice_item.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         invoice_item._raw = src_dict
         if len(reader.found) > found:
-            invoice_item.deviations = tuple(reader.found[found:])
+            invoice_item._deviations = tuple(reader.found[found:])
         return invoice_item

@@ -8,18 +8,18 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 
 
-@_attrs_define
+@_attrs_define(getstate_setstate=False)
 class PaymentSchedule(OpenObject):
     """Split of the invoice into scheduled payments summing up to the full amount. Upstream documents no keys."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -30,16 +30,33 @@ class PaymentSchedule(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
         if not isinstance(src_dict, dict):
-            raise reader.fatal(path, "", "object", src_dict)
-        found = len(reader.found)
+            raise Deviates
         d = dict(src_dict)
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
         payment_schedule = cls()
         payment_schedule.additional_properties = d
         payment_schedule._raw = src_dict
+        return payment_schedule
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
+        if not isinstance(src_dict, dict):
+            raise reader.fatal(path, "", "object", src_dict)
+        found = len(reader.found)
+        # Positional, in the order the attributes are declared above: cheaper than keywords.
+        payment_schedule = cls()
+        payment_schedule.additional_properties = dict(src_dict)
+        payment_schedule._raw = src_dict
         if len(reader.found) > found:
-            payment_schedule.deviations = tuple(reader.found[found:])
+            payment_schedule._deviations = tuple(reader.found[found:])
         return payment_schedule

@@ -8,14 +8,22 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..models.email_data import EmailData
 from ..models.invoice import Invoice
 from ..models.sms_data import SmsData
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "invoice",
+        "smsData",
+        "emailData",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class SendInvoiceResponse(OpenObject):
     """Answer to a successful send. Every source agrees on the three keys."""
 
@@ -32,10 +40,10 @@ class SendInvoiceResponse(OpenObject):
     """ Email delivery details. No source documents its keys (all show `{}`); kept as given. """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -51,29 +59,69 @@ class SendInvoiceResponse(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped invoice raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        invoice = d.pop("invoice", UNSET)
+        if isinstance(invoice, dict):
+            invoice = Invoice._parse(invoice)
+        else:
+            raise Deviates
+
+        sms_data = d.pop("smsData", UNSET)
+        if isinstance(sms_data, dict):
+            sms_data = SmsData._parse(sms_data)
+        else:
+            raise Deviates
+
+        email_data = d.pop("emailData", UNSET)
+        if isinstance(email_data, dict):
+            email_data = EmailData._parse(email_data)
+        else:
+            raise Deviates
+
+        send_invoice_response = cls(
+            invoice,
+            sms_data,
+            email_data,
+        )
+        send_invoice_response.additional_properties = d
+        send_invoice_response._raw = src_dict
+        return send_invoice_response
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        invoice = d.pop("invoice", UNSET)
+        get = src_dict.get
+        invoice = get("invoice", UNSET)
 
         if not isinstance(invoice, dict):
             raise reader.fatal(path, "invoice", "object", invoice)
-        invoice = Invoice.from_dict(invoice, reader, path + ".invoice")
+        invoice = Invoice._read(invoice, reader, path + ".invoice")
 
-        sms_data = d.pop("smsData", UNSET)
+        sms_data = get("smsData", UNSET)
 
         if isinstance(sms_data, dict):
-            sms_data = SmsData.from_dict(sms_data, reader, path + ".smsData")
+            sms_data = SmsData._read(sms_data, reader, path + ".smsData")
         else:
             sms_data = reader.wrong(path, "smsData", "object", sms_data)
 
-        email_data = d.pop("emailData", UNSET)
+        email_data = get("emailData", UNSET)
 
         if isinstance(email_data, dict):
-            email_data = EmailData.from_dict(email_data, reader, path + ".emailData")
+            email_data = EmailData._read(email_data, reader, path + ".emailData")
         else:
             email_data = reader.wrong(path, "emailData", "object", email_data)
 
@@ -83,8 +131,12 @@ class SendInvoiceResponse(OpenObject):
             sms_data,
             email_data,
         )
-        send_invoice_response.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            send_invoice_response.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         send_invoice_response._raw = src_dict
         if len(reader.found) > found:
-            send_invoice_response.deviations = tuple(reader.found[found:])
+            send_invoice_response._deviations = tuple(reader.found[found:])
         return send_invoice_response

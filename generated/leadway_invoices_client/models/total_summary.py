@@ -8,11 +8,18 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .._models import OpenObject
-from .._parsing import Deviation, Reader
+from .._parsing import Deviates, Deviation, Reader
 from ..types import UNSET, Unset
 
+_KNOWN_KEYS = frozenset(
+    {
+        "subTotal",
+        "discount",
+    }
+)
 
-@_attrs_define
+
+@_attrs_define(getstate_setstate=False)
 class TotalSummary(OpenObject):
     """Totals before discount (webhook schema)."""
 
@@ -21,10 +28,10 @@ class TotalSummary(OpenObject):
     discount: float | Unset = UNSET
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    deviations: tuple[Deviation, ...] = _attrs_field(init=False, default=(), eq=False)
-    """Where the answer broke the spec within this object (paths from the parsed body's root `$`);
-    each such field is UNSET. Empty for an answer that follows the spec."""
-    _raw: dict[str, Any] | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    # Set by from_dict only (no default: building the model costs nothing more); read them through
+    # OpenObject's `deviations` and `raw`.
+    _deviations: tuple[Deviation, ...] = _attrs_field(init=False, repr=False, eq=False)
+    _raw: dict[str, Any] = _attrs_field(init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -39,18 +46,47 @@ class TotalSummary(OpenObject):
         """Build from decoded JSON. Values that break the spec become UNSET and are listed in
         `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a missing or
         mistyped object raises in both modes."""
-        if reader is None:
-            reader = Reader()
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path: an object that follows the spec throughout, else Deviates."""
+        if not isinstance(src_dict, dict):
+            raise Deviates
+        d = dict(src_dict)
+        sub_total = d.pop("subTotal", UNSET)
+        if not (type(sub_total) is float or type(sub_total) is int) and sub_total is not UNSET:
+            raise Deviates
+
+        discount = d.pop("discount", UNSET)
+        if not (type(discount) is float or type(discount) is int) and discount is not UNSET:
+            raise Deviates
+
+        total_summary = cls(
+            sub_total,
+            discount,
+        )
+        total_summary.additional_properties = d
+        total_summary._raw = src_dict
+        return total_summary
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path: each deviation goes to `reader` (which may raise instead)."""
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
-        d = dict(src_dict)
-        sub_total = d.pop("subTotal", UNSET)
-        if sub_total is not UNSET and not (type(sub_total) is float or type(sub_total) is int):
+        get = src_dict.get
+        sub_total = get("subTotal", UNSET)
+        if not (type(sub_total) is float or type(sub_total) is int) and sub_total is not UNSET:
             sub_total = reader.wrong(path, "subTotal", "number", sub_total)
 
-        discount = d.pop("discount", UNSET)
-        if discount is not UNSET and not (type(discount) is float or type(discount) is int):
+        discount = get("discount", UNSET)
+        if not (type(discount) is float or type(discount) is int) and discount is not UNSET:
             discount = reader.wrong(path, "discount", "number", discount)
 
         # Positional, in the order the attributes are declared above: cheaper than keywords.
@@ -58,8 +94,12 @@ class TotalSummary(OpenObject):
             sub_total,
             discount,
         )
-        total_summary.additional_properties = d
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            total_summary.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         total_summary._raw = src_dict
         if len(reader.found) > found:
-            total_summary.deviations = tuple(reader.found[found:])
+            total_summary._deviations = tuple(reader.found[found:])
         return total_summary
