@@ -50,8 +50,3 @@ class TokenRegistry:
     def grant_for(self, token: str) -> Grant | None:
         """The grant of `token`, or None when the sandbox does not know it."""
         return self._grants.get(token)
-
-    @property
-    def tokens(self) -> Iterable[str]:
-        """Every accepted token."""
-        return self._grants.keys()
