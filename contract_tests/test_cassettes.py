@@ -61,7 +61,7 @@ def checker() -> ContractChecker:
 def test_every_scenario_has_a_sync_and_an_async_cassette_and_nothing_else_is_there() -> None:
     expected = {cassette_path(CASSETTES, TARGET, mode, scenario) for scenario, mode in RECORDED}
     sandbox = {p for p in ALL_CASSETTES if p.relative_to(CASSETTES).parts[0] == "sandbox"}
-    assert sorted(expected - sandbox) == [], "missing: run `nox -s record`"
+    assert sorted(expected - sandbox) == [], "missing: run `scripts/nox -s record`"
     assert sorted(sandbox - expected) == [], "stale cassettes of scenarios that no longer exist"
     assert len(expected) >= 40
 
