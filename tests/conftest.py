@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.project import PACKAGE_DIR, ROOT, RUNTIME_DIR
+from contract_tests.project import PACKAGE_DIR, RUNTIME_DIR, SPEC_DIR
 from tests.runtime_copies import stale_runtime_copies
 
 
@@ -34,5 +34,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def spec_copy(tmp_path: Path) -> Path:
     """A scratch copy of spec/ that a test may break without touching the real one."""
     target = tmp_path / "spec"
-    shutil.copytree(ROOT / "spec", target, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SPEC_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.project import PACKAGE, ROOT
+from contract_tests.project import GENERATED_DIR, PACKAGE
 from scripts import generate
 from scripts.spec_checks import SpecError
 
@@ -48,7 +48,7 @@ def test_drift_fails_with_a_diff_after_a_one_character_schema_change(
 
 def test_drift_reports_extra_missing_and_changed_files(tmp_path: Path) -> None:
     committed = tmp_path / "generated"
-    shutil.copytree(ROOT / "generated", committed, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(GENERATED_DIR, committed, ignore=shutil.ignore_patterns("__pycache__"))
     package = committed / PACKAGE
     (package / "stale_module.py").write_text("x = 1\n", encoding="utf-8")
     (package / "models" / "card.py").unlink()
@@ -95,4 +95,4 @@ def test_generate_replaces_the_whole_tree(spec_copy: Path, tmp_path: Path) -> No
     assert generate.main(["generate", "--spec-dir", str(spec_copy), "--output-dir", str(output)]) == 0
 
     assert not (output / PACKAGE / "leftover.py").exists()
-    assert generate.tree_diff(ROOT / "generated", output) == []
+    assert generate.tree_diff(GENERATED_DIR, output) == []
