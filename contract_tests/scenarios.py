@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from leadway_invoices_client import AuthenticatedClient
 from leadway_invoices_client.api.invoices import send_invoice
@@ -97,6 +98,9 @@ def production_target(
         )
     except TargetRefused as exc:
         raise RecordingError(str(exc)) from None
+    # Stricter than the guard: a production token never goes over plain http, not even to loopback.
+    if urlsplit(api.base_url).scheme != "https":
+        raise RecordingError(f"refusing to send a production token over {base_url!r}: https only")
     return RecordingTarget(
         name="production",
         base_url=api.base_url,

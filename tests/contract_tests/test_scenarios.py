@@ -22,6 +22,8 @@ def test_the_scenarios_cover_every_action_mode_variant_and_error_path() -> None:
 def test_production_refuses_to_send_a_token_over_plain_http() -> None:
     with pytest.raises(RecordingError, match="https only"):
         production_target(token="t", invoice="i", location="l", user="u", base_url="http://services.example")
+    with pytest.raises(RecordingError, match="https only"):
+        production_target(token="t", invoice="i", location="l", user="u", base_url="http://127.0.0.1:8765")
 
 
 def test_against_production_only_scenarios_that_deliver_nothing_run() -> None:
