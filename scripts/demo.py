@@ -183,6 +183,9 @@ def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> S
         UsageError: no token, a sandbox token, or a missing id.
     """
     token = environ.get(API_TOKEN_ENV, "").strip()
+    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(SANDBOX_TOKEN_ENV, "").strip()} - {""}
+    if token in sandbox_tokens:
+        raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
     try:
         target = Target.checked(
             PRODUCTION_URL,
@@ -194,9 +197,6 @@ def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> S
         )
     except TargetRefused as exc:
         raise UsageError(str(exc)) from None
-    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(SANDBOX_TOKEN_ENV, "").strip()} - {""}
-    if token in sandbox_tokens:
-        raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
     if args.fault:
         raise UsageError("--fault is a sandbox header; production has no faults on request")
     return Send(
