@@ -21,7 +21,8 @@ from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.budget import contract_settings, tally
-from contract_tests.strategies import example, upstream_answers
+from contract_tests.project import example
+from contract_tests.strategies import upstream_answers
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
 BODY = SendInvoiceRequest.from_dict(example("request", "emailAndSms"))

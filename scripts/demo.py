@@ -33,19 +33,17 @@ from leadway_invoices_client.models.send_invoice_request import SendInvoiceReque
 from leadway_invoices_client.models.send_invoice_response import SendInvoiceResponse
 from leadway_invoices_client.types import Response, Unset
 
+from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL, SANDBOX_TOKEN_ENV, Target, TargetRefused
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     FAULT_HEADER,
     LOCATION_TOKEN,
     SEED_USER_ID,
-    TOKEN_ENV,
     SandboxConfig,
     create_app,
     serve_in_thread,
 )
 
-PRODUCTION_URL = "https://services.leadconnectorhq.com"
-API_TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 - the variable's name, not a token
 ACTIONS = [action.value for action in SendAction]
 
 
@@ -54,14 +52,9 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where and what to send."""
+class Send(Target):
+    """Where to send (the guarded `Target`), and what."""
 
-    base_url: str
-    token: str = field(repr=False)
-    invoice_id: str
-    location_id: str
-    user_id: str
     action: str
     live_mode: bool
     extra_headers: Mapping[str, str] = field(default_factory=dict)
@@ -83,7 +76,7 @@ class Summary:
     problem: str | None = None
 
 
-def send(target: Target, transport: httpx.BaseTransport | None = None) -> Response[ErrorResponse | SendInvoiceResponse]:
+def send(target: Send, transport: httpx.BaseTransport | None = None) -> Response[ErrorResponse | SendInvoiceResponse]:
     """The demo's only call of the generated client (alone here, so a client change touches one place).
 
     Raises:
@@ -119,7 +112,7 @@ def _problem(response: Response[ErrorResponse | SendInvoiceResponse]) -> str:
     return f"HTTP {response.status_code}: {message}" if isinstance(message, str) else f"HTTP {response.status_code}"
 
 
-def _record(summary: Summary, target: Target, transport: httpx.BaseTransport | None = None) -> None:
+def _record(summary: Summary, target: Send, transport: httpx.BaseTransport | None = None) -> None:
     """Send, and fill `summary` from the answer: the invoice after, delivery data, rate-limit headers."""
     try:
         response = send(target, transport)
@@ -158,7 +151,7 @@ def run_sandbox(args: argparse.Namespace) -> Summary:
             # The first draft of the first location: what a user trying the client would send.
             first_location = invoices[0]["location"]
             chosen = next(i for i in invoices if i["location"] == first_location and i["status"] == "draft")
-        target = Target(
+        target = Send(
             base_url=base_url,
             token=config.agency_token,
             invoice_id=chosen["id"],
@@ -184,39 +177,41 @@ def run_sandbox(args: argparse.Namespace) -> Summary:
     return summary
 
 
-def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Target:
+def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Send:
     """Check everything a production send needs, before any I/O.
 
     Raises:
         UsageError: no token, a sandbox token, or a missing id.
     """
     token = environ.get(API_TOKEN_ENV, "").strip()
-    if not token:
-        raise UsageError(f"--production needs the API token in ${API_TOKEN_ENV}")
-    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(TOKEN_ENV, "").strip()} - {""}
+    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(SANDBOX_TOKEN_ENV, "").strip()} - {""}
     if token in sandbox_tokens:
         raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
-    missing = [
-        f"--{name.replace('_', '-')}" for name in ("invoice_id", "location_id", "user_id") if not getattr(args, name)
-    ]
-    if missing:
-        raise UsageError(
-            f"--production needs explicit {', '.join(missing)} (a real invoice is sent to a real customer)"
+    try:
+        target = Target.checked(
+            PRODUCTION_URL,
+            who="--production",
+            token=token,
+            token_env=API_TOKEN_ENV,
+            asking_for="the API token",
+            ids={"--invoice-id": args.invoice_id, "--location-id": args.location_id, "--user-id": args.user_id},
         )
+    except TargetRefused as exc:
+        raise UsageError(str(exc)) from None
     if args.fault:
         raise UsageError("--fault is a sandbox header; production has no faults on request")
-    return Target(
-        base_url=PRODUCTION_URL,
-        token=token,
-        invoice_id=args.invoice_id,
-        location_id=args.location_id,
-        user_id=args.user_id,
+    return Send(
+        target.base_url,
+        target.token,
+        target.invoice_id,
+        target.location_id,
+        target.user_id,
         action=args.action,
         live_mode=args.live,
     )
 
 
-def run_production(target: Target, transport: httpx.BaseTransport | None = None) -> Summary:
+def run_production(target: Send, transport: httpx.BaseTransport | None = None) -> Summary:
     """Send one invoice to the real API (the status before is not readable with this client)."""
     summary = Summary(
         where=f"PRODUCTION at {target.base_url} (real messages to a real customer)",

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from scripts.demo import API_TOKEN_ENV, PRODUCTION_URL, Summary, main, render
+from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL
+from scripts.demo import Summary, main, render
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN, TOKEN_ENV, VOID_INVOICE_ID
 from scripts.sandbox.state import seed_invoices
 
