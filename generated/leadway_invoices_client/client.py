@@ -67,7 +67,11 @@ class _BaseClient:
         pacer: Pacer | None = None,
         api_version: str = DEFAULT_API_VERSION,
     ) -> None:
-        if not isinstance(api_version, str) or not api_version.isascii() or not api_version.isprintable():
+        if (
+            not isinstance(api_version, str)
+            or not api_version
+            or not (api_version.isascii() and api_version.isprintable())
+        ):
             raise ValueError(f"api_version must be printable ASCII text such as {DEFAULT_API_VERSION!r}")
         self.api_version = api_version
         self._base_url = base_url
