@@ -29,6 +29,9 @@ from ._pacing import Pacer, Ticket
 from ._retry import RetryPolicy
 
 AnyTransport = httpx.BaseTransport | httpx.AsyncBaseTransport
+# Shorter tokens are not scrubbed from answers: a string that short (`currency`) turns up in JSON
+# bodies, and replacing it would corrupt a success (real tokens are 36 to 1000+ characters).
+MIN_SCRUBBED = 16
 _Origin = tuple[bytes, bytes, int | None]
 
 
@@ -68,7 +71,8 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _secret(self, request: httpx.Request) -> str | None:
         credentials = self._credentials
         value = request.headers.get(credentials.header_name) if credentials is not None else None
-        return credentials.secret(value) if credentials is not None and value else None
+        secret = credentials.secret(value) if credentials is not None and value else None
+        return secret if secret is not None and len(secret) >= MIN_SCRUBBED else None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.BaseTransport), "this transport is async-only"
