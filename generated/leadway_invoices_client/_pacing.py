@@ -9,8 +9,9 @@ server counts in fixed windows or in a sliding log; timing from answers (not sen
 estimate on the safe side. After a wait the budget is unknown: one request goes alone to learn it.
 
 Shared by threads, asyncio tasks and several clients, the budget only ever goes down between two
-waits: an answer that arrives late (from before the last wait, or overtaken by later ones) cannot
-raise it again, and requests still in flight are subtracted from what an answer reports.
+waits: an answer that arrives late (overtaken by later ones) cannot raise it again, requests still
+in flight are subtracted from what an answer reports, and a new window starts only once every
+request of the old one has answered.
 
 Every wait is capped: an interval above `max_wait` (absurd, or a server misconfigured to a day) is
 treated as `max_wait`, so a send waits at most about that long; should the server still refuse, the
@@ -37,10 +38,10 @@ _POLL = 0.005
 
 
 class Ticket(NamedTuple):
-    """What `acquire` hands out and `release` takes back: the budget epoch the request was sent in."""
+    """What `acquire` hands out and `release` takes back."""
 
-    epoch: int
     probe: bool
+    """The request goes alone to learn the budget (first request, or first after a wait)."""
 
 
 @dataclass(slots=True)
@@ -50,7 +51,6 @@ class _Budget:
     interval: float = 0.0
     in_flight: int = 0
     probing: bool = False
-    epoch: int = 0
     unpaced: bool = False
     """The last answer had no rate-limit headers: nothing to pace by."""
     answers: deque[float] = field(default_factory=deque)
@@ -115,10 +115,9 @@ class Pacer:
                     return wake - now
                 # The window has passed: the budget is unknown until the next answer.
                 budget.remaining = None
-                budget.epoch += 1
                 budget.probing = probe = True
             budget.in_flight += 1
-            return Ticket(budget.epoch, probe)
+            return Ticket(probe)
 
     def release(self, key: str, ticket: Ticket, response: httpx.Response | None) -> None:
         """Account for the answer to a request `acquire` let through (None: no answer arrived)."""
@@ -143,8 +142,6 @@ class Pacer:
             if response.status_code == 429:
                 budget.remaining = 0
                 return
-            if ticket.epoch != budget.epoch:
-                return  # counted in an earlier window: says nothing about this one
             # Requests still in flight will spend budget the server has not counted yet.
             reported = max(0, limit.remaining - budget.in_flight)
             budget.remaining = reported if budget.remaining is None else min(budget.remaining, reported)
