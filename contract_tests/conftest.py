@@ -3,9 +3,9 @@
 Default run: fixed per-test case counts, derandomized (same cases every run), no hypothesis
 database. To explore further:
 
-    nox -s contract -- contract_tests --contract-max-examples=5000     # many more cases per test
-    nox -s contract -- contract_tests --contract-explore               # fresh random cases each run
-    nox -s contract -- contract_tests --contract-explore --hypothesis-seed=1234   # replay one run
+    scripts/nox -s contract -- contract_tests --contract-max-examples=5000     # many more cases per test
+    scripts/nox -s contract -- contract_tests --contract-explore               # fresh random cases each run
+    scripts/nox -s contract -- contract_tests --contract-explore --hypothesis-seed=1234   # replay one run
 
 Live mode (real requests to a real API) needs `--contract-live-url`, the test invoice's ids and, for
 any non-loopback target, a token in LEADWAY_CONTRACT_TOKEN; see contract_tests/live.py.

@@ -27,9 +27,7 @@ from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = ROOT / "spec" / "openapi.yaml"
-CASSETTES = Path(__file__).resolve().parent / "cassettes"
+from contract_tests.project import CASSETTES, SPEC_PATH
 
 # The checks that judge a response on its own. `not_a_server_error` is left out on purpose: the
 # cassettes record 5xx answers deliberately, and the spec documents them.

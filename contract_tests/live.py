@@ -3,7 +3,7 @@
 Opt-in takes a flag naming the target plus the ids of a test invoice, and for any non-loopback
 target a token in the environment:
 
-    LEADWAY_CONTRACT_TOKEN=... nox -s contract -- -k live \\
+    LEADWAY_CONTRACT_TOKEN=... scripts/nox -s contract -- -k live \\
         --contract-live-url=https://services.leadconnectorhq.com \\
         --contract-invoice-id=ID --contract-location-id=ID --contract-user-id=ID [--contract-max-requests=20]
 
@@ -21,7 +21,6 @@ Test mode still delivers: each accepted send emails and/or texts the test invoic
 from __future__ import annotations
 
 import copy
-import ipaddress
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -32,13 +31,13 @@ from urllib.parse import urlsplit
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from leadway_invoices_client import RateLimit
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import FailureGroup
 
 from contract_tests.exchanges import SINGLE_POST_CHECKS
-from contract_tests.strategies import SEND_PATH, load_spec
+from contract_tests.project import CONTRACT_TOKEN_ENV, SEND_PATH, Target, TargetRefused, is_loopback, load_spec
 
-TOKEN_ENV = "LEADWAY_CONTRACT_TOKEN"
 # Upstream allows 100 requests per 10 s burst; more than this per run is never needed.
 MAX_REQUESTS_LIMIT = 100
 # Below this many requests left in the burst window, wait for the next window.
@@ -57,27 +56,11 @@ class UnsafeRequest(Exception):
     """A generated request that must not be sent to a real API (it is skipped, not sent)."""
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass(frozen=True)
-class LiveTarget:
-    base_url: str
-    token: str = field(repr=False)
-    invoice_id: str
-    location_id: str
-    user_id: str
-    max_requests: int
+class LiveTarget(Target):
+    """The guarded `Target`, and how many requests the run may send it."""
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
+    max_requests: int
 
     @classmethod
     def from_options(
@@ -94,31 +77,25 @@ class LiveTarget:
         """None when live mode was not asked for; LiveModeRefused when it was, but not safely."""
         if url is None:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise LiveModeRefused(f"--contract-live-url must be an http(s) URL, got {url!r}")
-        loopback = is_loopback(parts.hostname)
-        token = environ.get(TOKEN_ENV) or (loopback_token if loopback else None)
-        if not token:
-            raise LiveModeRefused(
-                f"{url} is not a loopback address: live mode sends real requests and needs a token in ${TOKEN_ENV}"
+        host = urlsplit(url).hostname
+        token = environ.get(CONTRACT_TOKEN_ENV) or (loopback_token if host and is_loopback(host) else None)
+        try:
+            target = Target.checked(
+                url,
+                who="live mode",
+                token=token,
+                token_env=CONTRACT_TOKEN_ENV,
+                ids={
+                    "--contract-invoice-id": invoice_id,
+                    "--contract-location-id": location_id,
+                    "--contract-user-id": user_id,
+                },
             )
-        if not loopback and parts.scheme != "https":
-            raise LiveModeRefused(f"refusing to send a token to {url} over plain http")
-        missing = [
-            name
-            for name, value in (
-                ("--contract-invoice-id", invoice_id),
-                ("--contract-location-id", location_id),
-                ("--contract-user-id", user_id),
-            )
-            if not value
-        ]
-        if missing or invoice_id is None or location_id is None or user_id is None:
-            raise LiveModeRefused("live mode sends only for a given test invoice; missing " + ", ".join(missing))
+        except TargetRefused as exc:
+            raise LiveModeRefused(str(exc)) from None
         if not 1 <= max_requests <= MAX_REQUESTS_LIMIT:
             raise LiveModeRefused(f"--contract-max-requests must be between 1 and {MAX_REQUESTS_LIMIT}")
-        return cls(url.rstrip("/"), token, invoice_id, location_id, user_id, max_requests)
+        return cls(target.base_url, target.token, target.invoice_id, target.location_id, target.user_id, max_requests)
 
 
 def live_schema(target: LiveTarget) -> Any:
@@ -196,13 +173,10 @@ class LiveSender:
         if response.status_code == 429:
             self.rate_limited = True
             return
-        try:
-            remaining = int(response.headers.get("X-RateLimit-Remaining", RESERVE + 1))
-            window_ms = int(response.headers.get("X-RateLimit-Interval-Milliseconds", 10_000))
-        except ValueError:
-            return
-        if remaining <= RESERVE:
-            self._wait_next = window_ms / 1000
+        # The client's own reader of wire facts: ASCII digits only, the interval capped.
+        limit = RateLimit.from_headers(response.headers)
+        if limit.remaining is not None and limit.remaining <= RESERVE:
+            self._wait_next = limit.interval if limit.interval is not None else 10.0
 
 
 def draw_cases(strategy: Any, count: int) -> list[Any]:

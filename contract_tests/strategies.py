@@ -14,28 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-import yaml
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from contract_tests.exchanges import SPEC_PATH
+from contract_tests.project import SEND_PATH, SPEC_PATH, load_spec
 
-SEND_PATH = "/invoices/{invoiceId}/send"
 INVOICE_STATUSES = frozenset({"draft", "sent", "payment_processing", "paid", "void", "partially_paid"})
-
-
-@cache
-def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return document
-
-
-def example(kind: str, name: str) -> dict[str, Any]:
-    """A named example of the send operation: `example("request", "emailAndSms")`, `("response", "leadwayPage")`."""
-    send = load_spec()["paths"][SEND_PATH]["post"]
-    holder = send["requestBody"] if kind == "request" else send["responses"]["200"]
-    value: dict[str, Any] = copy.deepcopy(holder["content"]["application/json"]["examples"][name]["value"])
-    return value
 
 
 def response_schemas(spec: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:

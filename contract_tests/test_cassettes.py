@@ -1,6 +1,6 @@
 """The recorded cassettes: complete, replayable offline, valid against the spec, and clean.
 
-* Every scenario of `scripts.record_cassettes` has a sync and an async cassette, and nothing else is
+* Every scenario of `contract_tests/scenarios.py` has a sync and an async cassette, and nothing else is
   in the folder.
 * Replaying each one with record mode `none` and the network blocked, the generated client gets
   exactly the recorded answers, parses them to the right model, and its raising call turns each
@@ -25,12 +25,11 @@ from leadway_invoices_client import errors
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendInvoiceRequest
 
-from contract_tests.exchanges import CASSETTES, ContractChecker, Exchange, iter_cassettes, load_cassette
-from scripts.record_cassettes import (
+from contract_tests.exchanges import ContractChecker, Exchange, iter_cassettes, load_cassette
+from contract_tests.project import CASSETTES, CONTRACT_TOKEN_ENV, SANDBOX_URL
+from contract_tests.scenarios import (
     MODES,
-    SANDBOX_URL,
     SCENARIOS,
-    TOKEN_ENV,
     Scenario,
     cassette_path,
     check_outcomes,
@@ -38,7 +37,7 @@ from scripts.record_cassettes import (
     run,
     sandbox_target,
 )
-from scripts.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
+from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
 
 TARGET = sandbox_target()
 RECORDED = [(s, mode) for s in SCENARIOS.values() if s.runs_on(TARGET) for mode in MODES]
@@ -62,7 +61,7 @@ def checker() -> ContractChecker:
 def test_every_scenario_has_a_sync_and_an_async_cassette_and_nothing_else_is_there() -> None:
     expected = {cassette_path(CASSETTES, TARGET, mode, scenario) for scenario, mode in RECORDED}
     sandbox = {p for p in ALL_CASSETTES if p.relative_to(CASSETTES).parts[0] == "sandbox"}
-    assert sorted(expected - sandbox) == [], "missing: run `nox -s record`"
+    assert sorted(expected - sandbox) == [], "missing: run `scripts/nox -s record`"
     assert sorted(sandbox - expected) == [], "stale cassettes of scenarios that no longer exist"
     assert len(expected) >= 40
 
@@ -161,7 +160,7 @@ def _seed_pii() -> set[str]:
     return values
 
 
-SECRETS = [*TARGET.secrets, os.environ.get(TOKEN_ENV, "")]
+SECRETS = [*TARGET.secrets, os.environ.get(CONTRACT_TOKEN_ENV, "")]
 
 
 @pytest.mark.parametrize("path", ALL_CASSETTES, ids=_ids)

@@ -34,16 +34,13 @@ from schemathesis.core.failures import FailureGroup
 
 from contract_tests.budget import contract_settings
 from contract_tests.exchanges import (
-    CASSETTES,
     SINGLE_POST_CHECKS,
-    SPEC_PATH,
     ContractChecker,
     Exchange,
     dump_cassette,
     load_cassette,
 )
-from contract_tests.strategies import SEND_PATH, example
-from scripts.record_cassettes import SANDBOX_URL
+from contract_tests.project import CASSETTES, SANDBOX_URL, SEND_PATH, SPEC_PATH, example
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, SandboxConfig, create_app
 
 INVOICE_URL = "http://127.0.0.1:8765/invoices/6578278e879ad2646715ba9c/send"

@@ -17,7 +17,6 @@ import pytest
 from contract_tests.budget import tally
 from contract_tests.live import (
     MAX_REQUESTS_LIMIT,
-    TOKEN_ENV,
     LiveModeRefused,
     LiveSender,
     LiveTarget,
@@ -25,7 +24,9 @@ from contract_tests.live import (
     live_schema,
     run_live,
 )
-from contract_tests.strategies import SEND_PATH
+from contract_tests.project import CONTRACT_TOKEN_ENV as TOKEN_ENV
+from contract_tests.project import PRODUCTION_URL as PRODUCTION
+from contract_tests.project import SEND_PATH
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     DRAFT_INVOICE_ID,
@@ -37,7 +38,6 @@ from scripts.sandbox import (
 )
 
 INVOICE = "6578278e879ad2646715ba9c"
-PRODUCTION = "https://services.leadconnectorhq.com"
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_no_url_means_no_live_mode() -> None:
         (PRODUCTION, {}, {}, f"needs a token in \\${TOKEN_ENV}"),
         ("https://10.0.0.8:8443", {}, {}, "is not a loopback address"),
         ("http://services.leadconnectorhq.com", None, {}, "over plain http"),
-        (PRODUCTION, None, {"invoice_id": None}, "missing --contract-invoice-id"),
+        (PRODUCTION, None, {"invoice_id": None}, "needs explicit --contract-invoice-id"),
         (PRODUCTION, None, {"location_id": "", "user_id": None}, "--contract-location-id, --contract-user-id"),
         (PRODUCTION, None, {"max_requests": 0}, "between 1 and"),
         (PRODUCTION, None, {"max_requests": MAX_REQUESTS_LIMIT + 1}, "between 1 and"),

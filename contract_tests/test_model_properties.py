@@ -22,9 +22,9 @@ from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import ErrorResponse, InvoiceStatus, SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.budget import contract_settings, tally
+from contract_tests.project import example, load_spec
 from contract_tests.strategies import (
     INVOICE_STATUSES,
-    load_spec,
     request_bodies,
     response_bodies,
     response_schemas,
@@ -34,11 +34,8 @@ from contract_tests.strategies import (
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
 ERROR_STATUSES = sorted(status for status in response_schemas() if status != "200")
-_SEND = load_spec()["paths"]["/invoices/{invoiceId}/send"]["post"]
-VALID_REQUEST: dict[str, Any] = _SEND["requestBody"]["content"]["application/json"]["examples"]["emailAndSms"]["value"]
-VALID_RESPONSE: dict[str, Any] = _SEND["responses"]["200"]["content"]["application/json"]["examples"]["leadwayPage"][
-    "value"
-]
+VALID_REQUEST = example("request", "emailAndSms")
+VALID_RESPONSE = example("response", "leadwayPage")
 
 
 def client_answering(status: int, content: bytes, sent: list[httpx.Request] | None = None) -> AuthenticatedClient:

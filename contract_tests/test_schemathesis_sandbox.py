@@ -14,7 +14,8 @@ import pytest
 import schemathesis
 
 from contract_tests.budget import contract_settings, tally
-from contract_tests.exchanges import SINGLE_POST_CHECKS, SPEC_PATH
+from contract_tests.exchanges import SINGLE_POST_CHECKS
+from contract_tests.project import SPEC_PATH
 from scripts.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
 
 # With the default budget the phases add up to about 510 cases (examples 3, coverage about 260,

@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
 
+from contract_tests.project import example
 from scripts import generate
 from scripts.sandbox import (
     DEFAULT_TOKEN,
@@ -54,7 +54,6 @@ from scripts.sandbox import (
     serve_in_thread,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Version": "2021-07-28"}
 BODY = SendInvoiceRequest(
     alt_id=SEED_LOCATIONS[0], alt_type=AltType.LOCATION, user_id=SEED_USER_ID, action=SendAction.SMS, live_mode=False
@@ -72,11 +71,7 @@ class Row:
 
 
 def _example() -> bytes:
-    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
-    post = spec["paths"]["/invoices/{invoiceId}/send"]["post"]
-    return json.dumps(
-        post["responses"]["200"]["content"]["application/json"]["examples"]["leadwayPage"]["value"]
-    ).encode()
+    return json.dumps(example("response", "leadwayPage")).encode()
 
 
 def _after_collect(timed: Callable[[], float]) -> Callable[[], float]:

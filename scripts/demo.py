@@ -17,6 +17,7 @@ Exit status: 0 sent, 1 the send failed or its outcome is unknown, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
-from leadway_invoices_client import AuthenticatedClient, LeadwayError
+from leadway_invoices_client import AuthenticatedClient, LeadwayError, RateLimit
+from leadway_invoices_client._wire import error_message
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models.alt_type import AltType
 from leadway_invoices_client.models.error_response import ErrorResponse
@@ -33,19 +35,17 @@ from leadway_invoices_client.models.send_invoice_request import SendInvoiceReque
 from leadway_invoices_client.models.send_invoice_response import SendInvoiceResponse
 from leadway_invoices_client.types import Response
 
+from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL, SANDBOX_TOKEN_ENV, Target, TargetRefused
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     FAULT_HEADER,
     LOCATION_TOKEN,
     SEED_USER_ID,
-    TOKEN_ENV,
     SandboxConfig,
     create_app,
     serve_in_thread,
 )
 
-PRODUCTION_URL = "https://services.leadconnectorhq.com"
-API_TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 - the variable's name, not a token
 ACTIONS = [action.value for action in SendAction]
 
 
@@ -54,14 +54,9 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where and what to send."""
+class Send(Target):
+    """Where to send (the guarded `Target`), and what."""
 
-    base_url: str
-    token: str = field(repr=False)
-    invoice_id: str
-    location_id: str
-    user_id: str
     action: str
     live_mode: bool
     extra_headers: Mapping[str, str] = field(default_factory=dict)
@@ -83,7 +78,7 @@ class Summary:
     problem: str | None = None
 
 
-def send(target: Target, transport: httpx.BaseTransport | None = None) -> Response[ErrorResponse | SendInvoiceResponse]:
+def send(target: Send, transport: httpx.BaseTransport | None = None) -> Response[ErrorResponse | SendInvoiceResponse]:
     """The demo's only call of the generated client (alone here, so a client change touches one place).
 
     Raises:
@@ -111,15 +106,16 @@ def _number(value: object) -> str:
 
 
 def _problem(response: Response[ErrorResponse | SendInvoiceResponse]) -> str:
-    message: object = None
-    if isinstance(response.parsed, ErrorResponse):
-        message = response.parsed.message
+    try:
+        message = error_message(json.loads(response.content))
+    except (ValueError, RecursionError):
+        message = None
     if isinstance(message, list):
         message = "; ".join(message)
-    return f"HTTP {response.status_code}: {message}" if isinstance(message, str) else f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code}: {message}" if message else f"HTTP {response.status_code}"
 
 
-def _record(summary: Summary, target: Target, transport: httpx.BaseTransport | None = None) -> None:
+def _record(summary: Summary, target: Send, transport: httpx.BaseTransport | None = None) -> None:
     """Send, and fill `summary` from the answer: the invoice after, delivery data, rate-limit headers."""
     try:
         response = send(target, transport)
@@ -157,7 +153,7 @@ def run_sandbox(args: argparse.Namespace) -> Summary:
             # The first draft of the first location: what a user trying the client would send.
             first_location = invoices[0]["location"]
             chosen = next(i for i in invoices if i["location"] == first_location and i["status"] == "draft")
-        target = Target(
+        target = Send(
             base_url=base_url,
             token=config.agency_token,
             invoice_id=chosen["id"],
@@ -183,39 +179,41 @@ def run_sandbox(args: argparse.Namespace) -> Summary:
     return summary
 
 
-def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Target:
+def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Send:
     """Check everything a production send needs, before any I/O.
 
     Raises:
         UsageError: no token, a sandbox token, or a missing id.
     """
     token = environ.get(API_TOKEN_ENV, "").strip()
-    if not token:
-        raise UsageError(f"--production needs the API token in ${API_TOKEN_ENV}")
-    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(TOKEN_ENV, "").strip()} - {""}
+    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(SANDBOX_TOKEN_ENV, "").strip()} - {""}
     if token in sandbox_tokens:
         raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
-    missing = [
-        f"--{name.replace('_', '-')}" for name in ("invoice_id", "location_id", "user_id") if not getattr(args, name)
-    ]
-    if missing:
-        raise UsageError(
-            f"--production needs explicit {', '.join(missing)} (a real invoice is sent to a real customer)"
+    try:
+        target = Target.checked(
+            PRODUCTION_URL,
+            who="--production",
+            token=token,
+            token_env=API_TOKEN_ENV,
+            asking_for="the API token",
+            ids={"--invoice-id": args.invoice_id, "--location-id": args.location_id, "--user-id": args.user_id},
         )
+    except TargetRefused as exc:
+        raise UsageError(str(exc)) from None
     if args.fault:
         raise UsageError("--fault is a sandbox header; production has no faults on request")
-    return Target(
-        base_url=PRODUCTION_URL,
-        token=token,
-        invoice_id=args.invoice_id,
-        location_id=args.location_id,
-        user_id=args.user_id,
+    return Send(
+        target.base_url,
+        target.token,
+        target.invoice_id,
+        target.location_id,
+        target.user_id,
         action=args.action,
         live_mode=args.live,
     )
 
 
-def run_production(target: Target, transport: httpx.BaseTransport | None = None) -> Summary:
+def run_production(target: Send, transport: httpx.BaseTransport | None = None) -> Summary:
     """Send one invoice to the real API (the status before is not readable with this client)."""
     summary = Summary(
         where=f"PRODUCTION at {target.base_url} (real messages to a real customer)",
@@ -227,12 +225,11 @@ def run_production(target: Target, transport: httpx.BaseTransport | None = None)
 
 
 def _rate_limit_line(headers: Mapping[str, str]) -> str:
-    lowered = {name.lower(): value for name, value in headers.items()}
-    try:
-        remaining, burst = int(lowered["x-ratelimit-remaining"]), int(lowered["x-ratelimit-max"])
-        interval = int(lowered["x-ratelimit-interval-milliseconds"]) / 1000
-        daily_left, daily = int(lowered["x-ratelimit-daily-remaining"]), int(lowered["x-ratelimit-limit-daily"])
-    except (KeyError, ValueError):
+    # Parsed by the client's own reader of wire facts: one parser for the package and its commands.
+    limit = RateLimit.from_headers(httpx.Headers(headers))
+    remaining, burst, interval = limit.remaining, limit.max, limit.interval
+    daily_left, daily = limit.daily_remaining, limit.limit_daily
+    if remaining is None or burst is None or interval is None or daily_left is None or daily is None:
         return "not reported"
     return f"{remaining:,} of {burst:,} left in this {interval:g} s window; {daily_left:,} of {daily:,} left today"
 

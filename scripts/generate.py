@@ -22,12 +22,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from contract_tests.project import GENERATED_DIR as OUTPUT_DIR
+from contract_tests.project import PACKAGE, SPEC_DIR
 from scripts.spec_checks import SpecError, check_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_DIR = ROOT / "spec"
-OUTPUT_DIR = ROOT / "generated"
-PACKAGE = "leadway_invoices_client"
 
 
 class GenerationError(Exception):

@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+from contract_tests.project import ROOT, SPEC_PATH
+
 UPSTREAM_DEFAULT = ROOT.parent / "shared" / "reference" / "upstream-send-invoice.openapi.json"
 KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
 OPERATION_PATH = "/invoices/{invoiceId}/send"

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from scripts.demo import API_TOKEN_ENV, PRODUCTION_URL, Summary, main, render
+from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL
+from scripts.demo import Summary, main, render
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN, TOKEN_ENV, VOID_INVOICE_ID
 from scripts.sandbox.state import seed_invoices
 
@@ -126,7 +127,8 @@ def recording_transport(
     calls: list[httpx.Request], answer: Callable[[httpx.Request], httpx.Response] | None = None
 ) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
+        # A snapshot: the client takes the credential off its request once the request is answered.
+        calls.append(httpx.Request(request.method, request.url, headers=request.headers.copy(), content=request.content))
         if answer is None:
             raise AssertionError("no request may be sent")
         return answer(request)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.project import GENERATED_DIR, PACKAGE
 from scripts import generate
 from scripts.spec_checks import SpecError
-from tests.conftest import ROOT
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -48,8 +48,8 @@ def test_drift_fails_with_a_diff_after_a_one_character_schema_change(
 
 def test_drift_reports_extra_missing_and_changed_files(tmp_path: Path) -> None:
     committed = tmp_path / "generated"
-    shutil.copytree(ROOT / "generated", committed, ignore=shutil.ignore_patterns("__pycache__"))
-    package = committed / generate.PACKAGE
+    shutil.copytree(GENERATED_DIR, committed, ignore=shutil.ignore_patterns("__pycache__"))
+    package = committed / PACKAGE
     (package / "stale_module.py").write_text("x = 1\n", encoding="utf-8")
     (package / "models" / "card.py").unlink()
     with (package / "types.py").open("a", encoding="utf-8") as handle:
@@ -89,10 +89,10 @@ def test_a_generator_warning_fails_instead_of_silently_dropping_the_endpoint(spe
 
 def test_generate_replaces_the_whole_tree(spec_copy: Path, tmp_path: Path) -> None:
     output = tmp_path / "generated"
-    (output / generate.PACKAGE).mkdir(parents=True)
-    (output / generate.PACKAGE / "leftover.py").write_text("stale = True\n", encoding="utf-8")
+    (output / PACKAGE).mkdir(parents=True)
+    (output / PACKAGE / "leftover.py").write_text("stale = True\n", encoding="utf-8")
 
     assert generate.main(["generate", "--spec-dir", str(spec_copy), "--output-dir", str(output)]) == 0
 
-    assert not (output / generate.PACKAGE / "leftover.py").exists()
-    assert generate.tree_diff(ROOT / "generated", output) == []
+    assert not (output / PACKAGE / "leftover.py").exists()
+    assert generate.tree_diff(GENERATED_DIR, output) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from contract_tests.project import ROOT
 
 UV = shutil.which("uv") or "uv-is-not-on-PATH--run-these-tests-through-nox"
 

@@ -6,8 +6,8 @@ import re
 import subprocess
 import sys
 
+from contract_tests.project import ROOT
 from scripts.sandbox import create_app, serve_in_thread
-from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCUMENTED_URL = "http://127.0.0.1:8765"

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
+from contract_tests.project import SPEC_PATH as SPEC
 from scripts.spec_checks import SpecError, check_examples, check_spec, iter_examples, load_spec
-from tests.conftest import ROOT
-
-SPEC = ROOT / "spec" / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")

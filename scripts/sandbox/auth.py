@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from contract_tests.project import SANDBOX_TOKEN_ENV
 
 # These tokens are documented and only open the local sandbox: they are not secrets.
 #: Agency-wide sandbox token: reaches every location the sandbox holds. `$LEADWAY_SANDBOX_TOKEN` replaces it.
@@ -11,7 +13,7 @@ DEFAULT_TOKEN = "sandbox-agency-token"  # noqa: S105
 #: Sub-account sandbox token: reaches only the first seeded location.
 LOCATION_TOKEN = "sandbox-location-token"  # noqa: S105
 #: Environment variable that replaces `DEFAULT_TOKEN`.
-TOKEN_ENV = "LEADWAY_SANDBOX_TOKEN"  # noqa: S105
+TOKEN_ENV = SANDBOX_TOKEN_ENV
 
 #: Upstream's wording for a token used outside its locations.
 FORBIDDEN_MESSAGE = "The token does not have access to this location."
@@ -48,8 +50,3 @@ class TokenRegistry:
     def grant_for(self, token: str) -> Grant | None:
         """The grant of `token`, or None when the sandbox does not know it."""
         return self._grants.get(token)
-
-    @property
-    def tokens(self) -> Iterable[str]:
-        """Every accepted token."""
-        return self._grants.keys()

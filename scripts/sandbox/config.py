@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contract_tests import project
 from scripts.sandbox.auth import DEFAULT_TOKEN, LOCATION_TOKEN, TOKEN_ENV
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+SPEC_PATH = project.SPEC_PATH
 # The loopback server listed in the spec's `servers`: requests are validated as if they arrived
 # there, whatever port or test-client host they really used.
-SPEC_SERVER_URL = "http://127.0.0.1:8765"
+SPEC_SERVER_URL = project.SANDBOX_URL
 DEFAULT_PORT = 8765
 
 # Upstream's published limits (per app and location).

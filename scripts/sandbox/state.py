@@ -9,7 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,12 +79,11 @@ class SendRefused(Exception):
 
 @dataclass(frozen=True)
 class SendResult:
-    """A successful send: the three keys of the spec's SendInvoiceResponse, plus what was delivered."""
+    """A successful send: the three keys of the spec's SendInvoiceResponse."""
 
     invoice: dict[str, Any]
     sms_data: dict[str, Any]
     email_data: dict[str, Any]
-    deliveries: tuple[Delivery, ...] = field(default=())
 
     def to_response(self) -> dict[str, Any]:
         """The 200 body."""
@@ -172,12 +171,6 @@ class SandboxState:
             self._sends = 0
 
     @property
-    def locations(self) -> tuple[str, ...]:
-        """Every location holding an invoice, in order of first appearance."""
-        with self._lock:
-            return tuple(dict.fromkeys(invoice["altId"] for invoice in self._invoices.values()))
-
-    @property
     def outbox(self) -> tuple[Delivery, ...]:
         """Every delivery since the last reset, oldest first."""
         with self._lock:
@@ -245,7 +238,7 @@ class SandboxState:
         number = str(invoice["invoiceNumber"])
         business = str(invoice["businessDetails"].get("name", "Leadway"))
 
-        def deliver(channel: Literal["email", "sms"], recipient: str) -> Delivery:
+        def deliver(channel: Literal["email", "sms"], recipient: str) -> None:
             delivery = Delivery(
                 sequence=len(self._outbox) + 1,
                 invoice_id=invoice["_id"],
@@ -256,9 +249,9 @@ class SandboxState:
                 live_mode=live_mode,
             )
             self._outbox.append(delivery)
-            return delivery
 
-        deliveries = [deliver("email", to) for to in email_to]
+        for to in email_to:
+            deliver("email", to)
         email_data: dict[str, Any] = {}
         if email_to:
             sender = body.get("sentFrom") or {}
@@ -271,14 +264,14 @@ class SandboxState:
             }
         sms_data: dict[str, Any] = {}
         if sms_to is not None:
-            deliveries.append(deliver("sms", sms_to))
+            deliver("sms", sms_to)
             amount = f"{invoice['currency']} {invoice.get('amountDue', invoice.get('total', 0))}"
             sms_data = {
                 "to": sms_to,
                 "message": f"{business} sent you invoice #{number} for {amount}.",
                 "sentAt": stamp,
             }
-        return SendResult(copy.deepcopy(invoice), sms_data, email_data, tuple(deliveries))
+        return SendResult(copy.deepcopy(invoice), sms_data, email_data)
 
 
 def _email_recipients(invoice: Mapping[str, Any]) -> list[str]:

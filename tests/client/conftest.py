@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from leadway_invoices_client import AuthenticatedClient, RetryPolicy
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
 from leadway_invoices_client.types import Response
 
-ROOT = Path(__file__).resolve().parents[2]
+from contract_tests.project import example
+
 TOKEN = "tok-3c1f9e2a-very-secret"
 INVOICE_ID = "6578278e879ad2646715ba9c"
 BASE_URL = "https://api.test"
@@ -25,14 +24,7 @@ BASE_URL = "https://api.test"
 FAST_RETRY = RetryPolicy(attempts=3, max_wait=0.01, backoff=0.001)
 
 
-def _spec_example() -> dict[str, Any]:
-    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
-    post = spec["paths"]["/invoices/{invoiceId}/send"]["post"]
-    value: dict[str, Any] = post["responses"]["200"]["content"]["application/json"]["examples"]["leadwayPage"]["value"]
-    return value
-
-
-SUCCESS_BODY = _spec_example()
+SUCCESS_BODY = example("response", "leadwayPage")
 
 
 def request_body(alt_id: str = "6578278e879ad2646715ba9c") -> SendInvoiceRequest:

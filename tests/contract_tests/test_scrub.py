@@ -1,4 +1,4 @@
-"""`scripts.scrub`: secrets and customer PII never reach a cassette, and leftovers are found."""
+"""`contract_tests.scrub`: secrets and customer PII never reach a cassette, and leftovers are found."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from vcr.request import Request
 
-from scripts.scrub import AUTHORIZATION_PLACEHOLDER, Scrubber, find_leaks, find_leaks_in_text
+from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, Scrubber, find_leaks, find_leaks_in_text
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJsb2NhdGlvbiI6InRlc3QifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 PIT = "pit-0123abcd-4567-89ab-cdef-0123456789ab"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from contract_tests.project import SPEC_PATH
 from scripts import upstream_drift
 from scripts.upstream_drift import UPSTREAM_DEFAULT, Difference, DriftError, main, run
 
@@ -61,7 +62,7 @@ def test_every_known_difference_is_still_found_and_has_a_reason() -> None:
 
 
 def test_our_spec_compared_with_itself_has_no_differences() -> None:
-    report, differences = run(str(upstream_drift.SPEC_PATH), known=Path("/nonexistent"))
+    report, differences = run(str(SPEC_PATH), known=Path("/nonexistent"))
     assert differences == []
     assert report.new == []
 

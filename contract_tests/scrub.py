@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-TOKEN_PLACEHOLDER = "REDACTED"  # noqa: S105 - what replaces a token, not one
+TOKEN_PLACEHOLDER = "REDACTED"
 AUTHORIZATION_PLACEHOLDER = f"Bearer {TOKEN_PLACEHOLDER}"
 # Headers that carry credentials or session state; any other header is kept.
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"})

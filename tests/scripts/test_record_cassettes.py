@@ -6,33 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests import scenarios
 from contract_tests.exchanges import load_cassette
-from scripts import record_cassettes
-from scripts.record_cassettes import (
-    SANDBOX_URL,
-    SCENARIOS,
-    TOKEN_ENV,
-    Call,
-    RecordingError,
-    Scenario,
-    main,
-    production_target,
-    record,
-    sandbox_target,
-)
-from scripts.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
-
-
-def test_the_scenarios_cover_every_action_mode_variant_and_error_path() -> None:
-    actions = {call.body["action"] for s in SCENARIOS.values() for call in s.calls(sandbox_target())}
-    assert {"email", "sms", "sms_and_email", "send_manually"} <= actions
-    live_modes = {call.body["liveMode"] for s in SCENARIOS.values() for call in s.calls(sandbox_target())}
-    assert live_modes == {False, True}
-    bodies = [call.body for s in SCENARIOS.values() for call in s.calls(sandbox_target())]
-    assert any("sentFrom" in b for b in bodies)
-    assert {b["autoPayment"].get("type") for b in bodies if "autoPayment" in b} >= {"card", "us_bank_account"}
-    statuses = {status for s in SCENARIOS.values() for status in s.expect}
-    assert statuses >= {200, 400, 401, 403, 404, 422, 429, 503}
+from contract_tests.project import CONTRACT_TOKEN_ENV as TOKEN_ENV
+from contract_tests.project import SANDBOX_URL
+from contract_tests.scenarios import SCENARIOS, Call, RecordingError, Scenario, sandbox_target
+from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
+from scripts.record_cassettes import main, record
 
 
 def test_production_refuses_without_token_and_ids(
@@ -47,22 +27,6 @@ def test_production_refuses_without_token_and_ids(
     assert "--location-id" in err
     assert "--user-id" in err
     assert "some-token" not in err
-
-
-def test_production_refuses_to_send_a_token_over_plain_http() -> None:
-    with pytest.raises(RecordingError, match="https only"):
-        production_target(token="t", invoice="i", location="l", user="u", base_url="http://services.example")
-
-
-def test_against_production_only_scenarios_that_deliver_nothing_run() -> None:
-    target = production_target(token="t", invoice="i" * 24, location="l", user="u")
-    runs = {name for name, s in SCENARIOS.items() if s.runs_on(target)}
-    assert runs == {"send-manually-test-mode", "invalid-token-401", "unknown-invoice-404", "invalid-body-422"}
-    for name in runs:
-        for call in SCENARIOS[name].calls(target):
-            assert call.body["liveMode"] is False
-            assert call.body["action"] in {"send_manually", "fax"}
-            assert call.fault is None
 
 
 def test_list_shows_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,7 +59,7 @@ def test_a_scenario_that_misbehaves_fails_and_leaves_no_cassette(tmp_path: Path)
         "wrong-expectation",
         "expects 200 for an unknown invoice",
         (200,),
-        lambda t: [Call(record_cassettes.UNKNOWN_INVOICE_ID, record_cassettes.body(t))],
+        lambda t: [Call(scenarios.UNKNOWN_INVOICE_ID, scenarios.body(t))],
     )
     with pytest.raises(RecordingError, match=r"expected statuses \(200,\), got \(404,\)"):
         record(sandbox_target(), [wrong], out=tmp_path, modes=["sync"], log=lambda _: None)

@@ -1,0 +1,363 @@
+"""The contract cassettes' scenarios: what each one sends, to which target, and what it must get.
+
+`scripts/record_cassettes.py` records them (the generated client, sync and async, through vcrpy);
+`test_cassettes.py` replays them and checks that every scenario has its cassettes. Against production
+only scenarios marked safe run: `send_manually` with `liveMode: false` (marks the test invoice sent,
+delivers nothing) and the error paths that cannot send anything (401, 404, 422).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from leadway_invoices_client import AuthenticatedClient
+from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client.models import ErrorResponse, SendInvoiceRequest, SendInvoiceResponse
+
+from contract_tests.project import (
+    CONTRACT_TOKEN_ENV,
+    PRODUCTION_URL,
+    SANDBOX_URL,
+    Target,
+    TargetRefused,
+)
+
+INVALID_TOKEN = "invalid-token-for-contract-recording"
+UNKNOWN_INVOICE_ID = "0000000000000000000000ff"
+MODES = ("sync", "async")
+VERSION = "2021-07-28"
+
+
+class RecordingError(Exception):
+    """A scenario did not behave as it should, or recording was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecordingTarget:
+    """Where to record, and the ids and tokens its scenarios use."""
+
+    name: str
+    base_url: str  # as the cassettes show it
+    tokens: dict[str, str]  # role ("agency", "location", "invalid") -> token
+    invoice: str  # a draft invoice the agency token may send
+    location: str  # its location (altId)
+    user: str
+    # (invoice, location) pairs only the sandbox has.
+    void: tuple[str, str] | None = None
+    paid: tuple[str, str] | None = None
+    foreign: tuple[str, str] | None = None  # beyond the location token's reach
+    faults: bool = False  # understands X-Sandbox-Fault
+
+    @property
+    def secrets(self) -> list[str]:
+        return [t for role, t in self.tokens.items() if role != "invalid"] + [self.tokens["invalid"]]
+
+
+def sandbox_target() -> RecordingTarget:
+    from scripts.sandbox import (  # here: production recording must not need the sandbox
+        DEFAULT_TOKEN,
+        DRAFT_INVOICE_ID,
+        LOCATION_TOKEN,
+        OTHER_LOCATION_DRAFT_ID,
+        PAID_INVOICE_ID,
+        SEED_LOCATIONS,
+        SEED_USER_ID,
+        VOID_INVOICE_ID,
+    )
+
+    first, second = SEED_LOCATIONS
+    return RecordingTarget(
+        name="sandbox",
+        base_url=SANDBOX_URL,
+        tokens={"agency": DEFAULT_TOKEN, "location": LOCATION_TOKEN, "invalid": INVALID_TOKEN},
+        invoice=DRAFT_INVOICE_ID,
+        location=first,
+        user=SEED_USER_ID,
+        void=(VOID_INVOICE_ID, second),
+        paid=(PAID_INVOICE_ID, first),
+        foreign=(OTHER_LOCATION_DRAFT_ID, second),
+        faults=True,
+    )
+
+
+def production_target(
+    *, token: str | None, invoice: str | None, location: str | None, user: str | None, base_url: str = PRODUCTION_URL
+) -> RecordingTarget:
+    try:
+        api = Target.checked(
+            base_url,
+            who="recording against production",
+            token=token,
+            token_env=CONTRACT_TOKEN_ENV,
+            ids={"--invoice-id": invoice, "--location-id": location, "--user-id": user},
+        )
+    except TargetRefused as exc:
+        raise RecordingError(str(exc)) from None
+    # Stricter than the guard: a production token never goes over plain http, not even to loopback.
+    if urlsplit(api.base_url).scheme != "https":
+        raise RecordingError(f"refusing to send a production token over {base_url!r}: https only")
+    return RecordingTarget(
+        name="production",
+        base_url=api.base_url,
+        tokens={"agency": api.token, "invalid": INVALID_TOKEN},
+        invoice=api.invoice_id,
+        location=api.location_id,
+        user=api.user_id,
+    )
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One send: which invoice, what body, with which token, and any sandbox fault."""
+
+    invoice: str
+    body: dict[str, Any]
+    role: str = "agency"  # whose token: "agency", "location" or "invalid"
+    fault: str | None = None
+    raw: bool = False  # post the body as is (one the models would never build)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    expect: tuple[int, ...]  # status of each call, in order
+    calls: Callable[[RecordingTarget], list[Call]]
+    production: bool = False  # safe against production: sends nothing to anyone
+    needs: tuple[str, ...] = ()  # Target fields (or "faults", "location-token") it requires
+
+    def runs_on(self, target: RecordingTarget) -> bool:
+        if target.name == "production" and not self.production:
+            return False
+        for need in self.needs:
+            if need == "location-token" and "location" not in target.tokens:
+                return False
+            if need != "location-token" and not getattr(target, need):
+                return False
+        return True
+
+
+def body(target: RecordingTarget, action: str = "email", live: bool = False, **extra: Any) -> dict[str, Any]:
+    return {
+        "altId": target.location,
+        "altType": "location",
+        "userId": target.user,
+        "action": action,
+        "liveMode": live,
+        **extra,
+    }
+
+
+def _send(action: str, live: bool, **extra: Any) -> Callable[[RecordingTarget], list[Call]]:
+    return lambda t: [Call(t.invoice, body(t, action, live, **extra))]
+
+
+SENDER = {"fromName": "Alex Rivera", "fromEmail": "alex.rivera@example.com"}
+CARD = {
+    "enable": True,
+    "type": "card",
+    "paymentMethodId": "pm_1NqExample",
+    "customerId": "cus_OdExample",
+    "card": {"brand": "visa", "last4": "4242"},
+}
+BANK = {
+    "enable": True,
+    "type": "us_bank_account",
+    "paymentMethodId": "pm_1NqBankExample",
+    "customerId": "cus_OdExample",
+    "usBankAccount": {"bank_name": "Example Bank", "last4": "6789"},
+}
+
+
+def _scenarios() -> list[Scenario]:
+    actions = {"email": "email", "sms": "sms", "sms-and-email": "sms_and_email", "send-manually": "send_manually"}
+    scenarios = [
+        Scenario(
+            f"{name}-{'live' if live else 'test'}-mode",
+            f"action {action}, liveMode {str(live).lower()}",
+            (200,),
+            _send(action, live),
+            production=action == "send_manually" and not live,
+        )
+        for name, action in actions.items()
+        for live in (False, True)
+    ]
+    scenarios += [
+        Scenario("sent-from", "email with a custom sender (sentFrom)", (200,), _send("email", False, sentFrom=SENDER)),
+        Scenario("auto-payment-card", "email with card auto-payment", (200,), _send("email", False, autoPayment=CARD)),
+        Scenario(
+            "auto-payment-bank-account",
+            "email with US bank account auto-payment",
+            (200,),
+            _send("email", False, autoPayment=BANK),
+        ),
+        Scenario(
+            "auto-payment-off",
+            "sms and email, live, auto-payment turned off, custom sender",
+            (200,),
+            _send("sms_and_email", True, sentFrom=SENDER, autoPayment={"enable": False}),
+        ),
+        Scenario(
+            "location-token",
+            "a sub-account token sending an invoice of its own location",
+            (200,),
+            lambda t: [Call(t.invoice, body(t), role="location")],
+            needs=("location-token",),
+        ),
+        Scenario(
+            "resend",
+            "the same send twice: two deliveries, no idempotency",
+            (200, 200),
+            lambda t: [Call(t.invoice, body(t)), Call(t.invoice, body(t))],
+        ),
+        Scenario(
+            "void-invoice-400",
+            "a void invoice cannot be sent",
+            (400,),
+            lambda t: [Call(t.void[0], {**body(t), "altId": t.void[1]})] if t.void else [],
+            needs=("void",),
+        ),
+        Scenario(
+            "paid-invoice-400",
+            "a paid invoice cannot be sent",
+            (400,),
+            lambda t: [Call(t.paid[0], {**body(t), "altId": t.paid[1]})] if t.paid else [],
+            needs=("paid",),
+        ),
+        Scenario(
+            "invalid-token-401",
+            "an unknown bearer token",
+            (401,),
+            lambda t: [Call(t.invoice, body(t, "send_manually"), role="invalid")],
+            production=True,
+        ),
+        Scenario(
+            "foreign-location-403",
+            "a sub-account token on another location's invoice",
+            (403,),
+            lambda t: [Call(t.foreign[0], {**body(t), "altId": t.foreign[1]}, role="location")] if t.foreign else [],
+            needs=("foreign", "location-token"),
+        ),
+        Scenario(
+            "unknown-invoice-404",
+            "an invoice id that does not exist",
+            (404,),
+            lambda t: [Call(UNKNOWN_INVOICE_ID, body(t, "send_manually"))],
+            production=True,
+        ),
+        Scenario(
+            "invalid-body-422",
+            "a body breaking the schema (unknown action, no userId): every problem listed",
+            (422,),
+            lambda t: [
+                Call(
+                    t.invoice,
+                    {k: v for k, v in body(t, "fax").items() if k != "userId"},
+                    raw=True,
+                )
+            ],
+            production=True,
+        ),
+        Scenario(
+            "rate-limited-429",
+            "the burst budget is spent: 429 with Retry-After",
+            (429,),
+            lambda t: [Call(t.invoice, body(t), fault="rate-limit")],
+            needs=("faults",),
+        ),
+        Scenario(
+            "unavailable-503",
+            "the service is unavailable (a 5xx: outcome unknown)",
+            (503,),
+            lambda t: [Call(t.invoice, body(t), fault="503")],
+            needs=("faults",),
+        ),
+    ]
+    return scenarios
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _scenarios()}
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    parsed: object | None  # what the generated client parsed (None for raw calls)
+    content: bytes = field(repr=False, default=b"")
+
+
+def client_for(target: RecordingTarget, base_url: str, call: Call) -> AuthenticatedClient:
+    headers = {"X-Sandbox-Fault": call.fault} if call.fault else {}
+    # Retries off: a cassette must hold exactly the attempts the scenario made.
+    return AuthenticatedClient(base_url=base_url, token=target.tokens[call.role], headers=headers, retry=None)
+
+
+def _raw_kwargs(call: Call) -> dict[str, Any]:
+    return {"json": call.body, "headers": {"Version": VERSION}}
+
+
+def run_sync(scenario: Scenario, target: RecordingTarget, base_url: str) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for call in scenario.calls(target):
+        with client_for(target, base_url, call) as client:
+            if call.raw:
+                response = client.get_httpx_client().post(f"/invoices/{call.invoice}/send", **_raw_kwargs(call))
+                outcomes.append(Outcome(response.status_code, None, response.content))
+            else:
+                detailed = send_invoice.sync_detailed(
+                    call.invoice, client=client, body=SendInvoiceRequest.from_dict(call.body)
+                )
+                outcomes.append(Outcome(int(detailed.status_code), detailed.parsed, detailed.content))
+    return outcomes
+
+
+async def run_async(scenario: Scenario, target: RecordingTarget, base_url: str) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for call in scenario.calls(target):
+        async with client_for(target, base_url, call) as client:
+            if call.raw:
+                response = await client.get_async_httpx_client().post(
+                    f"/invoices/{call.invoice}/send", **_raw_kwargs(call)
+                )
+                outcomes.append(Outcome(response.status_code, None, response.content))
+            else:
+                detailed = await send_invoice.asyncio_detailed(
+                    call.invoice, client=client, body=SendInvoiceRequest.from_dict(call.body)
+                )
+                outcomes.append(Outcome(int(detailed.status_code), detailed.parsed, detailed.content))
+    return outcomes
+
+
+def run(scenario: Scenario, target: RecordingTarget, base_url: str, mode: str) -> list[Outcome]:
+    if mode == "sync":
+        return run_sync(scenario, target, base_url)
+    return asyncio.run(run_async(scenario, target, base_url))
+
+
+def check_outcomes(scenario: Scenario, outcomes: Sequence[Outcome]) -> None:
+    """Raise RecordingError unless every call got its expected status and parsed to the right model."""
+    statuses = tuple(o.status for o in outcomes)
+    if statuses != scenario.expect:
+        raise RecordingError(f"{scenario.name}: expected statuses {scenario.expect}, got {statuses}")
+    for outcome in outcomes:
+        if outcome.parsed is None:
+            continue
+        expected = SendInvoiceResponse if outcome.status == 200 else ErrorResponse
+        if not isinstance(outcome.parsed, expected):
+            parsed = type(outcome.parsed).__name__
+            raise RecordingError(f"{scenario.name}: a {outcome.status} parsed as {parsed}, not {expected.__name__}")
+
+
+def cassette_path(out: Path, target: RecordingTarget, mode: str, scenario: Scenario) -> Path:
+    return out / target.name / mode / f"{scenario.name}.yaml"

@@ -1,0 +1,37 @@
+"""`contract_tests.scenarios`: every action, mode and error path, and only harmless ones for production."""
+
+from __future__ import annotations
+
+import pytest
+
+from contract_tests.scenarios import SCENARIOS, RecordingError, production_target, sandbox_target
+
+
+def test_the_scenarios_cover_every_action_mode_variant_and_error_path() -> None:
+    actions = {call.body["action"] for s in SCENARIOS.values() for call in s.calls(sandbox_target())}
+    assert {"email", "sms", "sms_and_email", "send_manually"} <= actions
+    live_modes = {call.body["liveMode"] for s in SCENARIOS.values() for call in s.calls(sandbox_target())}
+    assert live_modes == {False, True}
+    bodies = [call.body for s in SCENARIOS.values() for call in s.calls(sandbox_target())]
+    assert any("sentFrom" in b for b in bodies)
+    assert {b["autoPayment"].get("type") for b in bodies if "autoPayment" in b} >= {"card", "us_bank_account"}
+    statuses = {status for s in SCENARIOS.values() for status in s.expect}
+    assert statuses >= {200, 400, 401, 403, 404, 422, 429, 503}
+
+
+def test_production_refuses_to_send_a_token_over_plain_http() -> None:
+    with pytest.raises(RecordingError, match="https only"):
+        production_target(token="t", invoice="i", location="l", user="u", base_url="http://services.example")
+    with pytest.raises(RecordingError, match="https only"):
+        production_target(token="t", invoice="i", location="l", user="u", base_url="http://127.0.0.1:8765")
+
+
+def test_against_production_only_scenarios_that_deliver_nothing_run() -> None:
+    target = production_target(token="t", invoice="i" * 24, location="l", user="u")
+    runs = {name for name, s in SCENARIOS.items() if s.runs_on(target)}
+    assert runs == {"send-manually-test-mode", "invalid-token-401", "unknown-invoice-404", "invalid-body-422"}
+    for name in runs:
+        for call in SCENARIOS[name].calls(target):
+            assert call.body["liveMode"] is False
+            assert call.body["action"] in {"send_manually", "fax"}
+            assert call.fault is None
