@@ -128,7 +128,8 @@ def recording_transport(
 ) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         # A snapshot: the client takes the credential off its request once the request is answered.
-        calls.append(httpx.Request(request.method, request.url, headers=request.headers.copy(), content=request.content))
+        headers = request.headers.copy()
+        calls.append(httpx.Request(request.method, request.url, headers=headers, content=request.content))
         if answer is None:
             raise AssertionError("no request may be sent")
         return answer(request)
