@@ -134,4 +134,3 @@ def test_a_spent_budget_waits_for_the_requests_in_flight() -> None:
     pacer.release("loc", in_flight, _answer(0, interval_ms=1))
     time.sleep(0.01)
     assert isinstance(pacer.acquire("loc"), Ticket)
-
