@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_errors.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 8775319e41666d01df2247767a598ecf80262332c985b140527f38d39dd91247
+# Source sha256: 1271cab7cf653603d7547c996b5a2f03fe00ad52a73b047f25e2a5c5646d53fa
 """The error tree of the client, and the one place that maps an answer or a network failure to it.
 
 Sending an invoice is not idempotent, so every error says whether the request provably did not
@@ -54,6 +54,8 @@ class LeadwayError(Exception):
     response: httpx.Response | None = None
 
     def __init__(self, summary: str, *, method: str = "POST", invoice_id: str | None = None) -> None:
+        # The plain string the URL got, also for a str subclass or a str-valued Enum member.
+        invoice_id = str.__str__(invoice_id) if isinstance(invoice_id, str) else invoice_id
         self.method = method
         self.invoice_id = invoice_id
         where = f"{method} invoice {invoice_id}" if invoice_id is not None else method

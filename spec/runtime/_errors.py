@@ -52,6 +52,8 @@ class LeadwayError(Exception):
     response: httpx.Response | None = None
 
     def __init__(self, summary: str, *, method: str = "POST", invoice_id: str | None = None) -> None:
+        # The plain string the URL got, also for a str subclass or a str-valued Enum member.
+        invoice_id = str.__str__(invoice_id) if isinstance(invoice_id, str) else invoice_id
         self.method = method
         self.invoice_id = invoice_id
         where = f"{method} invoice {invoice_id}" if invoice_id is not None else method

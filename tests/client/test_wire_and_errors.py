@@ -224,9 +224,12 @@ class _Ids(str, enum.Enum):  # noqa: UP042 - the mix whose str() is not its valu
 @pytest.mark.parametrize("invoice_id", [_Tricky(INVOICE_ID), _Ids.A], ids=["str-subclass", "str-enum"])
 def test_an_id_of_a_str_subclass_is_checked_and_sent_as_the_same_plain_string(invoice_id: str) -> None:
     # Old code: the check saw the str value, the URL got str()/format() of the object.
-    server = Server()
-    send_invoice.sync(invoice_id, client=server.client(), body=request_body())
+    server = Server(json_response(404, {"statusCode": 404, "message": "no such invoice"}))
+    with pytest.raises(APIStatusError) as caught:
+        send_invoice.sync(invoice_id, client=server.client(), body=request_body())
     assert server.requests[0].url.path == f"/invoices/{INVOICE_ID}/send"
+    assert type(caught.value.invoice_id) is str
+    assert str(caught.value).startswith(f"POST invoice {INVOICE_ID}: 404")
 
 
 @settings(max_examples=200, deadline=None)
