@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from leadway_invoices_client import RateLimit
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import FailureGroup
 
@@ -172,13 +173,10 @@ class LiveSender:
         if response.status_code == 429:
             self.rate_limited = True
             return
-        try:
-            remaining = int(response.headers.get("X-RateLimit-Remaining", RESERVE + 1))
-            window_ms = int(response.headers.get("X-RateLimit-Interval-Milliseconds", 10_000))
-        except ValueError:
-            return
-        if remaining <= RESERVE:
-            self._wait_next = window_ms / 1000
+        # The client's own reader of wire facts: ASCII digits only, the interval capped.
+        limit = RateLimit.from_headers(response.headers)
+        if limit.remaining is not None and limit.remaining <= RESERVE:
+            self._wait_next = limit.interval if limit.interval is not None else 10.0
 
 
 def draw_cases(strategy: Any, count: int) -> list[Any]:

@@ -17,6 +17,7 @@ Exit status: 0 sent, 1 the send failed or its outcome is unknown, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
-from leadway_invoices_client import AuthenticatedClient, LeadwayError
+from leadway_invoices_client import AuthenticatedClient, LeadwayError, RateLimit
+from leadway_invoices_client._wire import error_message
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models.alt_type import AltType
 from leadway_invoices_client.models.error_response import ErrorResponse
@@ -104,12 +106,13 @@ def _number(value: object) -> str:
 
 
 def _problem(response: Response[ErrorResponse | SendInvoiceResponse]) -> str:
-    message: object = None
-    if isinstance(response.parsed, ErrorResponse):
-        message = response.parsed.message
+    try:
+        message = error_message(json.loads(response.content))
+    except (ValueError, RecursionError):
+        message = None
     if isinstance(message, list):
         message = "; ".join(message)
-    return f"HTTP {response.status_code}: {message}" if isinstance(message, str) else f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code}: {message}" if message else f"HTTP {response.status_code}"
 
 
 def _record(summary: Summary, target: Send, transport: httpx.BaseTransport | None = None) -> None:
@@ -223,12 +226,11 @@ def run_production(target: Send, transport: httpx.BaseTransport | None = None) -
 
 
 def _rate_limit_line(headers: Mapping[str, str]) -> str:
-    lowered = {name.lower(): value for name, value in headers.items()}
-    try:
-        remaining, burst = int(lowered["x-ratelimit-remaining"]), int(lowered["x-ratelimit-max"])
-        interval = int(lowered["x-ratelimit-interval-milliseconds"]) / 1000
-        daily_left, daily = int(lowered["x-ratelimit-daily-remaining"]), int(lowered["x-ratelimit-limit-daily"])
-    except (KeyError, ValueError):
+    # Parsed by the client's own reader of wire facts: one parser for the package and its commands.
+    limit = RateLimit.from_headers(httpx.Headers(headers))
+    remaining, burst, interval = limit.remaining, limit.max, limit.interval
+    daily_left, daily = limit.daily_remaining, limit.limit_daily
+    if remaining is None or burst is None or interval is None or daily_left is None or daily is None:
         return "not reported"
     return f"{remaining:,} of {burst:,} left in this {interval:g} s window; {daily_left:,} of {daily:,} left today"
 

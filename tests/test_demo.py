@@ -127,7 +127,9 @@ def recording_transport(
     calls: list[httpx.Request], answer: Callable[[httpx.Request], httpx.Response] | None = None
 ) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
+        # A snapshot: the client takes the credential off its request once the request is answered.
+        headers = request.headers.copy()
+        calls.append(httpx.Request(request.method, request.url, headers=headers, content=request.content))
         if answer is None:
             raise AssertionError("no request may be sent")
         return answer(request)

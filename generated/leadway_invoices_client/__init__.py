@@ -14,17 +14,19 @@ from ._errors import (
     RateLimit,
     RateLimitError,
     ServerError,
+    TokenError,
     TransportError,
-    UnexpectedStatus,
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
 from ._retry import RetryPolicy
-from .client import DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient, Client
+from ._version import __version__
+from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
 
 __all__ = (
+    "DEFAULT_API_VERSION",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
     "LOGGER_NAME",
@@ -32,7 +34,6 @@ __all__ = (
     "AuthenticatedClient",
     "AuthenticationError",
     "BadRequestError",
-    "Client",
     "ContractViolationError",
     "LeadwayError",
     "NotFoundError",
@@ -43,9 +44,10 @@ __all__ = (
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "TokenError",
     "TokenProvider",
     "TransportError",
-    "UnexpectedStatus",
     "UnexpectedStatusError",
     "UnprocessableEntityError",
+    "__version__",
 )

@@ -1,6 +1,10 @@
 # Copied from spec/runtime/_retry.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 57387f08394bae702abf845c92a59cd463bd344998143ada8cf6ab07b10f55d7
-"""When to send a request again: only when it provably did not run.
+# Source sha256: d2ce49275dc8685a5b3734886256c798b60e4179ac2faafcfff0dadd382df5ca
+"""When to send a request again, decided per method here and nowhere else.
+
+A send (POST) is not idempotent: it is retried only when it provably did not run (a 429, or a
+failure before a byte left). A read (GET, HEAD, OPTIONS) is idempotent: it is also retried after a
+read timeout, a dropped connection and a 502/503/504, within the same bounds (attempts, max_wait).
 
 The mechanics are httpx-retries'; this module only configures them. Its defaults would retry read
 timeouts and dropped connections ten times without waiting (a double send for a non-idempotent
@@ -10,6 +14,7 @@ POST), and empty lists fall back to those defaults, so every list is given expli
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -17,21 +22,46 @@ from dataclasses import dataclass
 import httpx
 from httpx_retries import Retry
 
-from ._errors import parse_retry_after
+from . import _wire
 
-# Failures before the request left the machine. Not ReadTimeout, WriteError or RemoteProtocolError:
-# after those the server may already have sent the invoice.
-RETRY_ON_EXCEPTIONS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# 429 says the request was not processed. 5xx proves nothing (upstream answers 500 to writes that
-# happened), so it is never retried.
-RETRY_ON_STATUS = (429,)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# 429 says the request was not processed. 5xx proves nothing for a write (upstream answers 500 to
+# writes that happened), so a send never retries it; a read may.
+_STATUS = {False: (429,), True: (429, 502, 503, 504)}
+_EXCEPTIONS: dict[bool, tuple[type[Exception], ...]] = {
+    False: _wire.NOT_SENT,
+    True: _wire.NOT_SENT + _wire.MAYBE_SENT,
+}
 # Extra wait on top of the server's hint, so clients that were refused together do not return together.
 HINT_JITTER = 0.1
 
 
+def is_idempotent(method: str) -> bool:
+    """Whether a request with `method` may run twice without harm (so may be retried after it was sent)."""
+    return method.upper() in IDEMPOTENT_METHODS
+
+
+def retry_on_status(method: str) -> tuple[int, ...]:
+    """The statuses after which a request with `method` is sent again."""
+    return _STATUS[is_idempotent(method)]
+
+
+def retry_on_exceptions(method: str) -> tuple[type[Exception], ...]:
+    """The httpx failures after which a request with `method` is sent again."""
+    return _EXCEPTIONS[is_idempotent(method)]
+
+
+def _check(name: str, value: object, *, minimum: float, inclusive: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value < minimum or (not inclusive and value == minimum):
+        bound = f">= {minimum}" if inclusive else f"> {minimum}"
+        raise ValueError(f"{name} must be a finite number {bound}, not {value!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How often and how long to retry what provably did not run (429s and connect failures).
+    """How often and how long to retry what is safe to retry (see the module's docstring).
 
     `attempts` counts the first try: 1 turns retries off (so does `RetryPolicy.off()` or passing
     `retry=None` to the client). A 429 waits for Retry-After, else for the rate-limit interval
@@ -44,21 +74,24 @@ class RetryPolicy:
     backoff: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("attempts must be at least 1 (the first try)")
-        if self.max_wait <= 0 or self.backoff < 0:
-            raise ValueError("max_wait must be positive and backoff not negative")
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or self.attempts < 1:
+            raise ValueError(f"attempts must be an int of at least 1 (the first try), not {self.attempts!r}")
+        if self.attempts > 100:
+            raise ValueError(f"attempts must be at most 100, not {self.attempts!r}")
+        _check("max_wait", self.max_wait, minimum=0, inclusive=False)
+        _check("backoff", self.backoff, minimum=0, inclusive=True)
 
     @classmethod
     def off(cls) -> RetryPolicy:
         return cls(attempts=1)
 
-    def to_retry(self) -> Retry:
+    def to_retry(self, method: str = "POST") -> Retry:
+        """The httpx-retries configuration for requests with `method`."""
         return _SafeRetry(
             total=self.attempts - 1,
-            allowed_methods=["POST", "GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            status_forcelist=RETRY_ON_STATUS,
-            retry_on_exceptions=RETRY_ON_EXCEPTIONS,
+            allowed_methods=[method.upper()],
+            status_forcelist=retry_on_status(method),
+            retry_on_exceptions=retry_on_exceptions(method),
             backoff_factor=self.backoff,
             max_backoff_wait=self.max_wait,
             backoff_jitter=1.0,
@@ -71,14 +104,13 @@ class _SafeRetry(Retry):
 
     def wait_for(self, outcome: httpx.Response | Exception) -> float:
         if isinstance(outcome, httpx.Response):
-            hint = parse_retry_after(outcome.headers.get("Retry-After"))
+            hint = _wire.retry_after(outcome.headers.get("Retry-After"))
             if hint is None:
-                interval = outcome.headers.get("X-RateLimit-Interval-Milliseconds", "")
-                hint = int(interval) / 1000 if interval.strip().isdigit() else None
+                hint = _wire.interval_seconds(outcome.headers.get("X-RateLimit-Interval-Milliseconds"))
             if hint is not None:
                 return min(hint * random.uniform(1.0, 1.0 + HINT_JITTER), self.max_backoff_wait)  # noqa: S311
         # attempts_made >= 1 here: backoff_strategy doubles from backoff_factor, jittered and capped.
-        return self.backoff_strategy()
+        return min(self.backoff_strategy(), self.max_backoff_wait)
 
     def sleep(self, response: httpx.Response | Exception) -> None:
         seconds = self.wait_for(response)

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_validation.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 583b7971634f4bddfdf7b3387ae1e7c152993bc7d4333e007cb261fd24ae0767
+# Source sha256: 550bec1f8d0477c4f0b14d622e69d631231f7d02d95263a98d5da68f4a536d02
 """Checks on path parameters, before any I/O.
 
 A path parameter is pasted into the URL, so a value such as `..`, `a/b` or `x?y` would send the
@@ -16,9 +16,15 @@ _SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 def path_segment(name: str, value: object) -> str:
-    """Return `value` if it is safe as one URL path segment, else raise ValueError saying why."""
+    """Return `value` as a plain str if it is safe as one URL path segment, else raise ValueError.
+
+    A str subclass (a str-valued Enum member among them) is checked and sent as the same plain
+    string: its own __str__/__format__ could otherwise put another text into the URL than the one
+    checked here.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    value = str.__str__(value)
     if _SAFE.fullmatch(value) and len(value) <= MAX_LENGTH and value not in {".", ".."}:
         return value
     if not value:

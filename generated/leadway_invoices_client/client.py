@@ -12,33 +12,43 @@ from ._httpx_clients import AsyncHttpxClient, HttpxClient
 from ._pacing import Pacer
 from ._retry import RetryPolicy
 from ._transport import PolicyTransport
+from ._version import USER_AGENT
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
 """5 s to connect (then the connect is retried: nothing was sent), 30 s to read the answer (a
 read timeout is an unknown outcome, never retried), 30 s to write, 10 s to get a pooled connection."""
 
 DEFAULT_RETRY = RetryPolicy()
-"""3 attempts, waits capped at 30 s: for 429 and connect failures only."""
+"""3 attempts, waits capped at 30 s: a send after 429 and connect failures only; a read also after
+read timeouts, dropped connections and 502/503/504."""
+
+DEFAULT_API_VERSION = "2021-07-28"
+"""The `Version` header every request carries unless the client is given another: the value the
+send page and upstream's OpenAPI document (see README, "API versions")."""
 
 # httpx.Client arguments that configure the connection rather than the client: they go to the
 # transport we build, since httpx ignores them when it is handed a transport.
 _TRANSPORT_ARGS = ("cert", "http1", "http2", "limits", "proxy", "trust_env", "uds", "local_address", "socket_options")
 
 
-class Client:
-    """A client for the API's unauthenticated calls; see AuthenticatedClient for sending invoices.
+class _BaseClient:
+    """What AuthenticatedClient is made of; every call of this API needs a token.
 
     Arguments (all but base_url keyword-only):
-        base_url: the API's base URL, e.g. https://services.leadconnectorhq.com
+        base_url: the API's base URL, e.g. https://services.leadconnectorhq.com. The token goes
+            only to this origin (scheme, host and port).
         cookies, headers: sent with every request (the dicts are copied, never modified).
         timeout: an httpx.Timeout or seconds; default DEFAULT_TIMEOUT. None disables timeouts.
-        verify_ssl: as httpx's `verify`. follow_redirects: default False.
+        verify_ssl: as httpx's `verify`.
+        follow_redirects: default False. A send never follows a redirect (the 3xx is raised as an
+            UnexpectedStatusError): following a 307/308 would send it a second time.
         retry: a RetryPolicy (default DEFAULT_RETRY); None or RetryPolicy.off() turns retries off.
         pacer: a Pacer to wait out rate limits before they are hit (default None: no pacing).
+        api_version: the `Version` header of every request (default DEFAULT_API_VERSION).
         httpx_args: more httpx.Client arguments; a `transport` there is wrapped, not replaced.
 
     `set_httpx_client` / `set_async_httpx_client` install an httpx client as is: the policy
-    (retries, pacing, auth) then does not apply.
+    (retries, pacing, auth, Version) then does not apply.
     """
 
     _credentials: Credentials | None = None
@@ -57,7 +67,15 @@ class Client:
         httpx_args: dict[str, Any] | None = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
         pacer: Pacer | None = None,
+        api_version: str = DEFAULT_API_VERSION,
     ) -> None:
+        if (
+            not isinstance(api_version, str)
+            or not api_version
+            or not (api_version.isascii() and api_version.isprintable())
+        ):
+            raise ValueError(f"api_version must be printable ASCII text such as {DEFAULT_API_VERSION!r}")
+        self.api_version = api_version
         self._base_url = base_url
         self._cookies = dict(cookies or {})
         self._headers = dict(headers or {})
@@ -101,14 +119,22 @@ class Client:
         if inner is None:
             options = {name: args.pop(name) for name in _TRANSPORT_ARGS if name in args}
             inner = default_transport(verify=self._verify_ssl, **options)
+        policy = PolicyTransport(
+            inner,
+            credentials=self._credentials,
+            retry=self.retry,
+            pacer=self.pacer,
+            origin=self._base_url,
+            headers={"Version": self.api_version},
+        )
         return {
             "base_url": self._base_url,
             "cookies": self._cookies,
-            "headers": self._headers,
+            "headers": {"User-Agent": USER_AGENT, **self._headers},
             "timeout": self._timeout,
             "follow_redirects": self._follow_redirects,
             **args,
-            "transport": PolicyTransport(inner, credentials=self._credentials, retry=self.retry, pacer=self.pacer),
+            "transport": policy,
         }
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
@@ -148,7 +174,7 @@ class Client:
         await self.get_async_httpx_client().__aexit__(*args, **kwargs)
 
 
-class AuthenticatedClient(Client):
+class AuthenticatedClient(_BaseClient):
     """A client that authenticates every request with a bearer token.
 
     Give exactly one of:
@@ -160,7 +186,7 @@ class AuthenticatedClient(Client):
     strict: False (default) reads successful answers tolerantly: a field that breaks the spec is
         UNSET and listed in the model's `deviations` (logged once at WARNING); True raises
         ContractViolationError instead. Each call can override it with its own `strict=`.
-    Other arguments: see Client.
+    Other arguments: see _BaseClient.
     """
 
     def __init__(
@@ -179,6 +205,7 @@ class AuthenticatedClient(Client):
         httpx_args: dict[str, Any] | None = None,
         retry: RetryPolicy | None = DEFAULT_RETRY,
         pacer: Pacer | None = None,
+        api_version: str = DEFAULT_API_VERSION,
         strict: bool = False,
     ) -> None:
         self.strict = strict
@@ -192,5 +219,6 @@ class AuthenticatedClient(Client):
             httpx_args=httpx_args,
             retry=retry,
             pacer=pacer,
+            api_version=api_version,
         )
         self._credentials = Credentials(token, token_provider, prefix=prefix, header_name=auth_header_name)

@@ -14,8 +14,8 @@ from ._errors import (
     RateLimit,
     RateLimitError,
     ServerError,
+    TokenError,
     TransportError,
-    UnexpectedStatus,
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
@@ -32,8 +32,8 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "ServerError",
+    "TokenError",
     "TransportError",
-    "UnexpectedStatus",
     "UnexpectedStatusError",
     "UnprocessableEntityError",
 ]

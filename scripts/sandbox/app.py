@@ -2,24 +2,28 @@
 
 Checks run in the order of a real API gateway and service:
 
-1. `X-Sandbox-Fault` is parsed (400 naming an unknown fault); `rate-limit`, `html-500` and `503` answer now.
-2. The rate limiter counts the request against the location its body names (`altId`; an unreadable
+1. Authentication, before anything is counted or kept: missing or non-bearer Authorization → 401,
+   an unknown token → 401 (so unauthenticated requests never make a rate-limit bucket).
+2. `X-Sandbox-Fault` is parsed (400 naming an unknown fault); `rate-limit`, `html-500` and `503` answer now.
+3. The rate limiter counts the request against the location its body names (`altId`; an unreadable
    body counts against a shared anonymous bucket): 429 with Retry-After when a budget is spent.
-3. openapi-core validates the request against the spec: missing or non-bearer Authorization → 401,
-   then an unknown token → 401, then every spec violation of parameters and body → 422 with the list.
-4. The business rules (`SandboxState.send`): 404 unknown invoice, 403 token without access to the
+4. openapi-core validates the request against the spec: every spec violation of parameters and body
+   (an id such as `%2e%2e` included) → 422 with the list.
+5. The business rules (`SandboxState.send`): 404 unknown invoice, 403 token without access to the
    invoice's location or to `altId`, 404 invoice of another location than `altId`, 400 void or paid
    invoice, or no address for the channel.
-5. 200 with the invoice, and the deliveries appended to the outbox.
+6. 200 with the invoice, and the deliveries appended to the outbox.
 
-Every answer of the send endpoint carries the five X-RateLimit-* headers; without an injected fault
-it conforms to the spec.
+Every answer of the send endpoint carries the five X-RateLimit-* headers (a full budget before
+authentication); without an injected fault it conforms to the spec, and an unforeseen failure is a
+500 in the spec's ErrorResponse shape, not a plain-text page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -43,6 +47,8 @@ from scripts.sandbox.faults import (
 from scripts.sandbox.rate_limit import RateLimiter, RateLimitStatus
 from scripts.sandbox.state import SEED_LOCATIONS, Delivery, SandboxState, SendRefused, load_invoices, seed_invoices
 from scripts.sandbox.validation import OperationValidator
+
+logger = logging.getLogger(__name__)
 
 SEND_PATH = "/invoices/{invoiceId}/send"
 #: Rate-limit bucket of requests whose body names no location.
@@ -130,10 +136,26 @@ def _bucket(body: bytes) -> str:
     return alt_id if isinstance(alt_id, str) and alt_id else ANONYMOUS_BUCKET
 
 
+def _unauthenticated(sandbox: Sandbox, request: Request) -> JSONResponse | None:
+    """The 401 for a request without a known bearer token, else None. Counts and keeps nothing."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip() and sandbox.tokens.grant_for(token.strip()) is not None:
+        return None
+    message = (
+        "Invalid token: access token is invalid"
+        if "authorization" in request.headers
+        else "Missing bearer token: send 'Authorization: Bearer <token>'"
+    )
+    return error_response(401, message, sandbox.limiter.peek(ANONYMOUS_BUCKET).headers())
+
+
 async def send_invoice(request: Request) -> Response:
     """`POST /invoices/{invoiceId}/send`."""
     sandbox: Sandbox = request.app.state.sandbox
     body = await request.body()
+    refused = _unauthenticated(sandbox, request)
+    if refused is not None:
+        return refused
     bucket = _bucket(body)
     try:
         fault = parse_fault(request.headers.get(FAULT_HEADER), sandbox.config.max_slow_seconds)
@@ -151,7 +173,11 @@ async def send_invoice(request: Request) -> Response:
     limit = sandbox.limiter.hit(bucket)
     if not limit.allowed:
         return _too_many(limit)
-    response = _handle_send(sandbox, request, body, limit.headers())
+    try:
+        response = _handle_send(sandbox, request, body, limit.headers())
+    except Exception:  # a sandbox bug must still answer in the spec's shape, with the rate-limit headers
+        logger.exception("send failed")
+        response = error_response(500, "Internal Server Error", limit.headers())
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
         return DroppedConnectionResponse(response)
     return response

@@ -2,17 +2,24 @@
 
 Both are fixed windows aligned on the injected clock (window = floor(now / length)), which keeps the
 limiter deterministic: the same clock readings always give the same answers.
+
+Memory stays bounded whatever clients send: only counted requests (authenticated ones) make a
+bucket, `peek` never makes one, a key longer than MAX_KEY_LENGTH is stored by its digest, and past
+MAX_BUCKETS the buckets whose windows have all passed are dropped, then the oldest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 DAY_SECONDS = 86_400
+MAX_KEY_LENGTH = 64
+MAX_BUCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,19 @@ class RateLimiter:
             return self._status(bucket, allowed=refusal is None, retry_after=refusal)
 
     def peek(self, key: str) -> RateLimitStatus:
-        """The budget of `key` without counting a request (for answers that never reached the limiter)."""
+        """The budget of `key` without counting a request (for answers that never reached the limiter).
+
+        Makes no bucket: an unknown key reports a full budget.
+        """
         with self._lock:
+            if _stored(key) not in self._buckets:
+                return self._status(_Bucket(), allowed=True, retry_after=None)
             now, bucket = self._current(key)
             return self._status(bucket, allowed=self._retry_after(now, bucket) is None, retry_after=None)
+
+    def __len__(self) -> int:
+        """How many buckets are kept."""
+        return len(self._buckets)
 
     def refuse(self, key: str) -> RateLimitStatus:
         """A refusal as if the burst budget were spent now (the `rate-limit` fault); counts nothing."""
@@ -95,7 +111,12 @@ class RateLimiter:
 
     def _current(self, key: str) -> tuple[float, _Bucket]:
         now = self._clock()
-        bucket = self._buckets.setdefault(key, _Bucket())
+        key = _stored(key)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket()
         window = math.floor(now * 1000 / self.interval_ms)
         if window != bucket.burst_window:
             bucket.burst_window, bucket.burst_used = window, 0
@@ -103,6 +124,14 @@ class RateLimiter:
         if day != bucket.day:
             bucket.day, bucket.day_used = day, 0
         return now, bucket
+
+    def _prune(self, now: float) -> None:
+        window = math.floor(now * 1000 / self.interval_ms)
+        day = math.floor(now / DAY_SECONDS)
+        for key in [k for k, b in self._buckets.items() if b.burst_window != window and b.day != day]:
+            del self._buckets[key]
+        while len(self._buckets) >= MAX_BUCKETS:
+            del self._buckets[next(iter(self._buckets))]
 
     def _retry_after(self, now: float, bucket: _Bucket) -> int | None:
         # The daily budget wins when both are spent: waiting out the burst window would not help.
@@ -126,3 +155,10 @@ class RateLimiter:
             daily_remaining=max(0, self.daily_limit - bucket.day_used),
             retry_after=retry_after,
         )
+
+
+def _stored(key: str) -> str:
+    # A location id is 20-odd characters; anything much longer is kept by its digest, not in full.
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from openapi_core import OpenAPI
 from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.templating.paths.exceptions import PathNotFound
 from openapi_core.validation.request.exceptions import (
     InvalidParameter,
     InvalidRequestBody,
@@ -28,6 +30,31 @@ class _AsIfOnSandboxServer(StarletteOpenAPIRequest):
     @property
     def host_url(self) -> str:
         return SPEC_SERVER_URL
+
+    # RFC 9110 allows empty parameters (`application/json;`); openapi-core's parser raises on them and
+    # on a parameter without '=', so only well-formed parameters reach it (a malformed one is reported
+    # by `media_type_problem`).
+    @property
+    def content_type(self) -> str:
+        mime, parameters = _split_media_type(super().content_type)
+        return "; ".join([mime, *parameters])
+
+
+_PARAMETER = re.compile(r"""[!#$%&'*+.^_`|~0-9A-Za-z-]+=(?:"[^"=;]*"|[^"=;\s]*)""")
+
+
+def _split_media_type(value: str) -> tuple[str, list[str]]:
+    mime, *rest = value.split(";")
+    return mime.strip(), [part.strip() for part in rest if _PARAMETER.fullmatch(part.strip())]
+
+
+def media_type_problem(value: str | None) -> str | None:
+    """What is wrong with a Content-Type's parameters (empty ones are fine), or None."""
+    if value is None:
+        return None
+    _, *rest = value.split(";")
+    bad = [part.strip() for part in rest if part.strip() and not _PARAMETER.fullmatch(part.strip())]
+    return f"header Content-Type: malformed parameter {bad[0][:40]!r}" if bad else None
 
 
 @dataclass(frozen=True)
@@ -74,6 +101,12 @@ class OperationValidator:
             # json.loads gives up on very deep nesting: validate the rest without the body, and say why.
             result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, b""))
             body_problems = ["body: JSON nested too deeply to read"]
+        if any(isinstance(error, PathNotFound) for error in result.errors):
+            # A dot segment (`%2e%2e`) that the router kept as the id but the spec's path resolution
+            # removed: the id breaks the parameter's pattern.
+            invoice_id = str(request.path_params.get("invoiceId", ""))[:40]
+            token = _bearer(request)
+            return CheckedRequest(token=token, messages=[f"path parameter invoiceId: {invoice_id!r} is not a valid id"])
         if any(isinstance(error, SecurityValidationError) for error in result.errors):
             return CheckedRequest(token=None)
         token = next(iter(result.security.values())) if result.security else None
@@ -86,9 +119,17 @@ class OperationValidator:
             if not (body_problems and isinstance(error, MissingRequestBodyError)):
                 messages.extend(_messages(error))
         messages += body_problems
+        problem = media_type_problem(request.headers.get("content-type"))
+        if problem is not None:
+            messages.append(problem)
         if messages:
             return CheckedRequest(token=token, messages=messages)
         return CheckedRequest(token=token, invoice_id=str(result.parameters.path["invoiceId"]), body=result.body)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _messages(error: Exception) -> list[str]:

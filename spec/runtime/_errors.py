@@ -7,15 +7,14 @@ run (`safe_to_retry`): only then may the caller send again without checking the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from time import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
+from . import _wire
 from ._parsing import Reader
+from ._wire import RateLimit as RateLimit
 from .models.error_response import ErrorResponse
 
 # What a generated `from_dict` raises on an answer that breaks the spec (missing key, wrong type,
@@ -27,53 +26,17 @@ CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionErr
 _MAX_MESSAGE = 200
 
 
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait according to a Retry-After header (seconds or an HTTP date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-    except (TypeError, ValueError):
-        return None
+    return _wire.retry_after(value)
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """The rate-limit headers of an answer; None where a header is absent or not a number."""
-
-    limit_daily: int | None = None
-    daily_remaining: int | None = None
-    interval_ms: int | None = None
-    max: int | None = None
-    remaining: int | None = None
-    retry_after: float | None = None
-    """Seconds from Retry-After (undocumented upstream, so often None)."""
-
-    @classmethod
-    def from_headers(cls, headers: httpx.Headers) -> RateLimit:
-        return cls(
-            limit_daily=_int_header(headers, "X-RateLimit-Limit-Daily"),
-            daily_remaining=_int_header(headers, "X-RateLimit-Daily-Remaining"),
-            interval_ms=_int_header(headers, "X-RateLimit-Interval-Milliseconds"),
-            max=_int_header(headers, "X-RateLimit-Max"),
-            remaining=_int_header(headers, "X-RateLimit-Remaining"),
-            retry_after=parse_retry_after(headers.get("Retry-After")),
-        )
+def _rebuild(cls: type[LeadwayError], message: str) -> LeadwayError:
+    # Pickle and copy rebuild an error without calling its __init__ (whose arguments they do not
+    # have); the attributes come back through __dict__.
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
 
 
 class LeadwayError(Exception):
@@ -90,6 +53,8 @@ class LeadwayError(Exception):
     response: httpx.Response | None = None
 
     def __init__(self, summary: str, *, method: str = "POST", invoice_id: str | None = None) -> None:
+        # The plain string the URL got, also for a str subclass or a str-valued Enum member.
+        invoice_id = str.__str__(invoice_id) if isinstance(invoice_id, str) else invoice_id
         self.method = method
         self.invoice_id = invoice_id
         where = f"{method} invoice {invoice_id}" if invoice_id is not None else method
@@ -108,6 +73,9 @@ class LeadwayError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self)), dict(self.__dict__))
+
 
 class TransportError(LeadwayError):
     """The request never reached the server (connection refused, DNS, connect or pool timeout).
@@ -116,6 +84,12 @@ class TransportError(LeadwayError):
     """
 
     safe_to_retry = True
+
+
+class TokenError(TransportError):
+    """The token a token provider returned cannot go into a header (not a string, empty, or holding
+    spaces, line breaks or other characters outside visible ASCII). Nothing was sent; the token is
+    not shown."""
 
 
 class OutcomeUnknownError(LeadwayError):
@@ -154,8 +128,7 @@ class APIStatusError(LeadwayError):
         self.response = response
         self.status_code = response.status_code
         self.body = body
-        message = body.message if body is not None else None
-        self.message: str | list[str] | None = message if isinstance(message, str | list) else None
+        self.message: str | list[str] | None = _wire.error_message(_json_or_none(response))
         super().__init__(self._summary(), method=method, invoice_id=invoice_id)
 
     def _summary(self) -> str:
@@ -205,9 +178,6 @@ class UnexpectedStatusError(APIStatusError, OutcomeUnknownError):
     """A status the spec does not document (1xx, 3xx, 499, ...): the outcome is unknown."""
 
 
-UnexpectedStatus = UnexpectedStatusError
-"""The generator's stock name, kept for code written against it."""
-
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -218,10 +188,17 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+
+
 def parse_error_body(response: httpx.Response) -> ErrorResponse | None:
     """The ErrorResponse in an error answer, or None when the body is not one (HTML, truncated...)."""
+    data = _json_or_none(response)
     try:
-        data = json.loads(response.content)
         # Strict: an error's `body` is all or nothing; its class and raw content say the rest.
         return ErrorResponse.from_dict(data, Reader(strict=True)) if isinstance(data, dict) else None
     except CONTRACT_ERRORS:
@@ -237,16 +214,12 @@ def from_response(response: httpx.Response, *, method: str = "POST", invoice_id:
     return cls(response, parse_error_body(response), method=method, invoice_id=invoice_id)
 
 
-# Failures that happen before a single byte of the request leaves: nothing can have run.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
-
-
 def from_transport_error(
     exc: httpx.RequestError, *, method: str = "POST", invoice_id: str | None = None
 ) -> LeadwayError:
     """The error for a request that got no answer: sent or not, decided by the failure's kind."""
     kind = type(exc).__name__
-    if isinstance(exc, _NOT_SENT):
+    if _wire.not_sent(exc):
         return TransportError(f"request not sent ({kind}: {exc})", method=method, invoice_id=invoice_id)
     return OutcomeUnknownError(
         f"outcome unknown ({kind}: {exc}); the invoice may have been sent, check it before sending again",

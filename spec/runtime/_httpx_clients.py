@@ -1,4 +1,9 @@
-"""The httpx clients our clients build: httpx's own, minus the cookie jar.
+"""The httpx clients our clients build: httpx's own, minus the cookie jar and minus following a
+redirect with a request that is not idempotent.
+
+A send that meets a redirect is not sent again to the new location (with 307/308 httpx would POST
+the body there: a second send); the 3xx answer is returned as is, and the call raises it as an
+UnexpectedStatusError. Idempotent requests follow redirects when the client is told to.
 
 The API authenticates by bearer token, yet httpx runs every answer through http.cookiejar looking
 for Set-Cookie, which costs about 100 µs a call: a third of the client-side cost of a send. Cookies
@@ -10,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
+from ._retry import is_idempotent
 
 
 class SentCookies(httpx.Cookies):
@@ -36,8 +43,18 @@ class _WithoutCookieJar:
 
 
 class HttpxClient(_WithoutCookieJar, httpx.Client):
-    """httpx.Client that sends the cookies it is given and keeps none an answer sets."""
+    """httpx.Client that keeps no cookie an answer sets and never re-sends a non-idempotent request."""
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if not is_idempotent(request.method):
+            kwargs["follow_redirects"] = False
+        return super().send(request, **kwargs)
 
 
 class AsyncHttpxClient(_WithoutCookieJar, httpx.AsyncClient):
-    """httpx.AsyncClient that sends the cookies it is given and keeps none an answer sets."""
+    """httpx.AsyncClient that keeps no cookie an answer sets and never re-sends a non-idempotent request."""
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if not is_idempotent(request.method):
+            kwargs["follow_redirects"] = False
+        return await super().send(request, **kwargs)

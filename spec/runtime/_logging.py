@@ -21,10 +21,14 @@ SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie",
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s'\",}]+")
 
 
-def redact_headers(headers: httpx.Headers | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The headers as a dict, with the value of every sensitive one replaced."""
+def redact_headers(
+    headers: httpx.Headers | Iterable[tuple[str, str]], also: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """The headers as a dict, with the value of every sensitive one (and of those named, lower case,
+    in `also`: a custom credential header) replaced."""
     items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers
-    return {name: REDACTED if name.lower() in SENSITIVE_HEADERS else value for name, value in items}
+    hidden = SENSITIVE_HEADERS | also
+    return {name: REDACTED if name.lower() in hidden else value for name, value in items}
 
 
 class RedactingFilter(logging.Filter):
@@ -42,15 +46,15 @@ if not any(isinstance(f, RedactingFilter) for f in logger.filters):
     logger.addFilter(RedactingFilter())
 
 
-def log_request(request: httpx.Request) -> None:
-    logger.debug("request %s %s headers=%s", request.method, request.url, redact_headers(request.headers))
+def log_request(request: httpx.Request, also: frozenset[str] = frozenset()) -> None:
+    logger.debug("request %s %s headers=%s", request.method, request.url, redact_headers(request.headers, also))
 
 
-def log_response(request: httpx.Request, response: httpx.Response) -> None:
+def log_response(request: httpx.Request, response: httpx.Response, also: frozenset[str] = frozenset()) -> None:
     logger.debug(
         "response %s %s -> %s headers=%s",
         request.method,
         request.url,
         response.status_code,
-        redact_headers(response.headers),
+        redact_headers(response.headers, also),
     )

@@ -1,10 +1,14 @@
 """The one httpx transport every call goes through: auth, retries, pacing and debug logging.
 
 Layers, outermost first:
-  PolicyTransport  sets the Authorization header; after a 401, asks a token provider for a new token
-                   and sends once more (a 401 proves nothing ran).
-  RetryTransport   httpx-retries, configured by RetryPolicy: 429 and connect failures only.
-  _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets redacted.
+  PolicyTransport  sets the credential header (only on requests to the base URL's origin, so a
+                   redirect elsewhere never carries it) and the Version header; after a 401, asks a
+                   token provider for a new token and sends once more (a 401 proves nothing ran).
+                   The credential is removed from the request once it is answered, so no response,
+                   error or pickle made from it holds the token.
+  RetryTransport   httpx-retries, configured per method by RetryPolicy (see _retry.py).
+  _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets
+                   redacted, and scrubs the token from an answer or failure that echoes it.
   inner            httpx's own transport (or the caller's, e.g. MockTransport in tests).
 The sync and async paths mirror each other line for line.
 """
@@ -19,61 +23,123 @@ import httpx
 from httpx_retries import RetryTransport
 
 from ._auth import Credentials
-from ._logging import log_request, log_response, logger
-from ._pacing import Pacer
+from ._logging import REDACTED, log_request, log_response, logger
+from ._pacing import Pacer, Ticket
 from ._retry import RetryPolicy
 
 AnyTransport = httpx.BaseTransport | httpx.AsyncBaseTransport
+# Shorter tokens are not scrubbed from answers: a string that short (`currency`) turns up in JSON
+# bodies, and replacing it would corrupt a success (real tokens are 36 to 1000+ characters).
+MIN_SCRUBBED = 16
+_Origin = tuple[bytes, bytes, int | None]
+
+
+def _origin(url: httpx.URL) -> _Origin:
+    return (url.raw_scheme, url.raw_host, url.port)
+
+
+def _scrubbed(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
+    """`response` (read), or a copy without `secret` when the server echoed it in the body or a header."""
+    raw = secret.encode()
+    if raw not in response.content and not any(raw in value for _, value in response.headers.raw):
+        return response
+    headers = [(name, value.replace(raw, REDACTED.encode())) for name, value in response.headers.raw]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=response.content.replace(raw, REDACTED.encode()),
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _scrubbed_error(exc: httpx.RequestError, request: httpx.Request, secret: str | None) -> httpx.RequestError:
+    message = str(exc)
+    if not secret or secret not in message:
+        return exc
+    return type(exc)(message.replace(secret, REDACTED), request=request)
 
 
 class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    def __init__(self, inner: AnyTransport, pacer: Pacer | None) -> None:
+    def __init__(self, inner: AnyTransport, pacer: Pacer | None, credentials: Credentials | None) -> None:
         self.inner = inner
         self.pacer = pacer
+        self._credentials = credentials
+        self._hidden = frozenset({credentials.header_name.lower()}) if credentials is not None else frozenset()
+
+    def _secret(self, request: httpx.Request) -> str | None:
+        credentials = self._credentials
+        value = request.headers.get(credentials.header_name) if credentials is not None else None
+        secret = credentials.secret(value) if credentials is not None and value else None
+        return secret if secret is not None and len(secret) >= MIN_SCRUBBED else None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.BaseTransport), "this transport is async-only"
-        pacer, key = self.pacer, ""
+        pacer, key, ticket = self.pacer, "", None
         if pacer is not None:
             key = pacer.key(request)
-            while (wait := pacer.acquire(key)) > 0:
-                time.sleep(wait)
+            while not isinstance(got := pacer.acquire(key), Ticket):
+                time.sleep(got)
+            ticket = got
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
-            log_request(request)
+            log_request(request, self._hidden)
+        secret = self._secret(request)
         try:
             response = self.inner.handle_request(request)
+            if secret:
+                response.read()
+                response = _scrubbed(response, request, secret)
+        except httpx.RequestError as exc:
+            if pacer is not None and ticket is not None:
+                pacer.release(key, ticket, None)
+            error = _scrubbed_error(exc, request, secret)
+            if error is exc:
+                raise
+            raise error from None
         except BaseException:
-            if pacer is not None:
-                pacer.release(key, None)
+            if pacer is not None and ticket is not None:
+                pacer.release(key, ticket, None)
             raise
-        if pacer is not None:
-            pacer.release(key, response)
+        if pacer is not None and ticket is not None:
+            pacer.release(key, ticket, response)
         if debug:
-            log_response(request, response)
+            log_response(request, response, self._hidden)
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.AsyncBaseTransport), "this transport is sync-only"
-        pacer, key = self.pacer, ""
+        pacer, key, ticket = self.pacer, "", None
         if pacer is not None:
             key = pacer.key(request)
             # A poll, not an asyncio.Event: the pacer's state is shared with threads and other loops.
-            while (wait := pacer.acquire(key)) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(wait)
+            while not isinstance(got := pacer.acquire(key), Ticket):  # noqa: ASYNC110
+                await asyncio.sleep(got)
+            ticket = got
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
-            log_request(request)
+            log_request(request, self._hidden)
+        secret = self._secret(request)
         try:
             response = await self.inner.handle_async_request(request)
+            if secret:
+                await response.aread()
+                response = _scrubbed(response, request, secret)
+        except httpx.RequestError as exc:
+            if pacer is not None and ticket is not None:
+                pacer.release(key, ticket, None)
+            error = _scrubbed_error(exc, request, secret)
+            if error is exc:
+                raise
+            raise error from None
         except BaseException:
-            if pacer is not None:
-                pacer.release(key, None)
+            if pacer is not None and ticket is not None:
+                pacer.release(key, ticket, None)
             raise
-        if pacer is not None:
-            pacer.release(key, response)
+        if pacer is not None and ticket is not None:
+            pacer.release(key, ticket, response)
         if debug:
-            log_response(request, response)
+            log_response(request, response, self._hidden)
         return response
 
     def close(self) -> None:
@@ -88,14 +154,18 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
 def _with_new_token(request: httpx.Request, credentials: Credentials) -> httpx.Request:
     """A copy of `request` with a refreshed token; the refused one stays as the 401's request."""
     headers = request.headers.copy()
-    headers[credentials.header_name] = credentials.header_value(refresh=True)
+    headers[credentials.header_name] = credentials.header_value(request, refresh=True)
     return httpx.Request(
         request.method, request.url, headers=headers, content=request.content, extensions=dict(request.extensions)
     )
 
 
 class PolicyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Wraps `inner` with the client's policy; built by the client for its httpx clients."""
+    """Wraps `inner` with the client's policy; built by the client for its httpx clients.
+
+    `origin`: the base URL; credentials go only to requests with its scheme, host and port.
+    `headers`: set on every request (the client's Version header), replacing what the call set.
+    """
 
     def __init__(
         self,
@@ -104,36 +174,71 @@ class PolicyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         credentials: Credentials | None = None,
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
+        origin: str | httpx.URL | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        attempt = _Attempt(inner, pacer)
-        self._send: _Attempt | RetryTransport = attempt
-        if retry is not None and retry.attempts > 1:
-            self._send = RetryTransport(attempt, retry=retry.to_retry())
-        self._attempt = attempt
+        self._attempt = _Attempt(inner, pacer, credentials)
+        self._retry = retry if retry is not None and retry.attempts > 1 else None
+        self._by_method: dict[str, _Attempt | RetryTransport] = {}
         self._credentials = credentials
+        self._origin = _origin(httpx.URL(origin)) if origin is not None else None
+        self._headers = dict(headers or {})
 
     def __repr__(self) -> str:
-        return f"PolicyTransport(inner={self._attempt.inner!r}, retry={type(self._send).__name__})"
+        retry = "RetryTransport" if self._retry is not None else "_Attempt"
+        return f"PolicyTransport(inner={self._attempt.inner!r}, retry={retry})"
+
+    def _sender(self, method: str) -> _Attempt | RetryTransport:
+        sender = self._by_method.get(method)
+        if sender is None:
+            retry = self._retry
+            sender = self._attempt if retry is None else RetryTransport(self._attempt, retry=retry.to_retry(method))
+            self._by_method[method] = sender
+        return sender
+
+    def _authenticate(self, request: httpx.Request) -> Credentials | None:
+        """Sets the policy's headers; returns the credentials when they were put on `request`."""
+        for name, value in self._headers.items():
+            request.headers[name] = value
+        credentials = self._credentials
+        if credentials is None or self._origin is None or _origin(request.url) != self._origin:
+            return None
+        request.headers[credentials.header_name] = credentials.header_value(request)
+        return credentials
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        credentials = self._credentials
-        if credentials is not None:
-            request.headers[credentials.header_name] = credentials.header_value()
-        response = self._send.handle_request(request)
-        if response.status_code == 401 and credentials is not None and credentials.refreshable:
-            response.close()
-            response = self._send.handle_request(_with_new_token(request, credentials))
-        return response
+        credentials = self._authenticate(request)
+        send = self._sender(request.method)
+        try:
+            response = send.handle_request(request)
+            if response.status_code == 401 and credentials is not None and credentials.refreshable:
+                response.close()
+                again = _with_new_token(request, credentials)
+                try:
+                    response = send.handle_request(again)
+                finally:
+                    again.headers.pop(credentials.header_name, None)
+            return response
+        finally:
+            if credentials is not None:
+                request.headers.pop(credentials.header_name, None)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        credentials = self._credentials
-        if credentials is not None:
-            request.headers[credentials.header_name] = credentials.header_value()
-        response = await self._send.handle_async_request(request)
-        if response.status_code == 401 and credentials is not None and credentials.refreshable:
-            await response.aclose()
-            response = await self._send.handle_async_request(_with_new_token(request, credentials))
-        return response
+        credentials = self._authenticate(request)
+        send = self._sender(request.method)
+        try:
+            response = await send.handle_async_request(request)
+            if response.status_code == 401 and credentials is not None and credentials.refreshable:
+                await response.aclose()
+                again = _with_new_token(request, credentials)
+                try:
+                    response = await send.handle_async_request(again)
+                finally:
+                    again.headers.pop(credentials.header_name, None)
+            return response
+        finally:
+            if credentials is not None:
+                request.headers.pop(credentials.header_name, None)
 
     def close(self) -> None:
         self._attempt.close()

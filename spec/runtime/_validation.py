@@ -14,9 +14,15 @@ _SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 def path_segment(name: str, value: object) -> str:
-    """Return `value` if it is safe as one URL path segment, else raise ValueError saying why."""
+    """Return `value` as a plain str if it is safe as one URL path segment, else raise ValueError.
+
+    A str subclass (a str-valued Enum member among them) is checked and sent as the same plain
+    string: its own __str__/__format__ could otherwise put another text into the URL than the one
+    checked here.
+    """
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    value = str.__str__(value)
     if _SAFE.fullmatch(value) and len(value) <= MAX_LENGTH and value not in {".", ".."}:
         return value
     if not value:

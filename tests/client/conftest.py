@@ -41,6 +41,11 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
 Reply = httpx.Response | Exception
 
 
+def snapshot(request: httpx.Request) -> httpx.Request:
+    """A copy of `request` as it is on the wire now, headers included."""
+    return httpx.Request(request.method, request.url, headers=request.headers.copy(), content=request.content)
+
+
 class Server:
     """A MockTransport handler answering from a script (the last reply repeats) and recording requests."""
 
@@ -49,7 +54,8 @@ class Server:
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        # A snapshot: the client takes the credential off its request once the request is answered.
+        self.requests.append(snapshot(request))
         reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
         if isinstance(reply, Exception):
             raise reply

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from leadway_invoices_client import AuthenticatedClient, AuthenticationError
+from leadway_invoices_client import AuthenticatedClient, AuthenticationError, TokenError
 from leadway_invoices_client.models import SendInvoiceResponse
 
 from .conftest import SUCCESS_BODY, Send, Server, json_response
@@ -74,8 +74,9 @@ def test_exactly_one_of_token_and_provider() -> None:
 
 
 @pytest.mark.parametrize("bad", ["", None, 5])
-def test_a_provider_returning_no_token_is_a_value_error(send: Send, bad: object) -> None:
+def test_a_provider_returning_no_token_is_a_token_error_and_nothing_is_sent(send: Send, bad: object) -> None:
     server = Server()
-    with pytest.raises(ValueError, match="non-empty string"):
+    with pytest.raises(TokenError, match=r"must be a string|must not be empty") as caught:
         send(server.client(token_provider=lambda refresh: bad))
+    assert caught.value.safe_to_retry
     assert server.sends == 0

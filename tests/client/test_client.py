@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Client
+from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient
 
 from .conftest import SUCCESS_BODY, Send, Server, json_response
 
@@ -50,7 +50,7 @@ def test_cookies_given_are_sent_but_cookies_the_api_sets_are_not_kept(send: Send
 
 def test_transport_arguments_reach_the_default_transport() -> None:
     limits = httpx.Limits(max_connections=3)
-    client = Client("https://api.test", httpx_args={"limits": limits, "http2": False})
+    client = AuthenticatedClient("https://api.test", "t", httpx_args={"limits": limits, "http2": False})
     pool = client.get_httpx_client()._transport._attempt.inner._pool  # type: ignore[attr-defined]
     assert pool._max_connections == 3
 

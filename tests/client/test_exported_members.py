@@ -6,6 +6,7 @@ import leadway_invoices_client
 from leadway_invoices_client import errors
 
 PUBLIC = {
+    "DEFAULT_API_VERSION",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
     "LOGGER_NAME",
@@ -13,7 +14,6 @@ PUBLIC = {
     "AuthenticatedClient",
     "AuthenticationError",
     "BadRequestError",
-    "Client",
     "ContractViolationError",
     "LeadwayError",
     "NotFoundError",
@@ -24,11 +24,12 @@ PUBLIC = {
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "TokenError",
     "TokenProvider",
     "TransportError",
-    "UnexpectedStatus",
     "UnexpectedStatusError",
     "UnprocessableEntityError",
+    "__version__",
 }
 
 
@@ -39,6 +40,6 @@ def test_the_package_exports_exactly_the_public_names() -> None:
 
 
 def test_the_errors_module_exports_the_error_tree() -> None:
-    assert set(errors.__all__) == {name for name in PUBLIC if name.endswith(("Error", "UnexpectedStatus", "RateLimit"))}
+    assert set(errors.__all__) == {name for name in PUBLIC if name.endswith(("Error", "RateLimit"))}
     for name in errors.__all__:
         assert getattr(errors, name) is getattr(leadway_invoices_client, name)

@@ -235,6 +235,6 @@ def test_a_paced_bulk_run_meets_no_429_and_delivers_each_send_once(mode: str) ->
     sandbox: Sandbox = app.state.sandbox
     assert len(sandbox.outbox) == sends
     assert len(remaining) == sends
-    # The budget ran out (the pacer, not the network, held sends back) at least once per full
-    # window after the first, and no send was refused for it.
-    assert remaining.count("0") >= sends // burst - 1
+    # No assertion on how often the budget ran out: on a busy machine 100 sends may take longer than
+    # one interval, and then the pacer rightly never waits. That it waits when it must is proven
+    # against short windows in test_pacing.py and test_pacing_concurrency.py.

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from openapi_core import OpenAPI
+from starlette.applications import Starlette
 
-from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, OTHER_LOCATION_DRAFT_ID, SEED_LOCATIONS, SandboxConfig
+from scripts.sandbox import (
+    DEFAULT_TOKEN,
+    DRAFT_INVOICE_ID,
+    OTHER_LOCATION_DRAFT_ID,
+    SEED_LOCATIONS,
+    SandboxConfig,
+    rate_limit,
+)
 from scripts.sandbox.app import create_app
 from scripts.sandbox.rate_limit import DAY_SECONDS, RateLimiter
 from tests.sandbox.conftest import RATE_LIMIT_HEADERS, FakeClock, assert_conforms, auth, send_body
@@ -14,6 +24,12 @@ from tests.sandbox.conftest import RATE_LIMIT_HEADERS, FakeClock, assert_conform
 
 def limiter(clock: FakeClock, burst: int = 3, interval_ms: int = 1000, daily: int = 100) -> RateLimiter:
     return RateLimiter(burst, interval_ms, daily, clock)
+
+
+@pytest.fixture
+def app_state_limiter(app: Starlette) -> RateLimiter:
+    limits: RateLimiter = app.state.sandbox.limiter
+    return limits
 
 
 def test_burst_budget_counts_down_then_refuses_until_the_window_ends(clock: FakeClock) -> None:
@@ -141,9 +157,10 @@ async def test_every_send_answer_carries_the_rate_limit_headers(client: httpx.As
     assert [a.status_code for a in answers] == [200, 401, 422, 404, 503]
     for answer in answers:
         assert all(name in answer.headers for name in RATE_LIMIT_HEADERS), answer.headers
-    # Requests count against their location's budget whatever their outcome; the 503 fault does not.
-    assert answers[-1].headers["X-RateLimit-Remaining"] == "97"
-    assert answers[-1].headers["X-RateLimit-Daily-Remaining"] == str(200_000 - 3)
+    # Authenticated requests count against their location's budget whatever their outcome; the 401
+    # (checked before anything is counted) and the 503 fault do not.
+    assert answers[-1].headers["X-RateLimit-Remaining"] == "98"
+    assert answers[-1].headers["X-RateLimit-Daily-Remaining"] == str(200_000 - 2)
 
 
 async def test_reset_restores_the_budget(limited_client: httpx.AsyncClient) -> None:
@@ -154,3 +171,69 @@ async def test_reset_restores_the_budget(limited_client: httpx.AsyncClient) -> N
         after = await client.post(f"/invoices/{DRAFT_INVOICE_ID}/send", json=send_body(), headers=auth())
         assert after.status_code == 200
         assert after.headers["X-RateLimit-Remaining"] == "1"
+
+
+# Issue 10 §6. The tests below fail on the sandbox before the fix.
+
+
+async def test_unauthenticated_requests_make_no_bucket(
+    client: httpx.AsyncClient, app_state_limiter: RateLimiter
+) -> None:
+    # Old code: every distinct altId of an unauthenticated request made a bucket, kept forever.
+    for i in range(20):
+        body = send_body(altId=f"{i:02d}" * 5000)
+        for headers in ({"Version": "2021-07-28"}, auth("not-a-token")):
+            answer = await client.post(f"/invoices/{DRAFT_INVOICE_ID}/send", json=body, headers=headers)
+            assert answer.status_code == 401
+            assert all(name in answer.headers for name in RATE_LIMIT_HEADERS)
+    assert len(app_state_limiter) == 0
+
+
+def test_bucket_memory_stays_bounded(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rate_limit, "MAX_BUCKETS", 50)
+    limits = limiter(clock)
+    for i in range(500):
+        limits.hit(f"location-{i}-" + "x" * 10_000)
+        clock.advance(0.01)
+    assert len(limits) <= 50
+    assert all(len(key) <= 100 for key in limits._buckets)
+    # A location still in its window keeps its count.
+    for _ in range(3):
+        limits.hit("busy")
+    assert not limits.hit("busy").allowed
+
+
+@pytest.mark.parametrize("content_type", ["application/json;", "application/json;;", "application/json; charset=utf-8"])
+async def test_a_content_type_with_empty_parameters_is_json(
+    client: httpx.AsyncClient, openapi: OpenAPI, content_type: str
+) -> None:
+    # Old code: openapi-core raised on the empty parameter: plain-text 500 without rate-limit headers.
+    answer = await client.post(
+        f"/invoices/{DRAFT_INVOICE_ID}/send",
+        content=json.dumps(send_body()).encode(),
+        headers=auth(**{"Content-Type": content_type}),
+    )
+    assert answer.status_code == 200
+    assert_conforms(openapi, answer)
+
+
+async def test_a_content_type_with_a_malformed_parameter_is_a_422(client: httpx.AsyncClient, openapi: OpenAPI) -> None:
+    answer = await client.post(
+        f"/invoices/{DRAFT_INVOICE_ID}/send",
+        content=json.dumps(send_body()).encode(),
+        headers=auth(**{"Content-Type": "application/json; charset"}),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["message"] == ["header Content-Type: malformed parameter 'charset'"]
+    assert_conforms(openapi, answer)
+
+
+@pytest.mark.parametrize("segment", ["%2e%2e", "%2E", ".%2e"])
+async def test_a_dot_segment_id_with_a_valid_token_is_a_422_not_a_401(
+    client: httpx.AsyncClient, openapi: OpenAPI, segment: str
+) -> None:
+    # Old code: 401 "Invalid token" although the token was valid.
+    answer = await client.post(f"/invoices/{segment}/send", json=send_body(), headers=auth())
+    assert answer.status_code == 422
+    assert "invoiceId" in answer.json()["message"][0]
+    assert all(name in answer.headers for name in RATE_LIMIT_HEADERS)

@@ -6,7 +6,7 @@ import httpx
 from ... import _errors
 from ..._parsing import Reader, log_deviations
 from ..._validation import path_segment
-from ...client import AuthenticatedClient, Client
+from ...client import AuthenticatedClient
 from ...models.api_version import ApiVersion
 from ...models.error_response import ErrorResponse
 from ...models.send_invoice_request import SendInvoiceRequest
@@ -70,14 +70,14 @@ def _success_or_raise(response: httpx.Response, invoice_id: str, strict: bool) -
     raise _errors.from_response(response, method="POST", invoice_id=invoice_id)
 
 
-def _send(client: AuthenticatedClient | Client, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
+def _send(client: AuthenticatedClient, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
     try:
         return client.get_httpx_client().request(**kwargs)
     except httpx.RequestError as exc:
         raise _errors.from_transport_error(exc, method="POST", invoice_id=invoice_id) from exc
 
 
-async def _asend(client: AuthenticatedClient | Client, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
+async def _asend(client: AuthenticatedClient, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
     try:
         return await client.get_async_httpx_client().request(**kwargs)
     except httpx.RequestError as exc:
