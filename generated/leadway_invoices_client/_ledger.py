@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: ea076af9a81f652f893cdba75f4decc202770ad3ffc07d81a455ebddf7b885ec
+# Source sha256: d1a27f6157c7fbe0a2185ad5ed3677bd1c7f1f9609e4065035305182032deafd
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -71,7 +71,12 @@ CREATE TABLE sends (
     lease_until REAL
 ) WITHOUT ROWID
 """
-_COLUMNS = "key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence"
+_SELECT_ALL = (
+    "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM sends ORDER BY key"
+)
+_SELECT_ONE = (
+    "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM sends WHERE key = ?"
+)
 
 
 class LedgerError(ValueError):
@@ -295,13 +300,13 @@ class SendLedger:
         """The record of `key`, or None when the ledger has never seen it."""
         key = _check_key(key)
         with self._lock:
-            row = self._db().execute(f"SELECT {_COLUMNS} FROM sends WHERE key = ?", (key,)).fetchone()
+            row = self._db().execute(_SELECT_ONE, (key,)).fetchone()
         return _record(row) if row is not None else None
 
     def records(self) -> list[LedgerRecord]:
         """Every record, by key."""
         with self._lock:
-            rows = self._db().execute(f"SELECT {_COLUMNS} FROM sends ORDER BY key").fetchall()
+            rows = self._db().execute(_SELECT_ALL).fetchall()
         return [_record(row) for row in rows]
 
     # -- sending ---------------------------------------------------------------------------------
@@ -373,7 +378,7 @@ class SendLedger:
                 "UPDATE sends SET state = ?, reason = ?, updated_at = ?, owner_claim = NULL WHERE key = ?",
                 (state.value, f"resolved by hand: {note.strip()}", _stamp(_now()), key),
             )
-            row = conn.execute(f"SELECT {_COLUMNS} FROM sends WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(_SELECT_ONE, (key,)).fetchone()
         return _record(row)
 
     # -- steps -----------------------------------------------------------------------------------
@@ -470,7 +475,7 @@ class SendLedger:
                 " owner_claim = CASE WHEN ? THEN owner_claim END WHERE key = ? AND owner_claim = ?",
                 (state.value, reason, _stamp(_now()), evidence, keep_claim, plan.key, plan.claim),
             )
-            row = conn.execute(f"SELECT {_COLUMNS} FROM sends WHERE key = ?", (plan.key,)).fetchone()
+            row = conn.execute(_SELECT_ONE, (plan.key,)).fetchone()
         if not keep_claim:
             _ledger_owner.drop_claim(plan.claim)
         return _record(row)

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger_owner.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: e10538aa7b1656e25a4f95bc2b4d7c5e6a3ae195c4bf87c6540088acc9517359
+# Source sha256: 543de373f3096db29c0bd0996a3b21f4bd2a130da1b755e9e337563e466d97e5
 """Who holds a ledger key while it is being sent, and whether that holder is still alive.
 
 A key being sent is marked with its owner: the process (pid, and on Linux its start time, boot id
@@ -103,6 +103,10 @@ def _pid_alive(pid: int) -> bool | None:
     return True
 
 
+def _boot(owner: Owner) -> str:
+    return owner.namespace.split("/")[0]
+
+
 def alive(owner: Owner, claim: str, lease_until: float, now: float) -> bool:
     """Whether the owner of `claim` may still be sending (True when in doubt and the lease runs)."""
     mine = me()
@@ -117,7 +121,6 @@ def alive(owner: Owner, claim: str, lease_until: float, now: float) -> bool:
         probed = _pid_alive(owner.pid)
         if probed is not None:
             return probed
-    elif same_host and owner.namespace and mine.namespace:
-        if owner.namespace.split("/")[0] != mine.namespace.split("/")[0]:
-            return False  # the host has rebooted since: every process of that boot is gone
+    elif same_host and owner.namespace and mine.namespace and _boot(owner) != _boot(mine):
+        return False  # the host has rebooted since: every process of that boot is gone
     return lease_until > now
