@@ -19,6 +19,7 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from ._ledger import LedgerError, LedgerRecord, SendLedger, SendState
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
 from ._retry import RetryPolicy
@@ -36,6 +37,8 @@ __all__ = (
     "BadRequestError",
     "ContractViolationError",
     "LeadwayError",
+    "LedgerError",
+    "LedgerRecord",
     "NotFoundError",
     "OutcomeUnknownError",
     "Pacer",
@@ -43,6 +46,8 @@ __all__ = (
     "RateLimit",
     "RateLimitError",
     "RetryPolicy",
+    "SendLedger",
+    "SendState",
     "ServerError",
     "TokenError",
     "TokenProvider",
