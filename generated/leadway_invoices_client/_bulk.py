@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: e57e2eb2b92681ecfc50eb636413d33d362ca76fd8dddd8e41dcf8e9f15685a7
+# Source sha256: d55ab4110985e32eda7dfb04bbb8a32502e94f5aa34d3beefa18346bbac7a77e
 """Running a bulk send: every row through the send ledger, concurrently across locations, paced per location.
 
 Each location's rows go in file order through a few workers of their own; the client's `Pacer` keeps
@@ -18,41 +18,15 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ._bulk_rows import BulkRow
+from ._ledger import LedgerRecord, SendLedger, SendState
 from .client import AuthenticatedClient
-from .models.send_invoice_request import SendInvoiceRequest
 
 #: Workers per location: enough to keep a location's budget busy while answers are on their way.
 DEFAULT_PER_LOCATION = 4
 #: Sends in flight at once over all locations.
 DEFAULT_CONCURRENCY = 32
-
-
-class LedgerRecord(Protocol):
-    """What the ledger answers for one key (the fields a report needs)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def evidence(self) -> object: ...
-    @property
-    def skipped(self) -> bool: ...
-
-
-class SendLedger(Protocol):
-    """The send ledger's async call (`leadway_invoices_client.SendLedger`)."""
-
-    async def asend(
-        self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
-    ) -> LedgerRecord: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +73,14 @@ async def run_bulk(
     slots = asyncio.Semaphore(concurrency)
 
     async def send(row: BulkRow) -> RowResult:
+        body = row.body()
         try:
-            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=row.body())
-        except ValueError as exc:  # the ledger's bad-input error: raised before any I/O
+            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=body)
+            if record.skipped and record.state is SendState.NOT_SENT:
+                # A key left pending by an earlier run, now reconciled as never sent: the ledger
+                # only reconciles in that call, so this row's send is the next one.
+                record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=body)
+        except ValueError as exc:  # LedgerError and other bad input: raised before any I/O
             return RowResult(row, None, str(exc))
         return RowResult(row, record)
 

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_summary.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: b0640c45c8ff32ad038dafd1b29a62e5fd5ab2882a063988b9414389cb05b7e1
+# Source sha256: f2a3b2faeb1f68d7fbe459f5acd38cdcc7aefc9795b8d55b1edfe583567f4540
 """What a bulk send tells its user at the end: counts, every row not sent with its reason, every row
 that needs attention with the evidence, and the exit code that says whether everything was sent.
 """
@@ -16,6 +16,7 @@ from rich.text import Text
 
 from ._bulk import BulkReport, RowResult
 from ._bulk_rows import BulkRow
+from ._ledger import SendState
 
 
 class ExitCode(IntEnum):
@@ -29,10 +30,6 @@ class ExitCode(IntEnum):
     """Bad command line, environment or input file: nothing was sent."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C: sends in flight were finished and recorded; run again to resume."""
-
-
-#: The ledger's states, by value (`SendState`).
-SENT, NOT_SENT, NEEDS_ATTENTION, PENDING = "sent", "not_sent", "needs_attention", "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +80,15 @@ def _add(tally: Tally, result: RowResult) -> None:
     if record is None:
         tally.not_sent.append(Line(result.row, result.refused or "refused by the ledger"))
         return
-    state = str(record.state)
-    if state == SENT:
+    if record.state is SendState.SENT:
         if record.skipped:
             tally.already_sent += 1
         else:
             tally.sent += 1
-    elif state == NOT_SENT:
+    elif record.state is SendState.NOT_SENT:
         tally.not_sent.append(Line(result.row, record.reason))
-    elif state == PENDING:
-        tally.attention.append(Line(result.row, record.reason or "being sent by another run right now"))
     else:
+        # NEEDS_ATTENTION, or PENDING: being sent by another run, or not yet reconcilable (the next run tries again).
         tally.attention.append(Line(result.row, record.reason, evidence_text(record.evidence)))
 
 

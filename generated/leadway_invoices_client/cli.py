@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 58f89fefce4165aa56a98edd03b1b68a565762b3c9bef23dc7f7bb867666c4ce
+# Source sha256: 84a705f3f93224fa20f9712ebcca8035e121dd48cbb1548499e403606c602530
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
@@ -23,7 +23,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +33,10 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, SendLedger, run_bulk
+from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
-from ._bulk_summary import NOT_SENT, SENT, ExitCode, print_summary, tally
+from ._bulk_summary import ExitCode, print_summary, tally
+from ._ledger import LedgerError, SendLedger, SendState
 from ._pacing import Pacer
 from .client import AuthenticatedClient
 
@@ -226,8 +227,14 @@ async def _send_all(
         task = progress.add_task("send", total=len(checked.rows), status="")
 
         def on_result(result: RowResult) -> None:
-            state = None if result.record is None else str(result.record.state)
-            key = "sent" if state == SENT else "not sent" if state in (None, NOT_SENT) else "attention"
+            state = None if result.record is None else result.record.state
+            key = (
+                "sent"
+                if state is SendState.SENT
+                else "not sent"
+                if state in (None, SendState.NOT_SENT)
+                else "attention"
+            )
             counts[key] += 1
             status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
             progress.update(task, advance=1, status=status)
@@ -245,22 +252,7 @@ async def _send_all(
                 )
 
 
-LedgerFactory = Callable[[Path, float], SendLedger]
-
-
-def _open_ledger(path: Path, grace_period: float) -> SendLedger:
-    from ._ledger import SendLedger as RealLedger
-
-    return RealLedger(path, grace_period=grace_period)
-
-
-def send_command(
-    args: argparse.Namespace,
-    environ: Mapping[str, str],
-    out: Console,
-    err: Console,
-    open_ledger: LedgerFactory = _open_ledger,
-) -> int:
+def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err: Console) -> int:
     try:
         checked = read_rows(args.file)
     except BulkFileError as exc:
@@ -284,17 +276,17 @@ def send_command(
         AuthenticatedClient(target.base_url, token=target.token)
     except ValueError as exc:
         raise UsageError(f"${TOKEN_ENV}: {exc}") from None
-    ledger = open_ledger(path, args.grace_period)
-    stop = asyncio.Event()
     try:
-        report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
-    except KeyboardInterrupt:
-        err.print("Interrupted: sends in flight were abandoned; run again to reconcile and resume")
-        return ExitCode.INTERRUPTED
-    finally:
-        close = getattr(ledger, "close", None)
-        if callable(close):
-            close()
+        ledger = SendLedger(path, grace_period=args.grace_period)
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
+    stop = asyncio.Event()
+    with ledger:
+        try:
+            report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
+        except KeyboardInterrupt:
+            err.print("Interrupted: sends in flight were abandoned; run again to reconcile and resume")
+            return ExitCode.INTERRUPTED
     counted = tally(report)
     print_summary(out, counted, source=str(args.file), ledger=str(path))
     return counted.exit_code

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ._bulk import BulkReport, RowResult
 from ._bulk_rows import BulkRow
+from ._ledger import SendState
 
 
 class ExitCode(IntEnum):
@@ -27,10 +28,6 @@ class ExitCode(IntEnum):
     """Bad command line, environment or input file: nothing was sent."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C: sends in flight were finished and recorded; run again to resume."""
-
-
-#: The ledger's states, by value (`SendState`).
-SENT, NOT_SENT, NEEDS_ATTENTION, PENDING = "sent", "not_sent", "needs_attention", "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +78,15 @@ def _add(tally: Tally, result: RowResult) -> None:
     if record is None:
         tally.not_sent.append(Line(result.row, result.refused or "refused by the ledger"))
         return
-    state = str(record.state)
-    if state == SENT:
+    if record.state is SendState.SENT:
         if record.skipped:
             tally.already_sent += 1
         else:
             tally.sent += 1
-    elif state == NOT_SENT:
+    elif record.state is SendState.NOT_SENT:
         tally.not_sent.append(Line(result.row, record.reason))
-    elif state == PENDING:
-        tally.attention.append(Line(result.row, record.reason or "being sent by another run right now"))
     else:
+        # NEEDS_ATTENTION, or PENDING: being sent by another run, or not yet reconcilable (the next run tries again).
         tally.attention.append(Line(result.row, record.reason, evidence_text(record.evidence)))
 
 
