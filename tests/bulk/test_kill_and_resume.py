@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from leadway_invoices_client import SendLedger, SendState
 
 from tests.bulk.conftest import command, command_env
