@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_summary.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: f2a3b2faeb1f68d7fbe459f5acd38cdcc7aefc9795b8d55b1edfe583567f4540
+# Source sha256: 593fcb416abea89d24fa06601a5bdc4367bfe2c632e18beaf06b395718c37be1
 """What a bulk send tells its user at the end: counts, every row not sent with its reason, every row
 that needs attention with the evidence, and the exit code that says whether everything was sent.
 """
@@ -86,7 +86,8 @@ def _add(tally: Tally, result: RowResult) -> None:
         else:
             tally.sent += 1
     elif record.state is SendState.NOT_SENT:
-        tally.not_sent.append(Line(result.row, record.reason))
+        # The table says "not sent" already; the ledger's reason repeats it for readers of the ledger alone.
+        tally.not_sent.append(Line(result.row, record.reason.removeprefix("not sent: ")))
     else:
         # NEEDS_ATTENTION, or PENDING: being sent by another run, or not yet reconcilable (the next run tries again).
         tally.attention.append(Line(result.row, record.reason, evidence_text(record.evidence)))
@@ -118,7 +119,7 @@ def _details(title: str, lines: Sequence[Line], *, evidence: bool) -> Table:
 
 def render(counted: Tally, *, source: str, ledger: str) -> RenderableType:
     """The summary: a count table, then one table per kind of row that needs the user."""
-    counts = Table(title=f"Bulk send of {source}", title_justify="left", show_header=False)
+    counts = Table(show_header=False)
     counts.add_column("outcome")
     counts.add_column("rows", justify="right")
     counts.add_column("note")
@@ -135,7 +136,7 @@ def render(counted: Tally, *, source: str, ledger: str) -> RenderableType:
     )
     if counted.not_started:
         counts.add_row("not started", str(counted.not_started), "interrupted: run the same command again to resume")
-    parts: list[RenderableType] = [counts]
+    parts: list[RenderableType] = [Text(f"Bulk send of {source}", style="bold"), counts]
     if counted.not_sent:
         parts.append(_details("Not sent", counted.not_sent, evidence=False))
     if counted.attention:
