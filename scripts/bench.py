@@ -18,7 +18,11 @@ which goes first), so machine noise hits both alike. What is measured:
   (e) a paced bulk run against a sandbox with a 100-send burst budget and a shortened interval:
       achieved rate over allowed rate, with retries off so that any 429 would surface;
   (f) the sandbox's own throughput: sends per second it answers under concurrent load (plain HTTP/1.1
-      from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process).
+      from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process);
+  (g) the bulk-send command's engine (`run_bulk`: SendLedger, one paced async client) sending 1,000
+      rows over 10 locations to a sandbox limited to 100 per 2 s per location, retries off so that any
+      429 surfaces: aggregate rate over the allowed 500/s, 429s, the sandbox's sends/s and CPU per send;
+      and the ledger's own cost per send (paired rounds of `asend` and a bare send, in memory).
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """
 
@@ -41,7 +45,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError
+from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError, SendLedger
+from leadway_invoices_client._bulk import RowResult, run_bulk
+from leadway_invoices_client._bulk_rows import BulkRow
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
@@ -377,7 +383,134 @@ def bench_f(sends: int) -> Row:
     load = os.getloadavg()[0]
     text = f"{rate:.0f} sends/s, {cpu_ms:.2f} ms CPU per send ({failed} not 200; load average {load:.1f})"
     # Issue 12's bulk bench needs 10 locations x 100 per 2 s = 500 sends/s with its client beside it.
-    return Row(f"(f) sandbox throughput, {sends} concurrent sends", text, "(asyncio, 16 connections)", ">= 1000/s", rate >= 1000)
+    return Row(
+        f"(f) sandbox throughput, {sends} concurrent sends",
+        text,
+        "(asyncio, 16 connections)",
+        ">= 1000/s",
+        rate >= 1000,
+    )
+
+
+def _bulk_world(folder: Path, sends: int, locations: int) -> tuple[Path, list[BulkRow]]:
+    """An invoices file with one draft per location (copies of the first seeded invoice), and
+    `sends` rows spread over them: each row a key of its own (a resend of a sent invoice is allowed)."""
+    template = json.loads(_example())["invoice"]
+    invoices, rows = [], []
+    for index in range(locations):
+        invoices.append({**template, "_id": f"65d{index:021x}", "altId": f"65e{index:021x}", "status": "draft"})
+    for number in range(sends):
+        invoice = invoices[number % locations]
+        row = BulkRow(
+            number + 2, f"bench-{number}", invoice["_id"], invoice["altId"], SEED_USER_ID, SendAction.SMS, False
+        )
+        rows.append(row)
+    path = folder / "bench-invoices.json"
+    path.write_text(json.dumps({"invoices": invoices}), encoding="utf-8")
+    return path, rows
+
+
+def bulk_run(sends: int, locations: int, burst: int, interval: float) -> dict[str, float]:
+    """One bulk run as the command does it; the figures (g) reports."""
+    with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch:
+        invoices_file, rows = _bulk_world(Path(scratch), sends, locations)
+        config = SandboxConfig(
+            invoices_file=invoices_file, burst_limit=burst, burst_interval_ms=int(interval * 1000), daily_limit=10**9
+        )
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=_serve_timed, args=(theirs, config), name="leadway-bench-sandbox", daemon=True)
+        process.start()
+        done: list[float] = []
+
+        def finished(result: RowResult) -> None:
+            done.append(time.perf_counter())
+
+        async def run(base_url: str) -> list[RowResult]:
+            async with AuthenticatedClient(base_url, DEFAULT_TOKEN, retry=None, pacer=Pacer()) as client:
+                with SendLedger(Path(scratch) / "bench.ledger.sqlite3") as ledger:
+                    report = await run_bulk(rows, ledger=ledger, client=client, on_result=finished)
+            return report.results
+
+        try:
+            if not ours.poll(30):
+                raise RuntimeError("the sandbox process did not start within 30 s")
+            base_url = ours.recv()
+            ours.send("cpu")
+            cpu_before = ours.recv()
+            start = time.perf_counter()
+            results = asyncio.run(run(base_url))
+            elapsed = done[-1] - start
+            ours.send("cpu")
+            cpu_ms = (ours.recv() - cpu_before) * 1000 / sends
+        finally:
+            if process.is_alive():
+                ours.send(None)
+            process.join(10)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    refused = sum(1 for r in results if r.record is None or "429" in r.record.reason)
+    sent = sum(1 for r in results if r.record is not None and r.record.state == "sent")
+    return {
+        "rate": sends / elapsed,
+        "allowed": locations * burst / interval,
+        "refused": refused,
+        "sent": sent,
+        "cpu_ms": cpu_ms,
+        "elapsed": elapsed,
+    }
+
+
+def ledger_cost(sends: int, rounds: int = 15) -> float:
+    """Seconds the ledger adds to one send: paired rounds of `SendLedger.asend` and a bare
+    `send_invoice.asyncio` over the same in-memory transport (each asend a new key: a real claim,
+    a durable intent and an outcome write on disk)."""
+    content = _example()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    loop = asyncio.new_event_loop()
+    client = AuthenticatedClient(
+        "https://bench.test", DEFAULT_TOKEN, httpx_args={"transport": httpx.MockTransport(handler)}
+    )
+    counter = iter(range(10**9))
+    with (
+        tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch,
+        SendLedger(Path(scratch) / "l.sqlite3") as ledger,
+    ):
+
+        async def with_ledger() -> object:
+            return await ledger.asend(f"k{next(counter)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        async def bare() -> object:
+            return await send_invoice.asyncio(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        ours, theirs, _ = _side_by_side(_atimed(loop, with_ledger, sends), _atimed(loop, bare, sends), rounds)
+    loop.run_until_complete(client.get_async_httpx_client().aclose())
+    loop.close()
+    return ours - theirs
+
+
+def bench_g(sends: int) -> Row:
+    locations, burst, interval = 10, 100, 2.0
+    figures = bulk_run(sends, locations, burst, interval)
+    cost = ledger_cost(200)
+    share = figures["rate"] / figures["allowed"]
+    text = (
+        f"{share:.0%} of allowed {figures['allowed']:.0f}/s ({figures['rate']:.0f} sends/s, {figures['sent']:.0f} sent"
+        f" in {figures['elapsed']:.2f} s), {figures['refused']:.0f} x 429; sandbox {figures['cpu_ms']:.2f} ms CPU per"
+        f" send; ledger {cost * 1000:.2f} ms per send"
+    )
+    ok = share >= 0.95 and figures["refused"] == 0 and cost <= 0.001
+    return Row(
+        f"(g) bulk send, {sends} rows over {locations} locations, {burst}/{int(interval * 1000)} ms burst each",
+        "",
+        text,
+        ">= 95%, no 429, ledger <= 1 ms",
+        ok,
+    )
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -390,10 +523,11 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdef"), default=list("abcdef"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefg"), default=list("abcdefg"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
+    parser.add_argument("--bulk-sends", type=int, default=1000, help="rows for (g) (default 1000)")
     args = parser.parse_args(argv)
     benches: dict[str, Callable[[], Row]] = {
         "a": bench_a,
@@ -402,6 +536,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "d": bench_d,
         "e": lambda: bench_e(args.paced_sends),
         "f": lambda: bench_f(args.throughput_sends),
+        "g": lambda: bench_g(args.bulk_sends),
     }
     rows = []
     for key in args.only:

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: d55ab4110985e32eda7dfb04bbb8a32502e94f5aa34d3beefa18346bbac7a77e
+# Source sha256: 5f5ad872f0be160ea483c8f356fe335b24df6158689e62760658a950761d629d
 """Running a bulk send: every row through the send ledger, concurrently across locations, paced per location.
 
 Each location's rows go in file order through a few workers of their own; the client's `Pacer` keeps
@@ -87,7 +87,8 @@ async def run_bulk(
     async def worker(queue: deque[BulkRow]) -> None:
         while queue and not stop.is_set():
             async with slots:
-                if stop.is_set():
+                # Another worker of this location may have taken the last row while this one waited.
+                if stop.is_set() or not queue:
                     return
                 row = queue.popleft()
                 # Shielded: a cancelled run must not abandon a send halfway through its ledger record.

@@ -85,7 +85,8 @@ async def run_bulk(
     async def worker(queue: deque[BulkRow]) -> None:
         while queue and not stop.is_set():
             async with slots:
-                if stop.is_set():
+                # Another worker of this location may have taken the last row while this one waited.
+                if stop.is_set() or not queue:
                     return
                 row = queue.popleft()
                 # Shielded: a cancelled run must not abandon a send halfway through its ledger record.
