@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from leadway_invoices_client import SendLedger, SendState
+from leadway_invoices_client._bulk import DEFAULT_CONCURRENCY
 
+from scripts.sandbox import FaultKind
 from tests.bulk.conftest import command, command_env
 from tests.bulk.world import World, build
 
@@ -71,8 +73,9 @@ def _run_until(argv: list[str], sandbox: Any, deliveries: int, timeout: float = 
 
 
 def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: Any) -> None:
-    # TEMPORARY until main has reconcile (issue 12) and the sandbox's --faults: remove on merge.
-    pytest.importorskip("leadway_invoices_client._reconcile")
+    # TEMPORARY until main has the sandbox's GET /invoices/{id} and delayed-send fault: remove on merge.
+    if "delayed-send" not in {kind.value for kind in FaultKind}:
+        pytest.skip("the sandbox cannot be read back yet (reconcile's sandbox part is not merged)")
     world: World = build(ROWS, LOCATIONS, SPECIAL)
     rows, invoices, faults = world.write(tmp_path)
     fault_args = ["--faults", str(faults)] if world.faults else []
@@ -88,10 +91,16 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
         for k in range(KILLS)
     ]
 
+    started = time.monotonic()
     killed = [_run_until(argv, sandbox, point) for point in points]
+    killed_after = time.monotonic() - started
     finished = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=60)
+    finished_after = time.monotonic() - started
     outbox = sandbox.outbox()
     again = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=60)
+    print(
+        f"\nkills done {killed_after:.1f} s, finished {finished_after:.1f} s, again {time.monotonic() - started:.1f} s"
+    )
 
     assert killed == points, "every kill landed mid-run"
     per_invoice = _deliveries_by_invoice(outbox)
@@ -101,14 +110,26 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
     with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
         records = {record.key: record for record in ledger.records()}
     assert set(records) == set(world.expected)
+    outcomes: Counter[str] = Counter()
     for key, kind in world.expected.items():
+        record = records[key]
         state, names = ENDS[kind]
-        assert (records[key].state, names in records[key].reason) == (state, True), (key, kind, records[key])
-        if state is not SendState.SENT:
-            line = next(line for line in finished.stdout.splitlines() if key in line)
-            assert names in line, line
+        if state is SendState.SENT:
+            assert record.state is SendState.SENT, (key, kind, record)
+            outcomes["sent" if kind == "sent" else f"sent despite {kind}"] += 1
+            continue
+        # A row refused or faulted is not sent, with the status in its reason; or, when a kill left it
+        # pending and reading the invoice cannot tell (a paid or void invoice's status does not change
+        # with a send), it needs attention: never resent, shown with its evidence.
+        assert (record.state, names in record.reason) == (state, True) or (
+            record.state is SendState.NEEDS_ATTENTION and record.evidence is not None
+        ), (key, kind, record)
+        outcomes[f"{kind}: {record.state}"] += 1
+        line = next(line for line in finished.stdout.splitlines() if key in line)
+        assert (names if record.state is SendState.NOT_SENT else "reconciled") in line, line
+    attention = sum(n for outcome, n in outcomes.items() if outcome.endswith(SendState.NEEDS_ATTENTION))
+    assert attention <= KILLS * DEFAULT_CONCURRENCY, "only rows in flight at a kill can need attention"
     # A further run sends nothing again and says the same.
     assert _deliveries_by_invoice(sandbox.outbox()) == per_invoice
     assert again.returncode == 1
-    summary = Counter(kind if kind in ("sent", "404", "400") else f"fault {kind}" for kind in world.expected.values())
-    print(f"\nrows {ROWS}, kills at deliveries {points}, deliveries {len(outbox)}, per outcome {dict(summary)}")
+    print(f"\nrows {ROWS}, kills at deliveries {points}, deliveries {len(outbox)}, per outcome {dict(outcomes)}")

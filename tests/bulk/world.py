@@ -18,6 +18,8 @@ from scripts.sandbox.state import seed_invoices
 COLUMNS = ["key", "invoice_id", "location_id", "user_id", "action", "live_mode"]
 USER_ID = "6578278e879ad2646715ba9c"
 UNKNOWN_PREFIX = "ffff"
+#: Faults after which the invoice is sent all the same (`delayed-send:SECONDS` too).
+DELIVERED_DESPITE = ("drop-after-send", "delayed-send")
 
 
 def location_id(index: int) -> str:
@@ -35,13 +37,13 @@ class World:
     invoices: list[dict[str, object]] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)
     faults: dict[str, str] = field(default_factory=dict)
-    #: key -> the reason family the final summary must give ("sent", "404", "400", "503", ...).
+    #: key -> what the row is: "sent" (a plain draft), "404", "400", or the invoice's sandbox fault.
     expected: dict[str, str] = field(default_factory=dict)
 
     @property
     def deliverable(self) -> set[str]:
         """Invoice ids whose row must end delivered exactly once."""
-        keys = {key for key, outcome in self.expected.items() if outcome == "sent"}
+        keys = {key for key, kind in self.expected.items() if kind == "sent" or kind.startswith(DELIVERED_DESPITE)}
         return {row["invoice_id"] for row in self.rows if row["key"] in keys}
 
     def write(self, folder: Path) -> tuple[Path, Path, Path]:
@@ -87,10 +89,7 @@ def build(rows: int, locations: int, special: dict[int, str]) -> World:
             if kind in ("void", "paid"):
                 invoice["status"] = kind
                 expected = "400"
-            elif kind in ("drop-after-send",) or kind.startswith("delayed-send"):
-                world.faults[iid] = kind
-                expected = "sent"
-            elif kind != "sent":
+            elif kind != "sent":  # a sandbox fault
                 world.faults[iid] = kind
             world.invoices.append(invoice)
         world.rows.append(
