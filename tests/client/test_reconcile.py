@@ -115,10 +115,12 @@ class Api:
     def client(self, **kwargs: Any) -> AuthenticatedClient:
         return mock_client(self, **kwargs)
 
-    def failed_send(self, client: AuthenticatedClient) -> LeadwayError:
-        with pytest.raises(LeadwayError) as caught:
+    def failed_send(self, client: AuthenticatedClient) -> OutcomeUnknownError | ContractViolationError:
+        with pytest.raises((OutcomeUnknownError, ContractViolationError)) as caught:
             send_invoice.sync(INVOICE_ID, client=client, body=request_body(LOCATION))
-        return caught.value
+        error = caught.value
+        assert isinstance(error, OutcomeUnknownError | ContractViolationError)
+        return error
 
 
 def reads(api: Api) -> list[httpx.Request]:
