@@ -288,6 +288,8 @@ class SandboxState:
 
         for to in email_to:
             deliver("email", to)
+        # No source documents the keys of emailData and smsData (all show `{}`): these are the
+        # sandbox's own, and carry no send time (no source shows one).
         email_data: dict[str, Any] = {}
         if email_to:
             sender = body.get("sentFrom") or {}
@@ -296,7 +298,6 @@ class SandboxState:
                 "fromName": sender.get("fromName", business),
                 "fromEmail": sender.get("fromEmail", _DEFAULT_SENDER_EMAIL),
                 "subject": f"Invoice #{number} from {business}",
-                "sentAt": stamp,
             }
         sms_data: dict[str, Any] = {}
         if sms_to is not None:
@@ -305,7 +306,6 @@ class SandboxState:
             sms_data = {
                 "to": sms_to,
                 "message": f"{business} sent you invoice #{number} for {amount}.",
-                "sentAt": stamp,
             }
         return SendResult(copy.deepcopy(invoice), sms_data, email_data)
 
