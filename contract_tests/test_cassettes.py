@@ -118,8 +118,8 @@ def test_the_raising_call_turns_each_recorded_error_into_its_typed_error(scenari
         pytest.raises(TYPED_ERRORS[scenario.expect[0]]) as caught,
     ):
         raising_call(client)
-    assert caught.value.method == ("GET" if call.kind == "read" else "POST")
     assert isinstance(caught.value, errors.APIStatusError)
+    assert caught.value.method == ("GET" if call.kind == "read" else "POST")
     assert caught.value.status_code == scenario.expect[0]
     # The token never shows in what a caller would log.
     assert TARGET.tokens[call.role] not in str(caught.value)
