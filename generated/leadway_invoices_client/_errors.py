@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_errors.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: c9033d88821bc13db07ba497e1079f9622df646b53a947c728110009a27501b8
+# Source sha256: 4234a10cb345acdd4871c4f4e1e848f0c6d0ae92be541983c567b4678c4f838a
 """The error tree of the client, and the one place that maps an answer or a network failure to it.
 
 Sending an invoice is not idempotent, so every error says whether the request provably did not
@@ -26,6 +26,9 @@ from .models.error_response import ErrorResponse
 CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 _MAX_MESSAGE = 200
+# A 2xx is read from the bytes as sent; when it echoed the token, the transport files a copy without
+# it in the answer's extensions under this key, and an error made from the answer carries the copy.
+REDACTED_COPY = "leadway_invoices_client.redacted_copy"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -109,6 +112,7 @@ class ContractViolationError(LeadwayError):
     """
 
     def __init__(self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None) -> None:
+        response = response.extensions.get(REDACTED_COPY, response)
         self.response = response
         self.status_code = response.status_code
         self.reason = reason

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_transport.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 4730525ab39c5368a2a82d3ff9caf8377ebf1d43df3d61aa9f8f14228787e3c9
+# Source sha256: f693415b23a599b49f02480c8c57a7c44193338760b9e04c5083e3d8cae3f89d
 """The one httpx transport every call goes through: auth, retries, pacing and debug logging.
 
 Layers, outermost first:
@@ -10,7 +10,8 @@ Layers, outermost first:
                    error or pickle made from it holds the token.
   RetryTransport   httpx-retries, configured per method by RetryPolicy (see _retry.py).
   _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets
-                   redacted, and scrubs the token from an answer or failure that echoes it.
+                   redacted, and scrubs the token (at any length) from an error answer or a failure
+                   that echoes it; a 2xx is returned as sent (see `scrubbed`).
   inner            httpx's own transport (or the caller's, e.g. MockTransport in tests).
 The sync and async paths mirror each other line for line.
 """
@@ -18,6 +19,7 @@ The sync and async paths mirror each other line for line.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -25,33 +27,84 @@ import httpx
 from httpx_retries import RetryTransport
 
 from ._auth import Credentials
-from ._logging import REDACTED, log_request, log_response, logger
+from ._errors import REDACTED_COPY
+from ._logging import log_request, log_response, logger
 from ._pacing import Pacer, Ticket
 from ._retry import RetryPolicy
 
 AnyTransport = httpx.BaseTransport | httpx.AsyncBaseTransport
-# Shorter tokens are not scrubbed from answers: a string that short (`currency`) turns up in JSON
-# bodies, and replacing it would corrupt a success (real tokens are 36 to 1000+ characters).
-MIN_SCRUBBED = 16
 _Origin = tuple[bytes, bytes, int | None]
+# What replaces an echoed token: the first that can neither hold the token nor complete it with its
+# neighbours (a token is visible ASCII, so never holds a space, and cannot be in both spellings).
+_MARKERS = ("[REDACTED]", "<REDACTED>", " REDACTED ", " redacted ")
 
 
 def _origin(url: httpx.URL) -> _Origin:
     return (url.raw_scheme, url.raw_host, url.port)
 
 
-def _scrubbed(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
-    """`response` (read), or a copy without `secret` when the server echoed it in the body or a header."""
-    raw = secret.encode()
-    if raw not in response.content and not any(raw in value for _, value in response.headers.raw):
+def _marker(secret: str) -> str:
+    return next(m for m in _MARKERS if secret not in m and m[0] not in secret and m[-1] not in secret)
+
+
+def _holds(value: object, secret: str) -> bool:
+    if isinstance(value, str):
+        return secret in value
+    if isinstance(value, dict):
+        return any(secret in key or _holds(item, secret) for key, item in value.items())
+    return isinstance(value, list) and any(_holds(item, secret) for item in value)
+
+
+def _without(value: object, secret: str, marker: str) -> object:
+    if isinstance(value, str):
+        return value.replace(secret, marker)
+    if isinstance(value, dict):
+        return {key.replace(secret, marker): _without(item, secret, marker) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without(item, secret, marker) for item in value]
+    return value
+
+
+def _scrub_bytes(data: bytes, secret: str, *, body: bool = False) -> bytes:
+    """`data` without `secret`, also where JSON escaped it (`\\"`, `\\\\`, `\\/`); in a `body`, also
+    behind any other JSON escape (`\\u0061`): then the body is decoded, cleaned and encoded again."""
+    escaped = json.dumps(secret)[1:-1]
+    marker = _marker(secret).encode()
+    # Escaped forms first: they hold the token's other characters, which the plain form would take.
+    for form in sorted({escaped.replace("/", "\\/"), escaped, secret}, key=len, reverse=True):
+        data = data.replace(form.encode(), marker)
+    if body and b"\\" in data:
+        try:
+            decoded = json.loads(data)
+            if _holds(decoded, secret):
+                cleaned = _without(decoded, secret, _marker(secret))
+                data = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
+        except (ValueError, RecursionError):
+            pass  # not JSON (after the plain replacement), or nested beyond reach
+    return data
+
+
+def scrubbed(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
+    """`response` (read), or a copy without `secret` in its body, headers or reason phrase, whatever
+    the token's length. A token of one character mangles the text; the trade is deliberate, and the
+    marker shows where it happened. Only answers that may end up in an error are given to it: the
+    client reads a success from the very bytes the server sent."""
+    content = _scrub_bytes(response.content, secret, body=True)
+    headers = [(name, _scrub_bytes(value, secret)) for name, value in response.headers.raw]
+    extensions = dict(response.extensions)
+    phrase = extensions.get("reason_phrase")
+    if isinstance(phrase, bytes):
+        extensions["reason_phrase"] = _scrub_bytes(phrase, secret)
+    if content == response.content and headers == response.headers.raw and extensions == response.extensions:
         return response
-    headers = [(name, value.replace(raw, REDACTED.encode())) for name, value in response.headers.raw]
+    # The body is decoded already and may have changed length: httpx sets Content-Length anew.
+    framing = {b"content-length", b"content-encoding", b"transfer-encoding"}
     return httpx.Response(
         response.status_code,
-        headers=headers,
-        content=response.content.replace(raw, REDACTED.encode()),
+        headers=[(name, value) for name, value in headers if name.lower() not in framing],
+        content=content,
         request=request,
-        extensions=response.extensions,
+        extensions=extensions,
     )
 
 
@@ -59,7 +112,18 @@ def _scrubbed_error(exc: httpx.RequestError, request: httpx.Request, secret: str
     message = str(exc)
     if not secret or secret not in message:
         return exc
-    return type(exc)(message.replace(secret, REDACTED), request=request)
+    return type(exc)(message.replace(secret, _marker(secret)), request=request)
+
+
+def _answer(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
+    """What the attempt returns: an error answer without the token; a 2xx as sent, with a copy
+    without the token filed for the ContractViolationError it may still become."""
+    if not 200 <= response.status_code < 300:
+        return scrubbed(response, request, secret)
+    copy = scrubbed(response, request, secret)
+    if copy is not response:
+        response.extensions[REDACTED_COPY] = copy
+    return response
 
 
 class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -73,7 +137,7 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         credentials = self._credentials
         value = request.headers.get(credentials.header_name) if credentials is not None else None
         secret = credentials.secret(value) if credentials is not None and value else None
-        return secret if secret is not None and len(secret) >= MIN_SCRUBBED else None
+        return secret or None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.BaseTransport), "this transport is async-only"
@@ -87,27 +151,29 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if debug:
             log_request(request, self._hidden)
         secret = self._secret(request)
+        failure: httpx.RequestError | None = None
         try:
-            response = self.inner.handle_request(request)
+            response = answer = self.inner.handle_request(request)
             if secret:
                 response.read()
-                response = _scrubbed(response, request, secret)
+                answer = _answer(response, request, secret)
         except httpx.RequestError as exc:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
-            error = _scrubbed_error(exc, request, secret)
-            if error is exc:
+            failure = _scrubbed_error(exc, request, secret)
+            if failure is exc:
                 raise
-            raise error from None
         except BaseException:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
             raise
+        if failure is not None:
+            raise failure  # here, not in the except block: the original (with the token) is no __context__
         if pacer is not None and ticket is not None:
-            pacer.release(key, ticket, response)
+            pacer.release(key, ticket, response)  # the headers as sent: a scrub may have mangled them
         if debug:
-            log_response(request, response, self._hidden)
-        return response
+            log_response(request, answer.extensions.get(REDACTED_COPY, answer), self._hidden)
+        return answer
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.AsyncBaseTransport), "this transport is sync-only"
@@ -122,27 +188,29 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if debug:
             log_request(request, self._hidden)
         secret = self._secret(request)
+        failure: httpx.RequestError | None = None
         try:
-            response = await self.inner.handle_async_request(request)
+            response = answer = await self.inner.handle_async_request(request)
             if secret:
                 await response.aread()
-                response = _scrubbed(response, request, secret)
+                answer = _answer(response, request, secret)
         except httpx.RequestError as exc:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
-            error = _scrubbed_error(exc, request, secret)
-            if error is exc:
+            failure = _scrubbed_error(exc, request, secret)
+            if failure is exc:
                 raise
-            raise error from None
         except BaseException:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
             raise
+        if failure is not None:
+            raise failure  # here, not in the except block: the original (with the token) is no __context__
         if pacer is not None and ticket is not None:
-            pacer.release(key, ticket, response)
+            pacer.release(key, ticket, response)  # the headers as sent: a scrub may have mangled them
         if debug:
-            log_response(request, response, self._hidden)
-        return response
+            log_response(request, answer.extensions.get(REDACTED_COPY, answer), self._hidden)
+        return answer
 
     def close(self) -> None:
         if isinstance(self.inner, httpx.BaseTransport):
