@@ -21,6 +21,7 @@ from ._errors import (
 )
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._parsing import Deviation
 from ._retry import RetryPolicy
 from ._version import __version__
 from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
@@ -35,6 +36,7 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
     "NotFoundError",
     "OutcomeUnknownError",

@@ -1,12 +1,13 @@
 # Copied from spec/runtime/_parsing.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: db65ffac60c04f6375387f82ad460651d8333ccd04cc6b183f19e3da3e91ed06
+# Source sha256: aa848c5e83a9fd5aba896bd663b51c409d9bef53ee4ed0aaf0eac60d844de5f1
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
 An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
-spec); if something deviates, it reads the answer again and hands each deviating value to a `Reader`. A tolerant
-reader (the default) records a `Deviation` and the field becomes UNSET, so a typed attribute never
-holds a value of another type; a strict reader raises TypeError instead, which the endpoint turns
-into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
+spec); if something deviates, it reads the answer again and hands each deviating value to a
+`Reader`. A tolerant reader (the default) records a `Deviation` and the field becomes UNSET (a list
+item that deviates is left out of the list, its well-formed siblings kept), so a typed attribute
+never holds a value of another type; a strict reader raises TypeError instead, which the endpoint
+turns into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
 and `status`) raise in both modes: without them the answer says nothing usable.
 """
 
@@ -79,12 +80,6 @@ class Reader:
         if self.strict:
             raise wrong_type(where, expected, value)
         self.found.append(Deviation(where, expected, json_type(value)))
-        return UNSET
-
-    def wrong_items(self, path: str, key: str, expected: str, bad: list[tuple[int, object]]) -> Unset:
-        """Record each `(index, item)` of a list that is not `expected`; the whole list is UNSET."""
-        for index, item in bad:
-            self.wrong(path, f"{key}[{index}]", expected, item)
         return UNSET
 
     def fatal(self, path: str, key: str, expected: str, value: object) -> TypeError:
