@@ -22,6 +22,7 @@ from ._errors import (
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
 from ._parsing import Deviation
+from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
 from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
@@ -39,11 +40,13 @@ __all__ = (
     "Deviation",
     "LeadwayError",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "ServerError",
     "TokenError",
@@ -52,4 +55,8 @@ __all__ = (
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 )

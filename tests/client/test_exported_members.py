@@ -18,11 +18,13 @@ PUBLIC = {
     "Deviation",
     "LeadwayError",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "ServerError",
     "TokenError",
@@ -31,6 +33,10 @@ PUBLIC = {
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 }
 
 
