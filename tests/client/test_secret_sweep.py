@@ -244,10 +244,10 @@ def test_a_token_of_any_length_echoed_in_an_error_leaves_no_trace(
 
         def call() -> object:
             if operation == "get":  # a read gets the same scrub (the transport's, for every method)
-                read = {"client": client, "alt_id": INVOICE_ID, "alt_type": AltType.LOCATION}
+                location = AltType.LOCATION
                 if mode == "sync":
-                    return get_invoice.sync(INVOICE_ID, **read)
-                return asyncio.run(get_invoice.asyncio(INVOICE_ID, **read))
+                    return get_invoice.sync(INVOICE_ID, client=client, alt_id=INVOICE_ID, alt_type=location)
+                return asyncio.run(get_invoice.asyncio(INVOICE_ID, client=client, alt_id=INVOICE_ID, alt_type=location))
             if mode == "sync":
                 return send_invoice.sync(INVOICE_ID, client=client, body=request_body())
             return asyncio.run(send_invoice.asyncio(INVOICE_ID, client=client, body=request_body()))
