@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_transport.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: f693415b23a599b49f02480c8c57a7c44193338760b9e04c5083e3d8cae3f89d
+# Source sha256: 2e44c4a51a27797a7d7bede443bea483fec930289d8b2731e9c5cf9043f8c753
 """The one httpx transport every call goes through: auth, retries, pacing and debug logging.
 
 Layers, outermost first:
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 import httpx
@@ -47,6 +48,13 @@ def _marker(secret: str) -> str:
     return next(m for m in _MARKERS if secret not in m and m[0] not in secret and m[-1] not in secret)
 
 
+# A JSON escape that may stand for a visible ASCII character (`\\u0061` for `a`): no plain or
+# escaped form of the token matches behind it, so only then is a body decoded to look.
+_ASCII_ESCAPE = re.compile(rb"\\u00[2-7][0-9A-Fa-f]")
+# The body is decoded already and may change length: httpx sets Content-Length anew.
+_FRAMING = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})
+
+
 def _holds(value: object, secret: str) -> bool:
     if isinstance(value, str):
         return secret in value
@@ -65,65 +73,87 @@ def _without(value: object, secret: str, marker: str) -> object:
     return value
 
 
-def _scrub_bytes(data: bytes, secret: str, *, body: bool = False) -> bytes:
-    """`data` without `secret`, also where JSON escaped it (`\\"`, `\\\\`, `\\/`); in a `body`, also
-    behind any other JSON escape (`\\u0061`): then the body is decoded, cleaned and encoded again."""
-    escaped = json.dumps(secret)[1:-1]
-    marker = _marker(secret).encode()
-    # Escaped forms first: they hold the token's other characters, which the plain form would take.
-    for form in sorted({escaped.replace("/", "\\/"), escaped, secret}, key=len, reverse=True):
-        data = data.replace(form.encode(), marker)
-    if body and b"\\" in data:
-        try:
-            decoded = json.loads(data)
-            if _holds(decoded, secret):
-                cleaned = _without(decoded, secret, _marker(secret))
-                data = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
-        except (ValueError, RecursionError):
-            pass  # not JSON (after the plain replacement), or nested beyond reach
-    return data
+class _Scrub:
+    """Takes one token out of an answer, whatever its length: as is and JSON-escaped (`\\"`,
+    `\\\\`, `\\/`) in the body, headers and reason phrase, and behind any `\\u` escape in a JSON body
+    (decoded, cleaned, encoded again). A one-character token mangles the text; the trade is
+    deliberate, and the marker shows where it happened."""
+
+    __slots__ = ("_forms", "_marker", "secret")
+
+    def __init__(self, secret: str) -> None:
+        escaped = json.dumps(secret)[1:-1]
+        # Escaped forms first: they hold the token's other characters, which the plain form would take.
+        forms = sorted({escaped.replace("/", "\\/"), escaped, secret}, key=len, reverse=True)
+        self._forms = tuple(form.encode() for form in forms)
+        self._marker = _marker(secret)
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return "_Scrub(<redacted>)"
+
+    def _found(self, data: bytes) -> bool:
+        return any(form in data for form in self._forms)
+
+    def _bytes(self, data: bytes, *, body: bool = False) -> bytes:
+        marker = self._marker.encode()
+        for form in self._forms:
+            data = data.replace(form, marker)
+        if body and _ASCII_ESCAPE.search(data):
+            try:
+                decoded = json.loads(data)
+                if _holds(decoded, self.secret):
+                    cleaned = _without(decoded, self.secret, self._marker)
+                    data = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")).encode()
+            except (ValueError, RecursionError):
+                pass  # not JSON (after the plain replacement), or nested beyond reach
+        return data
+
+    def response(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
+        """`response` (read) if it holds no trace of the token, else a copy without it."""
+        content, headers = response.content, response.headers.raw
+        phrase = response.extensions.get("reason_phrase")
+        phrase = phrase if isinstance(phrase, bytes) else b""
+        # One look at all header values: a token holds no line break, so none matches across two.
+        found = self._found(content) or self._found(b"\n".join([phrase, *(value for _, value in headers)]))
+        if not found and not _ASCII_ESCAPE.search(content):
+            return response
+        cleaned = self._bytes(content, body=True)
+        if not found and cleaned == content:
+            return response
+        extensions = dict(response.extensions)
+        if phrase:
+            extensions["reason_phrase"] = self._bytes(phrase)
+        return httpx.Response(
+            response.status_code,
+            headers=[(name, self._bytes(value)) for name, value in headers if name.lower() not in _FRAMING],
+            content=cleaned,
+            request=request,
+            extensions=extensions,
+        )
+
+    def error(self, exc: httpx.RequestError, request: httpx.Request) -> httpx.RequestError:
+        """`exc`, or one of its type whose message has the token replaced."""
+        message = str(exc)
+        if self.secret not in message:
+            return exc
+        return type(exc)(message.replace(self.secret, self._marker), request=request)
 
 
 def scrubbed(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
-    """`response` (read), or a copy without `secret` in its body, headers or reason phrase, whatever
-    the token's length. A token of one character mangles the text; the trade is deliberate, and the
-    marker shows where it happened. Only answers that may end up in an error are given to it: the
-    client reads a success from the very bytes the server sent."""
-    content = _scrub_bytes(response.content, secret, body=True)
-    headers = [(name, _scrub_bytes(value, secret)) for name, value in response.headers.raw]
-    extensions = dict(response.extensions)
-    phrase = extensions.get("reason_phrase")
-    if isinstance(phrase, bytes):
-        extensions["reason_phrase"] = _scrub_bytes(phrase, secret)
-    if content == response.content and headers == response.headers.raw and extensions == response.extensions:
-        return response
-    # The body is decoded already and may have changed length: httpx sets Content-Length anew.
-    framing = {b"content-length", b"content-encoding", b"transfer-encoding"}
-    return httpx.Response(
-        response.status_code,
-        headers=[(name, value) for name, value in headers if name.lower() not in framing],
-        content=content,
-        request=request,
-        extensions=extensions,
-    )
+    """`response` (read), or a copy without `secret` (see _Scrub). Only for answers that may end up
+    in an error: the client reads a success from the very bytes the server sent."""
+    return _Scrub(secret).response(response, request)
 
 
-def _scrubbed_error(exc: httpx.RequestError, request: httpx.Request, secret: str | None) -> httpx.RequestError:
-    message = str(exc)
-    if not secret or secret not in message:
-        return exc
-    return type(exc)(message.replace(secret, _marker(secret)), request=request)
-
-
-def _answer(response: httpx.Response, request: httpx.Request, secret: str) -> httpx.Response:
+def _answer(response: httpx.Response, request: httpx.Request, scrub: _Scrub) -> httpx.Response:
     """What the attempt returns: an error answer without the token; a 2xx as sent, with a copy
     without the token filed for the ContractViolationError it may still become."""
-    if not 200 <= response.status_code < 300:
-        return scrubbed(response, request, secret)
-    copy = scrubbed(response, request, secret)
-    if copy is not response:
-        response.extensions[REDACTED_COPY] = copy
-    return response
+    clean = scrub.response(response, request)
+    if 200 <= response.status_code < 300 and clean is not response:
+        response.extensions[REDACTED_COPY] = clean
+        return response
+    return clean
 
 
 class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -132,12 +162,19 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.pacer = pacer
         self._credentials = credentials
         self._hidden = frozenset({credentials.header_name.lower()}) if credentials is not None else frozenset()
+        self._last: _Scrub | None = None
 
-    def _secret(self, request: httpx.Request) -> str | None:
+    def _scrub(self, request: httpx.Request) -> _Scrub | None:
+        """What takes the token this request carries out of its answer; None without a token."""
         credentials = self._credentials
         value = request.headers.get(credentials.header_name) if credentials is not None else None
         secret = credentials.secret(value) if credentials is not None and value else None
-        return secret or None
+        if not secret:
+            return None
+        last = self._last
+        if last is None or last.secret != secret:  # a fixed token: made once; a provider's: per token
+            self._last = last = _Scrub(secret)
+        return last
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(self.inner, httpx.BaseTransport), "this transport is async-only"
@@ -150,17 +187,17 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             log_request(request, self._hidden)
-        secret = self._secret(request)
+        scrub = self._scrub(request)
         failure: httpx.RequestError | None = None
         try:
             response = answer = self.inner.handle_request(request)
-            if secret:
+            if scrub is not None:
                 response.read()
-                answer = _answer(response, request, secret)
+                answer = _answer(response, request, scrub)
         except httpx.RequestError as exc:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
-            failure = _scrubbed_error(exc, request, secret)
+            failure = exc if scrub is None else scrub.error(exc, request)
             if failure is exc:
                 raise
         except BaseException:
@@ -187,17 +224,17 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             log_request(request, self._hidden)
-        secret = self._secret(request)
+        scrub = self._scrub(request)
         failure: httpx.RequestError | None = None
         try:
             response = answer = await self.inner.handle_async_request(request)
-            if secret:
+            if scrub is not None:
                 await response.aread()
-                answer = _answer(response, request, secret)
+                answer = _answer(response, request, scrub)
         except httpx.RequestError as exc:
             if pacer is not None and ticket is not None:
                 pacer.release(key, ticket, None)
-            failure = _scrubbed_error(exc, request, secret)
+            failure = exc if scrub is None else scrub.error(exc, request)
             if failure is exc:
                 raise
         except BaseException:

@@ -163,6 +163,9 @@ def _echo_body(token: str, status: int, slashes: bool = False) -> httpx.Response
 ECHOES: dict[str, Any] = {
     **{f"{s}": lambda t, s=s: _echo_body(t, s) for s in (400, 401, 403, 404, 422, 429, 500, 503, 418, 302)},
     "500-php-slashes": lambda t: _echo_body(t, 500, slashes=True),
+    "403-unicode-escapes": lambda t: httpx.Response(  # every character of the token as \u00XX
+        403, content=('{"message": "<<' + "".join(f"\\u{ord(c):04x}" for c in t) + '>>"}').encode()
+    ),
     "html-502": lambda t: httpx.Response(502, content=f"<html>{_framed(t)}</html>".encode()),
     "contract-200": lambda t: json_response(200, {"invoice": _framed(t)}),
     "not-json-200": lambda t: httpx.Response(200, content=f"oops {_framed(t)}".encode()),
