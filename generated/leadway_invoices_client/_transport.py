@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_transport.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 2e44c4a51a27797a7d7bede443bea483fec930289d8b2731e9c5cf9043f8c753
+# Source sha256: 41e70cece7e8c429ba73c1a2e4a3ae881553368f99a6ecaec163ef174f8bdbc6
 """The one httpx transport every call goes through: auth, retries, pacing and debug logging.
 
 Layers, outermost first:
@@ -11,7 +11,7 @@ Layers, outermost first:
   RetryTransport   httpx-retries, configured per method by RetryPolicy (see _retry.py).
   _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets
                    redacted, and scrubs the token (at any length) from an error answer or a failure
-                   that echoes it; a 2xx is returned as sent (see `scrubbed`).
+                   that echoes it; a 2xx is returned as sent (see `_answer`).
   inner            httpx's own transport (or the caller's, e.g. MockTransport in tests).
 The sync and async paths mirror each other line for line.
 """

@@ -9,7 +9,7 @@ Layers, outermost first:
   RetryTransport   httpx-retries, configured per method by RetryPolicy (see _retry.py).
   _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets
                    redacted, and scrubs the token (at any length) from an error answer or a failure
-                   that echoes it; a 2xx is returned as sent (see `scrubbed`).
+                   that echoes it; a 2xx is returned as sent (see `_answer`).
   inner            httpx's own transport (or the caller's, e.g. MockTransport in tests).
 The sync and async paths mirror each other line for line.
 """
