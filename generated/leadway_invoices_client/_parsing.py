@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_parsing.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: aa848c5e83a9fd5aba896bd663b51c409d9bef53ee4ed0aaf0eac60d844de5f1
+# Source sha256: f019f6df80ddedbc668b585c3e157aa7260ed4683389240353d609770c0b9f8a
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
 An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
@@ -94,7 +94,8 @@ def log_deviations(deviations: Sequence[Deviation], *, method: str, operation: s
     shown = "; ".join(str(d) for d in deviations[:_LOGGED])
     more = f"; and {len(deviations) - _LOGGED} more" if len(deviations) > _LOGGED else ""
     logger.warning(
-        "%s %s: the answer deviates from the spec in %d place(s), kept as UNSET (see .deviations): %s%s",
+        "%s %s: the answer deviates from the spec in %d place(s), UNSET or left out of their list"
+        " (see .deviations): %s%s",
         method,
         operation,
         len(deviations),

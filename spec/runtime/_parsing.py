@@ -92,7 +92,8 @@ def log_deviations(deviations: Sequence[Deviation], *, method: str, operation: s
     shown = "; ".join(str(d) for d in deviations[:_LOGGED])
     more = f"; and {len(deviations) - _LOGGED} more" if len(deviations) > _LOGGED else ""
     logger.warning(
-        "%s %s: the answer deviates from the spec in %d place(s), kept as UNSET (see .deviations): %s%s",
+        "%s %s: the answer deviates from the spec in %d place(s), UNSET or left out of their list"
+        " (see .deviations): %s%s",
         method,
         operation,
         len(deviations),
