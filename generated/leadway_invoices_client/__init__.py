@@ -21,6 +21,7 @@ from ._errors import (
 )
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._parsing import Deviation
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -36,6 +37,7 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
     "NotFoundError",
     "Outcome",
