@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: d1a27f6157c7fbe0a2185ad5ed3677bd1c7f1f9609e4065035305182032deafd
+# Source sha256: a9bcf6d27901ff4a0a633fe83dcbacaf5a8c420e07a8003ac8316f063b80b4ef
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -589,7 +589,7 @@ def _open(path: Path) -> sqlite3.Connection:
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        _check_or_create(conn, path)
+        _retry_while_locked(lambda: _check_or_create(conn, path))
     except sqlite3.Error as exc:
         conn.close()
         raise LedgerError(f"{path} is not a usable send ledger ({exc})") from exc
@@ -597,6 +597,19 @@ def _open(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    # Switching a new file to WAL needs every other connection gone, and SQLite answers "locked" at
+    # once instead of waiting: several processes opening one new ledger together try again.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
@@ -627,5 +640,7 @@ def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
     if problem != "ok":
         raise LedgerError(f"ledger {path} is corrupt: {problem}")
     # WAL: readers never block the writer; set once per file, kept by SQLite.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
     if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
         raise LedgerError(f"ledger {path}: SQLite refused WAL mode (a network or read-only file system?)")

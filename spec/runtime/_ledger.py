@@ -587,7 +587,7 @@ def _open(path: Path) -> sqlite3.Connection:
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        _check_or_create(conn, path)
+        _retry_while_locked(lambda: _check_or_create(conn, path))
     except sqlite3.Error as exc:
         conn.close()
         raise LedgerError(f"{path} is not a usable send ledger ({exc})") from exc
@@ -595,6 +595,19 @@ def _open(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    # Switching a new file to WAL needs every other connection gone, and SQLite answers "locked" at
+    # once instead of waiting: several processes opening one new ledger together try again.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
@@ -625,5 +638,7 @@ def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
     if problem != "ok":
         raise LedgerError(f"ledger {path} is corrupt: {problem}")
     # WAL: readers never block the writer; set once per file, kept by SQLite.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
     if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
         raise LedgerError(f"ledger {path}: SQLite refused WAL mode (a network or read-only file system?)")

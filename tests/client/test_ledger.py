@@ -26,8 +26,10 @@ from starlette.applications import Starlette
 from scripts.sandbox import PAID_INVOICE_ID, Sandbox, serve_in_thread
 
 from . import ledger_support as support
+from . import ledger_workers as workers
 from .conftest import SUCCESS_BODY, json_response, mock_client
-from .ledger_support import Outcome, SandboxReconciler, client, deliveries, invoice_id, open_ledger, sms_body
+from .ledger_support import deliveries
+from .ledger_workers import Outcome, SandboxReconciler, client, invoice_id, open_ledger, sms_body
 
 INVOICES = 60
 
@@ -100,7 +102,7 @@ def test_a_new_ledger_on_the_same_file_remembers(sandbox: Served, path: Path, mo
         send(ledger, mode, "k", 0, sandbox.base_url)
     with open_ledger(path, sandbox.base_url) as ledger:
         again = send(ledger, mode, "k", 0, sandbox.base_url)
-        assert ledger.get("k") == LedgerRecord("k", invoice_id(0), support.LOCATION, SendState.SENT, "sent", 1)
+        assert ledger.get("k") == LedgerRecord("k", invoice_id(0), workers.LOCATION, SendState.SENT, "sent", 1)
 
     assert again.skipped
     assert deliveries(sandbox.app) == {invoice_id(0): 1}
@@ -229,23 +231,23 @@ def test_a_strict_2xx_contract_violation_is_reconciled(path: Path, mode: str) ->
     deviating = json_response(200, {**SUCCESS_BODY, "smsData": "not an object"})
     calls: list[str] = []
 
-    def sent(**kwargs: Any) -> support.Found:
+    def sent(**kwargs: Any) -> workers.Found:
         calls.append(kwargs["invoice_id"])
-        return support.Found(Outcome.SENT, kwargs["invoice_id"], "status sent", "draft", None, "sent", None, 1)
+        return workers.Found(Outcome.SENT, kwargs["invoice_id"], "status sent", "draft", None, "sent", None, 1)
 
-    async def asent(**kwargs: Any) -> support.Found:
+    async def asent(**kwargs: Any) -> workers.Found:
         return sent(**kwargs)
 
     with SendLedger(path, reconciler=sent, areconciler=asent) as ledger:
         http = mock_client(lambda request: deviating, strict=True)
         if mode == "sync":
-            record = ledger.send("k", client=http, invoice_id=support.invoice_id(0), body=sms_body())
+            record = ledger.send("k", client=http, invoice_id=workers.invoice_id(0), body=sms_body())
         else:
-            record = asyncio.run(ledger.asend("k", client=http, invoice_id=support.invoice_id(0), body=sms_body()))
+            record = asyncio.run(ledger.asend("k", client=http, invoice_id=workers.invoice_id(0), body=sms_body()))
 
     assert record.state is SendState.SENT
     assert record.reason.startswith("outcome unknown: ContractViolationError 200; reconciled SENT")
-    assert calls == [support.invoice_id(0)]
+    assert calls == [workers.invoice_id(0)]
 
 
 def test_an_interrupted_send_is_left_for_reconciliation(sandbox: Served, path: Path) -> None:
@@ -445,11 +447,11 @@ def test_the_file_holds_no_token_and_no_customer_data(sandbox: Served, path: Pat
         answered = [sandbox.sandbox.state.invoice(invoice_id(i)) for i in (10, 11)]
         stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
-    customer = [*support.CUSTOMER_MARKERS, support.SENDER_NAME, support.SENDER_EMAIL]
+    customer = [*support.CUSTOMER_MARKERS, workers.SENDER_NAME, workers.SENDER_EMAIL]
     for invoice in answered:
         assert invoice is not None
         customer += [invoice["contactDetails"]["email"], invoice["contactDetails"]["phoneNo"]]
-    assert support.TOKEN.encode() not in stored
+    assert workers.TOKEN.encode() not in stored
     for marker in customer:
         assert marker.encode() not in stored, marker
     assert len(deliveries(sandbox.app)) == 2  # the sends did happen
