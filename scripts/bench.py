@@ -16,7 +16,10 @@ which goes first), so machine noise hits both alike. What is measured:
       that follows the spec: the tolerant reader's fast path);
   (d) seconds to regenerate the package and to run the drift check;
   (e) a paced bulk run against a sandbox with a 100-send burst budget and a shortened interval:
-      achieved rate over allowed rate, with retries off so that any 429 would surface.
+      achieved rate over allowed rate, with retries off so that any 429 would surface;
+  (l) the send ledger's cost per send: `SendLedger.send`/`asend` (a durable intent, the send, the
+      outcome) against the bare send, both over the same in-memory MockTransport, each ledger
+      send with a new key in a ledger file on disk.
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import multiprocessing
 import statistics
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError
+from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError, SendLedger
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
@@ -295,6 +299,43 @@ def bench_e(sends: int) -> Row:
     )
 
 
+def bench_ledger() -> Row:
+    content = _example()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    keys = itertools.count()
+    client = AuthenticatedClient(
+        "https://bench.test", DEFAULT_TOKEN, httpx_args={"transport": httpx.MockTransport(handler)}
+    )
+    costs: list[float] = []
+    texts: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch, SendLedger(Path(scratch) / "l.db") as ledger:
+
+        def ledgered() -> object:
+            return ledger.send(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        def bare() -> object:
+            return send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        async def aledgered() -> object:
+            return await ledger.asend(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        async def abare() -> object:
+            return await send_invoice.asyncio(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        loop = asyncio.new_event_loop()
+        for mine, base in (
+            _side_by_side(_timed(ledgered, 200), _timed(bare, 200), 15)[:2],
+            _side_by_side(_atimed(loop, aledgered, 200), _atimed(loop, abare, 200), 15)[:2],
+        ):
+            costs.append(mine - base)
+            texts.append(f"{(mine - base) * 1e6:.0f} us per send ({mine * 1e6:.0f} vs {base * 1e6:.0f} us)")
+        loop.close()
+    return Row("(l) send ledger: cost per send, in memory", texts[0], texts[1], "<= 1 ms", max(costs) <= 1e-3)
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| benchmark | sync | async | target | met |", "|---|---|---|---|---|"]
     for row in rows:
@@ -305,7 +346,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcde"), default=list("abcde"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdel"), default=list("abcdel"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
     args = parser.parse_args(argv)
@@ -315,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "c": bench_c,
         "d": bench_d,
         "e": lambda: bench_e(args.paced_sends),
+        "l": bench_ledger,
     }
     rows = []
     for key in args.only:
