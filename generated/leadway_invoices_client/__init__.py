@@ -22,6 +22,7 @@ from ._errors import (
 from ._ledger import LedgerError, LedgerRecord, SendLedger, SendState
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
 from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
@@ -40,11 +41,13 @@ __all__ = (
     "LedgerError",
     "LedgerRecord",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "SendLedger",
     "SendState",
@@ -55,4 +58,8 @@ __all__ = (
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 )

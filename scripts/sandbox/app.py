@@ -4,7 +4,8 @@ Checks run in the order of a real API gateway and service:
 
 1. Authentication, before anything is counted or kept: missing or non-bearer Authorization → 401,
    an unknown token → 401 (so unauthenticated requests never make a rate-limit bucket).
-2. `X-Sandbox-Fault` is parsed (400 naming an unknown fault); `rate-limit`, `html-500` and `503` answer now.
+2. `X-Sandbox-Fault` is parsed (400 naming an unknown fault); without the header, the fault assigned to
+   the invoice (if any) applies. `rate-limit`, `html-500` and `503` answer now.
 3. The rate limiter counts the request against the location its body names (`altId`; an unreadable
    body counts against a shared anonymous bucket): 429 with Retry-After when a budget is spent.
 4. openapi-core validates the request against the spec: every spec violation of parameters and body
@@ -17,6 +18,10 @@ Checks run in the order of a real API gateway and service:
 Every answer of the send endpoint carries the five X-RateLimit-* headers (a full budget before
 authentication); without an injected fault it conforms to the spec, and an unforeseen failure is a
 500 in the spec's ErrorResponse shape, not a plain-text page.
+
+`/_sandbox/faults` (not in the public spec; agency token only) assigns faults to invoices:
+`GET /_sandbox/faults` lists them, `PUT /_sandbox/faults/{invoiceId}` with the fault as a text body
+(`html-500`, `slow:2`, ...) assigns one, `DELETE` clears it.
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ from scripts.sandbox.faults import (
     FAULT_HEADER,
     HTML_500_PAGE,
     DroppedConnectionResponse,
+    Fault,
     FaultError,
     FaultKind,
     parse_fault,
 )
+from scripts.sandbox.invoice_faults import InvoiceFaults, load_fault_file
 from scripts.sandbox.rate_limit import RateLimiter, RateLimitStatus
 from scripts.sandbox.state import SEED_LOCATIONS, Delivery, SandboxState, SendRefused, load_invoices, seed_invoices
 from scripts.sandbox.validation import OperationValidator
@@ -64,13 +71,15 @@ class Sandbox:
     limiter: RateLimiter
     tokens: TokenRegistry
     validator: OperationValidator
+    faults: InvoiceFaults
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Sandbox:
         """Build the state from the seed and `config.invoices_file`.
 
         Raises:
-            SandboxError: the invoices file is unreadable or holds invalid invoices.
+            SandboxError: the invoices or faults file is unreadable or invalid, or a fault names an
+                unknown invoice.
         """
         invoices = seed_invoices()
         if config.invoices_file is not None:
@@ -80,12 +89,20 @@ class Sandbox:
             if clashes:
                 raise SandboxError(f"{config.invoices_file}: _id {clashes[0]!r} is already a seeded invoice")
             invoices += extra
+        faults = dict(config.faults)
+        if config.faults_file is not None:
+            from_file = load_fault_file(config.faults_file)
+            clashes = sorted(faults.keys() & from_file.keys())
+            if clashes:
+                raise SandboxError(f"{config.faults_file}: invoice {clashes[0]!r} already has a fault in the config")
+            faults.update(from_file)
         return cls(
             config=config,
             state=SandboxState(invoices),
             limiter=RateLimiter(config.burst_limit, config.burst_interval_ms, config.daily_limit, config.clock),
             tokens=TokenRegistry.for_sandbox(config.agency_token, config.location_token, SEED_LOCATIONS[0]),
             validator=OperationValidator(SPEC_PATH, SEND_PATH, "post"),
+            faults=InvoiceFaults(faults, (invoice["_id"] for invoice in invoices), config.max_slow_seconds),
         )
 
     @property
@@ -99,9 +116,10 @@ class Sandbox:
         return self.state.summaries()
 
     def reset(self) -> None:
-        """Restore the seed (and the invoices file), empty the outbox and forget the rate-limit counts."""
+        """Restore the seed (and the invoices file) and the startup faults, empty the outbox, forget rate-limit counts."""
         self.state.reset()
         self.limiter.reset()
+        self.faults.reset()
 
 
 # Upstream's reason phrases, fixed here: http.HTTPStatus's change between Python versions (3.13 calls
@@ -158,7 +176,7 @@ async def send_invoice(request: Request) -> Response:
         return refused
     bucket = _bucket(body)
     try:
-        fault = parse_fault(request.headers.get(FAULT_HEADER), sandbox.config.max_slow_seconds)
+        fault = _fault(sandbox, request)
     except FaultError as exc:
         return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
     if fault is not None:
@@ -181,6 +199,14 @@ async def send_invoice(request: Request) -> Response:
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
         return DroppedConnectionResponse(response)
     return response
+
+
+def _fault(sandbox: Sandbox, request: Request) -> Fault | None:
+    """The header's fault when the header is there, else the one assigned to the invoice (or None)."""
+    header = request.headers.get(FAULT_HEADER)
+    if header is not None:
+        return parse_fault(header, sandbox.config.max_slow_seconds)
+    return sandbox.faults.fault_for(request.path_params["invoiceId"])
 
 
 def _too_many(limit: RateLimitStatus) -> JSONResponse:
@@ -231,6 +257,41 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"invoices": len(sandbox.invoices), "outbox": len(sandbox.outbox)})
 
 
+def _not_agency(sandbox: Sandbox, request: Request) -> JSONResponse | None:
+    """401 without a known bearer token, 403 for a token that is not the agency token; else None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    grant = sandbox.tokens.grant_for(token.strip()) if scheme.lower() == "bearer" else None
+    if grant is None:
+        return error_response(401, "The sandbox's admin endpoints need 'Authorization: Bearer <agency token>'")
+    return None if grant.agency else error_response(403, "The sandbox's admin endpoints need the agency token")
+
+
+async def list_faults(request: Request) -> Response:
+    """`GET /_sandbox/faults`: `{invoiceId: fault}` of every invoice with a fault (agency token)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return _not_agency(sandbox, request) or JSONResponse(sandbox.faults.as_dict())
+
+
+async def invoice_fault(request: Request) -> Response:
+    """`PUT /_sandbox/faults/{invoiceId}` (text body: the fault) or `DELETE` it (agency token)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    refused = _not_agency(sandbox, request)
+    if refused is not None:
+        return refused
+    invoice_id = request.path_params["invoiceId"]
+    if not sandbox.faults.knows(invoice_id):
+        return error_response(404, f"Invoice {invoice_id[:40]!r} not found")
+    if request.method == "DELETE":
+        sandbox.faults.clear(invoice_id)
+        return JSONResponse({"invoiceId": invoice_id, "fault": None})
+    try:
+        value = (await request.body()).decode("utf-8")
+        sandbox.faults.assign(invoice_id, value)
+    except (UnicodeDecodeError, SandboxError) as exc:
+        return error_response(400, str(exc))
+    return JSONResponse({"invoiceId": invoice_id, "fault": value})
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     # Unknown paths and methods answer in the API's JSON error shape rather than Starlette's text.
     assert isinstance(exc, HTTPException)
@@ -244,7 +305,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     `serve_in_thread`. `app.state.sandbox` is the `Sandbox`: `.outbox`, `.invoices`, `.reset()`.
 
     Raises:
-        SandboxError: the config's invoices file is unreadable or holds invalid invoices.
+        SandboxError: the config's invoices or faults file is unreadable or invalid, or a fault names
+            an unknown invoice.
     """
     sandbox = Sandbox.from_config(config or SandboxConfig())
     app = Starlette(
@@ -253,6 +315,8 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/_sandbox/invoices", list_invoices, methods=["GET"]),
             Route("/_sandbox/outbox", list_outbox, methods=["GET"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),
+            Route("/_sandbox/faults", list_faults, methods=["GET"]),
+            Route("/_sandbox/faults/{invoiceId}", invoice_fault, methods=["PUT", "DELETE"]),
         ],
         exception_handlers={HTTPException: _http_error},
     )

@@ -19,11 +19,13 @@ PUBLIC = {
     "LedgerError",
     "LedgerRecord",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "SendLedger",
     "SendState",
@@ -34,6 +36,10 @@ PUBLIC = {
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 }
 
 
