@@ -19,7 +19,8 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
-from ._ledger import LedgerError, LedgerRecord, SendLedger, SendState
+from ._ledger import LedgerRecord, SendLedger, SendState
+from ._ledger_file import LedgerError
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send

@@ -5,16 +5,14 @@ this module afresh in every worker."""
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import AuthenticatedClient, RetryPolicy, SendLedger
+from leadway_invoices_client import AuthenticatedClient, Outcome, Reconciliation, RetryPolicy, SendLedger
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest
 from leadway_invoices_client.models.alt_type import AltType
 
@@ -48,26 +46,6 @@ def client(base_url: str, fault: str | None = None, **kwargs: Any) -> Authentica
     return AuthenticatedClient(base_url, TOKEN, headers={FAULT_HEADER: fault} if fault else {}, **kwargs)
 
 
-class Outcome(enum.StrEnum):
-    SENT = "sent"
-    NOT_SENT = "not_sent"
-    UNDETERMINED = "undetermined"
-
-
-@dataclass(frozen=True)
-class Found:
-    """What the sandbox reconciler found (the shape of a Reconciliation)."""
-
-    outcome: Outcome
-    invoice_id: str
-    reason: str
-    before_status: str | None
-    before_updated_at: str | None
-    after_status: str | None
-    after_updated_at: str | None
-    reads: int
-
-
 class SandboxReconciler:
     """Reads the invoice's status from the sandbox once the grace period after the attempt has
     passed: `sent` is SENT, anything else NOT_SENT (every draft here is sent only by the tests).
@@ -82,19 +60,21 @@ class SandboxReconciler:
             return 0.0
         return max(0.0, float(attempted_at.timestamp()) + grace_period - time.time())
 
-    def _found(self, invoice: str, summaries: list[dict[str, Any]]) -> Found:
+    def _found(self, invoice: str, summaries: list[dict[str, Any]]) -> Reconciliation:
         status = next(s["status"] for s in summaries if s["id"] == invoice)
         outcome = self.outcome or (Outcome.SENT if status == "sent" else Outcome.NOT_SENT)
-        return Found(outcome, invoice, f"status {status}", None, None, status, "2023-12-12T09:27:43.355Z", 1)
+        return Reconciliation(outcome, invoice, f"status {status}", None, None, status, "2023-12-12T09:27:43.355Z", 1)
 
-    def __call__(self, *, invoice_id: str, attempted_at: Any, grace_period: float, **kwargs: Any) -> Found:
+    def __call__(self, *, invoice_id: str, attempted_at: Any, grace_period: float, **kwargs: Any) -> Reconciliation:
         self.calls.append({"invoice_id": invoice_id, "attempted_at": attempted_at, **kwargs})
         if self.fail is not None:
             raise self.fail
         time.sleep(self._wait(attempted_at, grace_period))
         return self._found(invoice_id, httpx.get(f"{self.base_url}/_sandbox/invoices").json())
 
-    async def asynchronous(self, *, invoice_id: str, attempted_at: Any, grace_period: float, **kwargs: Any) -> Found:
+    async def asynchronous(
+        self, *, invoice_id: str, attempted_at: Any, grace_period: float, **kwargs: Any
+    ) -> Reconciliation:
         self.calls.append({"invoice_id": invoice_id, "attempted_at": attempted_at, **kwargs})
         if self.fail is not None:
             raise self.fail

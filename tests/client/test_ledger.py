@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from leadway_invoices_client import (
     LedgerError,
     LedgerRecord,
+    Outcome,
+    Reconciliation,
     SendLedger,
     SendState,
 )
@@ -29,7 +31,7 @@ from . import ledger_support as support
 from . import ledger_workers as workers
 from .conftest import SUCCESS_BODY, json_response, mock_client
 from .ledger_support import deliveries
-from .ledger_workers import Outcome, SandboxReconciler, client, invoice_id, open_ledger, sms_body
+from .ledger_workers import SandboxReconciler, client, invoice_id, open_ledger, sms_body
 
 INVOICES = 60
 
@@ -190,7 +192,7 @@ def test_an_undetermined_outcome_needs_attention_and_is_never_resent_until_resol
 
     assert unknown.state is SendState.NEEDS_ATTENTION
     assert unknown.evidence is not None
-    assert unknown.evidence.outcome == "UNDETERMINED"
+    assert unknown.evidence.outcome is Outcome.UNDETERMINED
     assert all(r.state is SendState.NEEDS_ATTENTION and r.skipped for r in held)
     assert len(reconciler.calls) == 1  # a key needing attention is not even reconciled again
     assert resolved.reason.startswith("resolved by hand: no InvoiceSent webhook")
@@ -231,11 +233,11 @@ def test_a_strict_2xx_contract_violation_is_reconciled(path: Path, mode: str) ->
     deviating = json_response(200, {**SUCCESS_BODY, "smsData": "not an object"})
     calls: list[str] = []
 
-    def sent(**kwargs: Any) -> workers.Found:
+    def sent(**kwargs: Any) -> Reconciliation:
         calls.append(kwargs["invoice_id"])
-        return workers.Found(Outcome.SENT, kwargs["invoice_id"], "status sent", "draft", None, "sent", None, 1)
+        return Reconciliation(Outcome.SENT, kwargs["invoice_id"], "status sent", "draft", None, "sent", None, 1)
 
-    async def asent(**kwargs: Any) -> workers.Found:
+    async def asent(**kwargs: Any) -> Reconciliation:
         return sent(**kwargs)
 
     with SendLedger(path, reconciler=sent, areconciler=asent) as ledger:
