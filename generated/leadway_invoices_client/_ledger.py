@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 0f50a5b295e044656d48ea351c9913cf8bfecfae2249b63dcd6bcf7db6133db5
+# Source sha256: a23090b416926c5631df22a2b53a9dcd3110f0be7ccad6b1af94e0b0f9a7e4ca
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -29,8 +29,10 @@ import enum
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,8 +242,14 @@ class SendLedger:
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self._file.close()
 
     def __enter__(self) -> SendLedger:
@@ -289,8 +297,8 @@ class SendLedger:
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
-        """`send` for asyncio. The ledger's writes run in a worker thread (an intent waits for its
-        fsync), where writes of concurrent tasks share one commit."""
+        """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
+        fsync), off the event loop; writes of concurrent tasks share one commit."""
         plan: _Plan = await self._asubmit(self._claim(key, invoice_id, body))
         if plan.record is not None:
             return plan.record
@@ -341,7 +349,13 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        return await asyncio.to_thread(self._file.submit, job)
+        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
+        # joins the next commit, so the more tasks wait, the more intents share one fsync.
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
+            pool = self._pool
+        return await asyncio.get_running_loop().run_in_executor(pool, self._file.submit, job)
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
