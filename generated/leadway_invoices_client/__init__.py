@@ -19,6 +19,8 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from ._ledger import LedgerRecord, SendLedger, SendState
+from ._ledger_file import LedgerError
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
 from ._parsing import Deviation
@@ -39,6 +41,8 @@ __all__ = (
     "ContractViolationError",
     "Deviation",
     "LeadwayError",
+    "LedgerError",
+    "LedgerRecord",
     "NotFoundError",
     "Outcome",
     "OutcomeUnknownError",
@@ -48,6 +52,8 @@ __all__ = (
     "RateLimitError",
     "Reconciliation",
     "RetryPolicy",
+    "SendLedger",
+    "SendState",
     "ServerError",
     "TokenError",
     "TokenProvider",
