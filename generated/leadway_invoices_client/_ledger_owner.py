@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger_owner.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 543de373f3096db29c0bd0996a3b21f4bd2a130da1b755e9e337563e466d97e5
+# Source sha256: f7138834b4e3110875b2d8b0dcdbc8a2d84c1bd9bf293ff79e5d6280eff259dd
 """Who holds a ledger key while it is being sent, and whether that holder is still alive.
 
 A key being sent is marked with its owner: the process (pid, and on Linux its start time, boot id
@@ -34,12 +34,15 @@ def _read(path: str) -> str:
 
 
 def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), or "" when unknown."""
+    """The process's start time in clock ticks since boot (Linux); "" when unknown or when the
+    process has ended (a zombie waiting for its parent to reap it runs no code any more)."""
     stat = _read(f"/proc/{pid}/stat")
     # The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     _, paren, rest = stat.rpartition(")")
     fields = rest.split() if paren else []
-    return fields[19] if len(fields) > 19 else ""
+    if len(fields) <= 19 or fields[0] in ("Z", "X"):
+        return ""
+    return fields[19]
 
 
 def _namespace() -> str:

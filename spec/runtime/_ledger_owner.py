@@ -32,12 +32,15 @@ def _read(path: str) -> str:
 
 
 def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), or "" when unknown."""
+    """The process's start time in clock ticks since boot (Linux); "" when unknown or when the
+    process has ended (a zombie waiting for its parent to reap it runs no code any more)."""
     stat = _read(f"/proc/{pid}/stat")
     # The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     _, paren, rest = stat.rpartition(")")
     fields = rest.split() if paren else []
-    return fields[19] if len(fields) > 19 else ""
+    if len(fields) <= 19 or fields[0] in ("Z", "X"):
+        return ""
+    return fields[19]
 
 
 def _namespace() -> str:

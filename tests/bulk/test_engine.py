@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from leadway_invoices_client import AuthenticatedClient, Pacer, SendLedger, SendState
+from leadway_invoices_client import AuthenticatedClient, Outcome, Pacer, Reconciliation, SendLedger, SendState
 from leadway_invoices_client._bulk import RowResult, run_bulk
 from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._ledger import StoredEvidence
 from leadway_invoices_client.models import SendAction
 
 from contract_tests.project import example
@@ -108,7 +107,7 @@ async def test_a_key_left_pending_and_reconciled_as_not_sent_is_sent_in_the_same
     assert first.results[0].record.state is SendState.PENDING
 
     async def not_sent(**kwargs: Any) -> Any:
-        return StoredEvidence("NOT_SENT", "status unchanged", "draft", None, "draft", None, 2)
+        return Reconciliation(Outcome.NOT_SENT, "inv0", "status unchanged", "draft", None, "draft", None, 2)
 
     api = Api()
     with SendLedger(tmp_path / "l.sqlite3", areconciler=not_sent) as ledger:

@@ -17,11 +17,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk import DEFAULT_CONCURRENCY
 
-from scripts.sandbox import FaultKind
 from tests.bulk.conftest import command, command_env
 from tests.bulk.world import World, build
 
@@ -73,9 +71,6 @@ def _run_until(argv: list[str], sandbox: Any, deliveries: int, timeout: float = 
 
 
 def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: Any) -> None:
-    # TEMPORARY until main has the sandbox's GET /invoices/{id} and delayed-send fault: remove on merge.
-    if "delayed-send" not in {kind.value for kind in FaultKind}:
-        pytest.skip("the sandbox cannot be read back yet (reconcile's sandbox part is not merged)")
     world: World = build(ROWS, LOCATIONS, SPECIAL)
     rows, invoices, faults = world.write(tmp_path)
     fault_args = ["--faults", str(faults)] if world.faults else []

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import io
 
-from leadway_invoices_client import LedgerRecord, SendState
+from leadway_invoices_client import LedgerRecord, Outcome, Reconciliation, SendState
 from leadway_invoices_client._bulk import BulkReport, RowResult
 from leadway_invoices_client._bulk_rows import BulkRow
 from leadway_invoices_client._bulk_summary import ExitCode, evidence_text, print_summary, tally
-from leadway_invoices_client._ledger import StoredEvidence
 from leadway_invoices_client.models import SendAction
 from rich.console import Console
 
-EVIDENCE = StoredEvidence("UNDETERMINED", "status unchanged", "paid", None, "paid", None, 4)
+EVIDENCE = Reconciliation(Outcome.UNDETERMINED, "invoice4", "status unchanged", "paid", None, "paid", None, 4)
 
 
 def row(line: int) -> BulkRow:
@@ -71,4 +70,7 @@ def test_exit_status_all_sent_and_interrupted() -> None:
 
 def test_evidence_text_reads_what_is_known() -> None:
     assert evidence_text(None) == ""
-    assert evidence_text(StoredEvidence("SENT", "", None, None, "sent", None, 1)) == "status unknown -> sent; 1 read"
+    assert (
+        evidence_text(Reconciliation(Outcome.SENT, "i", "", None, None, "sent", None, 1))
+        == "status unknown -> sent; 1 read"
+    )
