@@ -10,7 +10,9 @@
 Without `--production` nothing leaves the machine: the sandbox runs in this process. The bulk demo
 serves the invoices of `examples/sandbox-invoices.json` with a small rate-limit budget (so the pacing
 shows in the progress bar) and runs the bulk-send command on `examples/invoices.csv`, whose rows
-include an unknown, a void and a paid invoice: the summary lists those as not sent. The one-invoice
+include an unknown, a void and a paid invoice (the summary lists them as not sent) and one whose
+connection the sandbox drops after sending (`examples/sandbox-faults.json`): the ledger reads the
+invoice back and counts it sent. The one-invoice
 demo shows the invoice's status before and after, the deliveries from the sandbox's outbox and the
 rate-limit budget left. With `--production` the real API emails and/or texts a real customer, so it
 needs an explicit token and ids, sends `liveMode: false` unless `--live` is given, and refuses a
@@ -59,6 +61,8 @@ EXAMPLES = ROOT / "examples"
 #: The bulk demo's file, and the invoices its sandbox serves.
 EXAMPLE_ROWS = EXAMPLES / "invoices.csv"
 EXAMPLE_INVOICES = EXAMPLES / "sandbox-invoices.json"
+#: A fault on one invoice: its connection drops after the send, and reconciliation finds it sent.
+EXAMPLE_FAULTS = EXAMPLES / "sandbox-faults.json"
 # Small enough that the pacing shows (each location waits for its budget), large enough to take seconds, not minutes.
 DEMO_BURST_LIMIT, DEMO_BURST_INTERVAL_MS = 4, 1000
 
@@ -201,7 +205,10 @@ def run_bulk_demo(out: TextIO, err: TextIO) -> int:
     Returns the command's exit status.
     """
     config = SandboxConfig(
-        invoices_file=EXAMPLE_INVOICES, burst_limit=DEMO_BURST_LIMIT, burst_interval_ms=DEMO_BURST_INTERVAL_MS
+        invoices_file=EXAMPLE_INVOICES,
+        faults_file=EXAMPLE_FAULTS,
+        burst_limit=DEMO_BURST_LIMIT,
+        burst_interval_ms=DEMO_BURST_INTERVAL_MS,
     )
     with serve_in_thread(create_app(config)) as base_url, tempfile.TemporaryDirectory(prefix="leadway-demo-") as tmp:
         shown = os.path.relpath(EXAMPLE_ROWS)

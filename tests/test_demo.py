@@ -17,7 +17,7 @@ import pytest
 from leadway_invoices_client import cli
 
 from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL
-from scripts.demo import EXAMPLE_INVOICES, EXAMPLE_ROWS, Summary, main, render
+from scripts.demo import EXAMPLE_FAULTS, EXAMPLE_INVOICES, EXAMPLE_ROWS, Summary, main, render
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN, TOKEN_ENV, VOID_INVOICE_ID
 from scripts.sandbox.state import seed_invoices
 
@@ -70,7 +70,7 @@ def test_the_default_demo_bulk_sends_the_example_file_with_progress_and_a_summar
     assert code == 0
     assert "leadway-invoices send examples/invoices.csv --base-url http://127.0.0.1:" in output
     assert "Bulk send of examples/invoices.csv" in output
-    assert re.search(rf"│ sent +│ +{len(rows) - len(refused)} │", output)
+    assert re.search(rf"│ sent +│ +{len(rows) - len(refused)} │ 1 confirmed by reading the invoice", output)
     assert re.search(r"│ not sent +│ +3 │", output)
     for key, reason in refused.items():
         line = next(line for line in output.splitlines() if key in line)
@@ -82,9 +82,11 @@ def test_the_default_demo_bulk_sends_the_example_file_with_progress_and_a_summar
 def test_the_example_file_is_valid_and_every_row_names_a_served_invoice_but_one() -> None:
     rows = list(csv.DictReader(EXAMPLE_ROWS.open(encoding="utf-8")))
     served = {invoice["_id"] for invoice in json.loads(EXAMPLE_INVOICES.read_text(encoding="utf-8"))["invoices"]}
+    faults = json.loads(EXAMPLE_FAULTS.read_text(encoding="utf-8"))
 
     assert cli.main(["send", str(EXAMPLE_ROWS), "--dry-run"], environ={}, stdout=io.StringIO()) == 0
     assert [row["invoice_id"] for row in rows if row["invoice_id"] not in served] == ["ffff00010000000000000004"]
+    assert faults == {"65c000010000000000000007": "drop-after-send"}
 
 
 def test_single_invoice_options_need_one(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_summary.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 593fcb416abea89d24fa06601a5bdc4367bfe2c632e18beaf06b395718c37be1
+# Source sha256: 74ad18cdaa016d13b66e020cce139534831a61dbf1527bd7647bdca98fb38872
 """What a bulk send tells its user at the end: counts, every row not sent with its reason, every row
 that needs attention with the evidence, and the exit code that says whether everything was sent.
 """
@@ -47,6 +47,8 @@ class Tally:
 
     sent: int = 0
     already_sent: int = 0
+    confirmed: int = 0
+    """Sent rows whose outcome was unknown until reconciliation read the invoice."""
     not_sent: list[Line] = field(default_factory=list)
     attention: list[Line] = field(default_factory=list)
     not_started: int = 0
@@ -85,6 +87,8 @@ def _add(tally: Tally, result: RowResult) -> None:
             tally.already_sent += 1
         else:
             tally.sent += 1
+        if record.evidence is not None:
+            tally.confirmed += 1
     elif record.state is SendState.NOT_SENT:
         # The table says "not sent" already; the ledger's reason repeats it for readers of the ledger alone.
         tally.not_sent.append(Line(result.row, record.reason.removeprefix("not sent: ")))
@@ -123,11 +127,10 @@ def render(counted: Tally, *, source: str, ledger: str) -> RenderableType:
     counts.add_column("outcome")
     counts.add_column("rows", justify="right")
     counts.add_column("note")
-    counts.add_row(
-        "sent",
-        str(counted.sent + counted.already_sent),
-        f"{counted.already_sent} by an earlier run" if counted.already_sent else "",
-    )
+    notes = [f"{counted.already_sent} by an earlier run"] if counted.already_sent else []
+    if counted.confirmed:
+        notes.append(f"{counted.confirmed} confirmed by reading the invoice after an unknown outcome")
+    counts.add_row("sent", str(counted.sent + counted.already_sent), "; ".join(notes))
     counts.add_row("not sent", str(len(counted.not_sent)), "a reason for each below" if counted.not_sent else "")
     counts.add_row(
         "needs attention",

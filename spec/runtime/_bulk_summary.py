@@ -45,6 +45,8 @@ class Tally:
 
     sent: int = 0
     already_sent: int = 0
+    confirmed: int = 0
+    """Sent rows whose outcome was unknown until reconciliation read the invoice."""
     not_sent: list[Line] = field(default_factory=list)
     attention: list[Line] = field(default_factory=list)
     not_started: int = 0
@@ -83,6 +85,8 @@ def _add(tally: Tally, result: RowResult) -> None:
             tally.already_sent += 1
         else:
             tally.sent += 1
+        if record.evidence is not None:
+            tally.confirmed += 1
     elif record.state is SendState.NOT_SENT:
         # The table says "not sent" already; the ledger's reason repeats it for readers of the ledger alone.
         tally.not_sent.append(Line(result.row, record.reason.removeprefix("not sent: ")))
@@ -121,11 +125,10 @@ def render(counted: Tally, *, source: str, ledger: str) -> RenderableType:
     counts.add_column("outcome")
     counts.add_column("rows", justify="right")
     counts.add_column("note")
-    counts.add_row(
-        "sent",
-        str(counted.sent + counted.already_sent),
-        f"{counted.already_sent} by an earlier run" if counted.already_sent else "",
-    )
+    notes = [f"{counted.already_sent} by an earlier run"] if counted.already_sent else []
+    if counted.confirmed:
+        notes.append(f"{counted.confirmed} confirmed by reading the invoice after an unknown outcome")
+    counts.add_row("sent", str(counted.sent + counted.already_sent), "; ".join(notes))
     counts.add_row("not sent", str(len(counted.not_sent)), "a reason for each below" if counted.not_sent else "")
     counts.add_row(
         "needs attention",

@@ -39,6 +39,7 @@ def test_every_row_is_counted_and_each_one_not_sent_is_listed_with_its_reason_or
         results=[
             result(2, SendState.SENT, "sent"),
             result(3, SendState.SENT, "sent", skipped=True),
+            result(9, SendState.SENT, "outcome unknown: OutcomeUnknownError; reconciled SENT", evidence=True),
             result(5, SendState.NOT_SENT, "not sent: NotFoundError 404"),
             result(4, SendState.NEEDS_ATTENTION, "outcome unknown: ServerError 500; reconciled", evidence=True),
             result(6, SendState.PENDING, "in progress elsewhere (pid 12)", skipped=True),
@@ -50,11 +51,11 @@ def test_every_row_is_counted_and_each_one_not_sent_is_listed_with_its_reason_or
     counted = tally(report)
     text = render(report)
 
-    assert (counted.sent, counted.already_sent, counted.not_started) == (1, 1, 1)
+    assert (counted.sent, counted.already_sent, counted.confirmed, counted.not_started) == (2, 1, 1, 1)
     assert [line.row.line for line in counted.not_sent] == [5, 7]
     assert [line.row.line for line in counted.attention] == [4, 6]
     assert counted.exit_code is ExitCode.NOT_ALL_SENT
-    assert "1 by an earlier run" in text
+    assert "1 by an earlier run; 1 confirmed by reading the invoice after an unknown outcome" in text
     assert "│ NotFoundError 404 " in text  # the table says "not sent" already
     assert "status unchanged; status paid -> paid; 4 reads" in text
     assert "in progress elsewhere (pid 12)" in text
