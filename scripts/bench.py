@@ -60,7 +60,7 @@ from leadway_invoices_client import (
     SendLedger,
     SendState,
 )
-from leadway_invoices_client._bulk import RowResult, run_bulk
+from leadway_invoices_client._bulk import RowResult, bulk_client, run_bulk
 from leadway_invoices_client._bulk_rows import BulkRow
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
@@ -528,7 +528,7 @@ def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger:
             done.append(time.perf_counter())
 
         async def run(base_url: str) -> list[RowResult]:
-            async with AuthenticatedClient(base_url, DEFAULT_TOKEN, retry=None, pacer=Pacer()) as client:
+            async with bulk_client(base_url, DEFAULT_TOKEN, retry=None) as client:  # retries off: any 429 surfaces
                 with SendLedger(Path(scratch) / "bench.ledger.sqlite3") if ledger else _NoLedger() as book:
                     report = await run_bulk(rows, ledger=book, client=client, on_result=finished)  # type: ignore[arg-type]
             return report.results

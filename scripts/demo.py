@@ -8,14 +8,14 @@
         --invoice-id ID --location-id ID --user-id ID [--action email] [--live]
 
 Without `--production` nothing leaves the machine: the sandbox runs in this process. The bulk demo
-serves the invoices of `examples/sandbox-invoices.json` with a small rate-limit budget (so the pacing
-shows in the progress bar) and runs the bulk-send command on `examples/invoices.csv`, whose rows
-include an unknown, a void and a paid invoice (the summary lists them as not sent) and one whose
-connection the sandbox drops after sending (`examples/sandbox-faults.json`): the ledger reads the
-invoice back and counts it sent. The one-invoice demo shows the invoice's status before and after,
-the deliveries from the sandbox's outbox and the rate-limit budget left. With `--production` the real API emails and/or texts a real customer, so it
-needs an explicit token and ids, sends `liveMode: false` unless `--live` is given, and refuses a
-sandbox token.
+serves the invoices of `examples/sandbox-invoices.json` with a small rate-limit budget (so the
+pacing shows in the progress bar) and runs the bulk-send command on `examples/invoices.csv`, whose
+rows include an unknown, a void and a paid invoice (the summary lists them as not sent) and one
+whose connection the sandbox drops after sending (`examples/sandbox-faults.json`): the ledger reads
+the invoice back and counts it sent. The one-invoice demo shows the invoice's status before and
+after, the deliveries from the sandbox's outbox and the rate-limit budget left. With `--production`
+the real API emails and/or texts a real customer, so it needs an explicit token and ids, sends
+`liveMode: false` unless `--live` is given, and refuses a sandbox token.
 
 Exit status: 0 the demo ran as intended (bulk: the command's own exit status 0 or 1 shown in its
 summary), or the one invoice was sent; 1 the send failed or its outcome is unknown; 2 bad usage.

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 5f5ad872f0be160ea483c8f356fe335b24df6158689e62760658a950761d629d
+# Source sha256: 4177873747ad9f13d3c780a7c7232259d3c97241790107d954df300eb664a649
 """Running a bulk send: every row through the send ledger, concurrently across locations, paced per location.
 
 Each location's rows go in file order through a few workers of their own; the client's `Pacer` keeps
@@ -19,14 +19,28 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import httpx
+
 from ._bulk_rows import BulkRow
 from ._ledger import LedgerRecord, SendLedger, SendState
-from .client import AuthenticatedClient
+from ._pacing import Pacer
+from ._retry import RetryPolicy
+from .client import DEFAULT_RETRY, AuthenticatedClient
 
 #: Workers per location: enough to keep a location's budget busy while answers are on their way.
 DEFAULT_PER_LOCATION = 4
 #: Sends in flight at once over all locations.
 DEFAULT_CONCURRENCY = 32
+
+
+def bulk_client(
+    base_url: str, token: str, *, concurrency: int = DEFAULT_CONCURRENCY, retry: RetryPolicy | None = DEFAULT_RETRY
+) -> AuthenticatedClient:
+    """The one client a bulk run shares: paced per location, and keeping a connection alive for each
+    send in flight (httpx keeps 20 by default: beyond that every answer would close one, and every
+    next send open another)."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return AuthenticatedClient(base_url, token=token, pacer=Pacer(), retry=retry, httpx_args={"limits": limits})
 
 
 @dataclass(frozen=True, slots=True)

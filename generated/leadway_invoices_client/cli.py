@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 84a705f3f93224fa20f9712ebcca8035e121dd48cbb1548499e403606c602530
+# Source sha256: 9f1aeb5b5e265004012681cb3133aeee1764ac83057d2de35da43b227c3e85cb
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
@@ -33,11 +33,10 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, run_bulk
+from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
 from ._ledger import LedgerError, SendLedger, SendState
-from ._pacing import Pacer
 from .client import AuthenticatedClient
 
 PRODUCTION_URL = "https://services.leadconnectorhq.com"
@@ -239,7 +238,7 @@ async def _send_all(
             status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
             progress.update(task, advance=1, status=status)
 
-        async with AuthenticatedClient(target.base_url, token=target.token, pacer=Pacer()) as client:
+        async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
             with _stop_on_sigint(stop, progress_console):
                 return await run_bulk(
                     checked.rows,

@@ -31,11 +31,10 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, run_bulk
+from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
 from ._ledger import LedgerError, SendLedger, SendState
-from ._pacing import Pacer
 from .client import AuthenticatedClient
 
 PRODUCTION_URL = "https://services.leadconnectorhq.com"
@@ -237,7 +236,7 @@ async def _send_all(
             status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
             progress.update(task, advance=1, status=status)
 
-        async with AuthenticatedClient(target.base_url, token=target.token, pacer=Pacer()) as client:
+        async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
             with _stop_on_sigint(stop, progress_console):
                 return await run_bulk(
                     checked.rows,
