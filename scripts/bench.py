@@ -377,7 +377,13 @@ def bench_f(sends: int) -> Row:
     load = os.getloadavg()[0]
     text = f"{rate:.0f} sends/s, {cpu_ms:.2f} ms CPU per send ({failed} not 200; load average {load:.1f})"
     # Issue 12's bulk bench needs 10 locations x 100 per 2 s = 500 sends/s with its client beside it.
-    return Row(f"(f) sandbox throughput, {sends} concurrent sends", text, "(asyncio, 16 connections)", ">= 1000/s", rate >= 1000)
+    return Row(
+        f"(f) sandbox throughput, {sends} concurrent sends",
+        text,
+        "(asyncio, 16 connections)",
+        ">= 1000/s",
+        rate >= 1000,
+    )
 
 
 def table(rows: Sequence[Row]) -> str:

@@ -29,6 +29,7 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
 from openapi_core.templating.paths.exceptions import PathNotFound
+from openapi_core.unmarshalling.request.unmarshallers import BaseRequestUnmarshaller
 from openapi_core.validation.request.exceptions import (
     InvalidParameter,
     InvalidRequestBody,
@@ -105,6 +106,8 @@ class _SchemaValidator:
 
     def __init__(self, openapi: OpenAPI, schema: SchemaPath) -> None:
         unmarshaller = openapi.request_unmarshaller
+        # The protocol type hides the settings; the concrete class has them.
+        assert isinstance(unmarshaller, BaseRequestUnmarshaller)
         compiled = unmarshaller.schema_validators_factory.create(
             unmarshaller.spec,
             schema,
@@ -244,8 +247,8 @@ class OperationValidator:
             messages.append(problem)
         if messages:
             return CheckedRequest(token=token, messages=messages)
-        invoice_id = result.parameters.path.get("invoiceId")
-        return CheckedRequest(token=token, invoice_id=None if invoice_id is None else str(invoice_id), body=result.body)
+        path_id = result.parameters.path.get("invoiceId")
+        return CheckedRequest(token=token, invoice_id=None if path_id is None else str(path_id), body=result.body)
 
 
 def _parameters(openapi: OpenAPI, path_item: SchemaPath, operation: SchemaPath) -> list[_Parameter]:
@@ -264,7 +267,7 @@ def _parameters(openapi: OpenAPI, path_item: SchemaPath, operation: SchemaPath) 
             # A string in the simple or form style is taken as sent; other styles and types are not.
             if "schema" in parameter and "content" not in parameter:
                 schema = parameter / "schema"
-                style = (parameter / "style").read_str(default="") if "style" in parameter else ""
+                style = str((parameter / "style").read_str()) if "style" in parameter else ""
                 if style in ("", "simple", "form") and "type" in schema and (schema / "type").read_value() == "string":
                     validator = _SchemaValidator(openapi, schema)
             required = bool((parameter / "required").read_bool(default=False))

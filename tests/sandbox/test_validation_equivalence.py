@@ -61,17 +61,40 @@ invoice_ids = st.one_of(
 authorizations = st.one_of(
     st.none(),
     st.sampled_from(
-        [f"Bearer {DEFAULT_TOKEN}", f"bearer {LOCATION_TOKEN}", "Bearer", "Bearer ", f"Bearer  {DEFAULT_TOKEN}",
-         "Basic dXNlcjpwYXNz", f"BEARER {DEFAULT_TOKEN}", f"Bearer\t{DEFAULT_TOKEN}", "Bearer unknown-token"]
+        [
+            f"Bearer {DEFAULT_TOKEN}",
+            f"bearer {LOCATION_TOKEN}",
+            "Bearer",
+            "Bearer ",
+            f"Bearer  {DEFAULT_TOKEN}",
+            "Basic dXNlcjpwYXNz",
+            f"BEARER {DEFAULT_TOKEN}",
+            f"Bearer\t{DEFAULT_TOKEN}",
+            "Bearer unknown-token",
+        ]
     ),
     latin1,
 )
-versions = st.one_of(st.none(), st.sampled_from(["2021-07-28", "v3", "", "2021-07-28 ", "2021-07-28,2021-07-28"]), latin1)
+versions = st.one_of(
+    st.none(), st.sampled_from(["2021-07-28", "v3", "", "2021-07-28 ", "2021-07-28,2021-07-28"]), latin1
+)
 ODD_CONTENT_TYPES = [
-    "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;", "application/json; charset",
-    'application/json; charset="UTF-8"', "application/json;;", "text/plain", "application/*", "*/*",
-    "application/vnd.api+json", "application/json-patch+json", "multipart/form-data",
-    "application/x-www-form-urlencoded", " application/json", "application/json ;q=1", "application/json; a=b=c",
+    "application/json; charset=utf-8",
+    "APPLICATION/JSON",
+    "application/json;",
+    "application/json; charset",
+    'application/json; charset="UTF-8"',
+    "application/json;;",
+    "text/plain",
+    "application/*",
+    "*/*",
+    "application/vnd.api+json",
+    "application/json-patch+json",
+    "multipart/form-data",
+    "application/x-www-form-urlencoded",
+    " application/json",
+    "application/json ;q=1",
+    "application/json; a=b=c",
 ]
 content_types = st.one_of(st.none(), st.sampled_from(ODD_CONTENT_TYPES), latin1)
 json_values = st.recursive(
@@ -116,7 +139,13 @@ def bodies(draw: st.DrawFn) -> bytes:
         else:
             body[name] = draw(field_values)
     text = json.dumps(body)
-    encodings = [text.encode(), text.encode(), text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode(), text[:-1].encode()]
+    encodings = [
+        text.encode(),
+        text.encode(),
+        text.encode("utf-16"),
+        b"\xef\xbb\xbf" + text.encode(),
+        text[:-1].encode(),
+    ]
     return draw(st.sampled_from(encodings))
 
 
@@ -144,20 +173,30 @@ def header_lists(draw: st.DrawFn) -> list[tuple[str, str]]:
     body=bodies(),
     query=st.sampled_from(["", "", "a=1", "invoiceId=x"]),
 )
-def test_compiled_checks_answer_like_openapi_core(invoice_id: str, headers: list[tuple[str, str]], body: bytes, query: str) -> None:
+def test_compiled_checks_answer_like_openapi_core(
+    invoice_id: str, headers: list[tuple[str, str]], body: bytes, query: str
+) -> None:
     assert_same_verdict(make_request(invoice_id, headers, query), body)
 
 
 # -- the compiled path really decides the common cases ---------------------------------------------
 
-GOOD_HEADERS = [("Authorization", f"Bearer {DEFAULT_TOKEN}"), ("Version", "2021-07-28"), ("Content-Type", "application/json")]
+GOOD_HEADERS = [
+    ("Authorization", f"Bearer {DEFAULT_TOKEN}"),
+    ("Version", "2021-07-28"),
+    ("Content-Type", "application/json"),
+]
 
 
 @pytest.mark.parametrize(
     "body",
     [
         send_body(),
-        send_body(action="email", sentFrom={"fromName": "A"}, autoPayment={"enable": True, "card": {"brand": "visa", "last4": "1"}}),
+        send_body(
+            action="email",
+            sentFrom={"fromName": "A"},
+            autoPayment={"enable": True, "card": {"brand": "visa", "last4": "1"}},
+        ),
         send_body(autoPayment={"enable": False, "provider": {"any": {"thing": [1, 2.5, None]}}}),
     ],
 )
@@ -167,7 +206,12 @@ def test_a_valid_send_is_decided_by_the_compiled_path(body: dict[str, Any]) -> N
     compiled = VALIDATOR._check_compiled(request, raw)
 
     assert compiled is not None
-    assert (compiled.token, compiled.messages, compiled.invoice_id, compiled.body) == (DEFAULT_TOKEN, [], DRAFT_INVOICE_ID, body)
+    assert (compiled.token, compiled.messages, compiled.invoice_id, compiled.body) == (
+        DEFAULT_TOKEN,
+        [],
+        DRAFT_INVOICE_ID,
+        body,
+    )
     assert compiled == VALIDATOR.check_with_openapi_core(request, raw)
 
 
@@ -186,7 +230,8 @@ def test_a_body_breaking_the_schema_is_decided_by_the_compiled_path(body: Any) -
 
     compiled = VALIDATOR._check_compiled(request, raw)
 
-    assert compiled is not None and compiled.messages
+    assert compiled is not None
+    assert compiled.messages
     assert compiled == VALIDATOR.check_with_openapi_core(request, raw)
 
 
