@@ -21,6 +21,7 @@ from ._errors import (
 )
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
 from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
@@ -37,11 +38,13 @@ __all__ = (
     "ContractViolationError",
     "LeadwayError",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "ServerError",
     "TokenError",
@@ -50,4 +53,8 @@ __all__ = (
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 )

@@ -17,11 +17,13 @@ PUBLIC = {
     "ContractViolationError",
     "LeadwayError",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
     "ServerError",
     "TokenError",
@@ -30,6 +32,10 @@ PUBLIC = {
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 }
 
 
