@@ -24,15 +24,17 @@ from scripts.sandbox.validation import OperationValidator
 from tests.sandbox.conftest import send_body
 
 VALIDATOR = OperationValidator(SPEC_PATH, SEND_PATH, "post")
+# Another operation of the spec, validated by the same code with no code of its own.
+GET_VALIDATOR = OperationValidator(SPEC_PATH, "/invoices/{invoiceId}", "get")
 
 
-def make_request(invoice_id: str, headers: list[tuple[str, str]], query: str = "") -> Request:
+def make_request(invoice_id: str, headers: list[tuple[str, str]], query: str = "", method: str = "POST") -> Request:
     """A Starlette request as the router hands it to the endpoint (path already decoded)."""
-    path = f"/invoices/{invoice_id}/send"
+    path = f"/invoices/{invoice_id}/send" if method == "POST" else f"/invoices/{invoice_id}"
     scope = {
         "type": "http",
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
         "server": ("127.0.0.1", 8765),
         "root_path": "",
@@ -177,6 +179,63 @@ def test_compiled_checks_answer_like_openapi_core(
     invoice_id: str, headers: list[tuple[str, str]], body: bytes, query: str
 ) -> None:
     assert_same_verdict(make_request(invoice_id, headers, query), body)
+
+
+query_parts = st.one_of(
+    st.sampled_from(
+        [
+            "altId=6578278e879ad2646715ba9c",
+            "altId=",
+            "altId",
+            "altType=location",
+            "altType=account",
+            "altType=LOCATION",
+            "altType=",
+            "altId=a%20b",
+            "altId=%FF",
+            "x=1",
+            "altType=location&altType=agency",
+            "altId=a&altId=",
+            "altType=account&altType=location",
+        ]
+    ),
+    st.builds("{}={}".format, st.sampled_from(["altId", "altType", "other"]), st.text(max_size=6).map(quote)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    invoice_id=mostly(DRAFT_INVOICE_ID, invoice_ids),
+    authorization=mostly(f"Bearer {DEFAULT_TOKEN}", authorizations),
+    version=mostly("2021-07-28", versions),
+    query=mostly(["altId=6578278e879ad2646715ba9c", "altType=location"], st.lists(query_parts, max_size=4)),
+    body=st.sampled_from([b"", b"", b"{}", b"\xff"]),
+)
+def test_compiled_checks_of_the_get_answer_like_openapi_core(
+    invoice_id: str, authorization: str | None, version: str | None, query: list[str], body: bytes
+) -> None:
+    headers = [
+        (name, value) for name, value in (("Authorization", authorization), ("Version", version)) if value is not None
+    ]
+    request = make_request(invoice_id, headers, "&".join(query), method="GET")
+
+    assert GET_VALIDATOR.check(request, body) == GET_VALIDATOR.check_with_openapi_core(request, body)
+
+
+def test_a_valid_get_is_decided_by_the_compiled_path() -> None:
+    headers = [("Authorization", f"Bearer {DEFAULT_TOKEN}"), ("Version", "2021-07-28")]
+    request = make_request(DRAFT_INVOICE_ID, headers, f"altId={DRAFT_INVOICE_ID}&altType=location", method="GET")
+
+    compiled = GET_VALIDATOR._check_compiled(request, b"")
+
+    assert compiled is not None
+    assert compiled == GET_VALIDATOR.check_with_openapi_core(request, b"")
+    assert (compiled.token, compiled.messages, compiled.invoice_id, compiled.body) == (
+        DEFAULT_TOKEN,
+        [],
+        DRAFT_INVOICE_ID,
+        None,
+    )
 
 
 # -- the compiled path really decides the common cases ---------------------------------------------
