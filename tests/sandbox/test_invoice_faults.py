@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,6 +38,7 @@ from tests.sandbox.conftest import auth, send_body
 SEND = f"/invoices/{DRAFT_INVOICE_ID}/send"
 SECOND_SEND = f"/invoices/{SECOND_DRAFT_INVOICE_ID}/send"
 ADMIN = f"/_sandbox/faults/{DRAFT_INVOICE_ID}"
+ROOT = Path(__file__).resolve().parents[2]
 AGENCY = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 
@@ -186,6 +191,36 @@ def test_an_invoice_in_both_the_config_and_the_file_is_refused(tmp_path: Path) -
 
     with pytest.raises(SandboxError, match=f"invoice '{DRAFT_INVOICE_ID}' already has a fault in the config"):
         create_app(SandboxConfig(faults={DRAFT_INVOICE_ID: "html-500"}, faults_file=path))
+
+
+def test_a_sandbox_started_with_faults_applies_them(tmp_path: Path) -> None:
+    path = write(tmp_path, json.dumps({DRAFT_INVOICE_ID: "html-500"}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.sandbox", "--port", "0", "--faults", str(path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[3]
+        banner = "".join(process.stdout.readline() for _ in range(7))
+        with httpx.Client(base_url=url, timeout=10) as client:
+            faulted = client.post(SEND, json=send_body(), headers=auth())
+            sent = client.post(SECOND_SEND, json=send_body(), headers=auth())
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    assert "per invoice: --faults FILE" in banner
+    assert "(1 assigned)" in banner
+    assert (faulted.status_code, sent.status_code) == (500, 200)
+    assert faulted.headers["content-type"].startswith("text/html")
 
 
 def test_the_command_line_takes_a_faults_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
