@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -103,6 +104,20 @@ def test_per_invoice_faults_are_real_over_a_socket() -> None:
 
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_a_fault_kind_added_to_the_header_parser_works_per_invoice() -> None:
+    # delayed-send came after the per-invoice mechanism and needed no change in it.
+    app = faulty_app(**{DRAFT_INVOICE_ID: "delayed-send:0.2"})
+    sandbox: Sandbox = app.state.sandbox
+    with serve_in_thread(app) as base_url, httpx.Client(base_url=base_url, timeout=5) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.post(SEND, json=send_body(), headers=auth())
+        deadline = time.monotonic() + 10
+        while not sandbox.state.deliveries_for(DRAFT_INVOICE_ID) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert [d.channel for d in sandbox.state.deliveries_for(DRAFT_INVOICE_ID)] == ["email", "sms"]
 
 
 def test_the_invoice_fault_is_parsed_by_the_header_parser() -> None:
