@@ -12,11 +12,15 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "contract", "upstream-drift"]
+nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "spec/runtime"]
+_PRINT_RUNTIME_VERSIONS = (
+    "from importlib.metadata import version; "
+    "print('testing with', *(f'{name}=={version(name)}' for name in ('attrs', 'httpx', 'httpx-retries')))"
+)
 
 
 def pytest_args(session: nox.Session, default_path: str) -> list[str]:
@@ -73,6 +77,25 @@ def tests(session: nox.Session) -> None:
     """Unit tests of the scripts, sandbox, templates and generated package."""
     install(session, "test")
     session.run("pytest", *pytest_args(session, "tests"))
+
+
+@nox.session(name="tests-lowest", python=DEFAULT_PYTHON)
+def tests_lowest(session: nox.Session) -> None:
+    """The client's tests on the lowest versions of attrs, httpx and httpx-retries pyproject.toml allows."""
+    # Not `uv sync`: the lock holds the newest versions. uv's lowest-direct resolution takes the low
+    # end of each range we declare; the test tools keep their exact pins from the `test` group.
+    session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--resolution=lowest-direct",
+        f"--python={session.virtualenv.location}",
+        "--group=test",
+        "--editable=.",
+    )
+    session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
+    session.run("pytest", *pytest_args(session, "tests/client"))
 
 
 @nox.session(python=DEFAULT_PYTHON)

@@ -46,9 +46,7 @@ def escapes(relative: str, text: str) -> list[str]:
 
 def tracked_files() -> list[str]:
     try:
-        listing = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, text=True
-        ).stdout
+        listing = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"not a git checkout ({exc}): nothing to scan")
     return [name for name in listing.split("\0") if name]
@@ -76,7 +74,7 @@ def test_no_tracked_file_refers_outside_the_repository() -> None:
         ("scripts/upstream_drift.py", 'UPSTREAM = ROOT.parent / "shared" / "reference" / "x.json"'),
         ("scripts/x.py", "    python -m scripts.x   # against ../shared/reference/"),
         ("README.md", "the Leadway page (`shared/reference/leadway-send-invoice-doc.txt`)"),
-        ("tests/x/test_y.py", 'ROOT = Path(__file__).resolve().parents[3]'),
+        ("tests/x/test_y.py", "ROOT = Path(__file__).resolve().parents[3]"),
         ("tests/test_y.py", "ROOT = Path(__file__).parent.parent.parent"),
         ("tests/test_y.py", 'DATA = ROOT / "../data.json"'),
         ("scripts/tool.py", 'CACHE = "/work/main/.cache"'),
