@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -33,6 +36,23 @@ def pytest_args(session: nox.Session, default_path: str) -> list[str]:
     return list(session.posargs) if names_a_path else [default_path, *session.posargs]
 
 
+def redocly_lint(session: nox.Session) -> None:
+    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml).
+
+    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed.
+    """
+    if shutil.which("npm") is None:
+        session.error("the spec linter (Redocly CLI) needs Node.js 20.19+ with npm on PATH")
+    lock_hash = hashlib.sha256(Path("package-lock.json").read_bytes()).hexdigest()
+    stamp = Path("node_modules", ".installed-from-lock")
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
+        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
+        stamp.write_text(lock_hash, encoding="utf-8")
+    # No telemetry and no update check: the linter runs offline.
+    quiet = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    session.run(str(Path("node_modules", ".bin", "redocly")), "lint", "spec/openapi.yaml", env=quiet, external=True)
+
+
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install exactly the locked versions of the given dependency groups into the session."""
     args = ["uv", "sync", "--locked", "--no-default-groups", f"--python={session.virtualenv.location}"]
@@ -44,7 +64,8 @@ def install(session: nox.Session, *groups: str, project: bool = True) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def generate(session: nox.Session) -> None:
-    """Rewrite generated/ from spec/ with the pinned generator (run after every spec change)."""
+    """Lint spec/, then rewrite generated/ from it with the pinned generator (after every spec change)."""
+    redocly_lint(session)
     install(session, "generate", project=False)
     session.run("python", "-m", "scripts.generate", "generate")
 
@@ -58,7 +79,8 @@ def drift(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check of the handwritten code."""
+    """Redocly lint of the spec; ruff lint and format check of the handwritten code."""
+    redocly_lint(session)
     install(session, "generate", project=False)
     session.run("ruff", "check", *HANDWRITTEN)
     session.run("ruff", "format", "--check", *HANDWRITTEN)
