@@ -43,7 +43,7 @@ def test_drift_fails_with_a_diff_after_a_one_character_schema_change(
     assert "--- generated/leadway_invoices_client/models/business_details.py" in out
     assert '-        logo_url = d.pop("logoUrl", UNSET)' in out
     assert '+        logo_uri = d.pop("logoUri", UNSET)' in out
-    assert "run `nox -s generate`" in out
+    assert "run `scripts/nox -s generate`" in out
 
 
 def test_drift_reports_extra_missing_and_changed_files(tmp_path: Path) -> None:
