@@ -16,7 +16,13 @@ which goes first), so machine noise hits both alike. What is measured:
       that follows the spec: the tolerant reader's fast path);
   (d) seconds to regenerate the package and to run the drift check;
   (e) a paced bulk run against a sandbox with a 100-send burst budget and a shortened interval:
-      achieved rate over allowed rate, with retries off so that any 429 would surface.
+      achieved rate over allowed rate, with retries off so that any 429 would surface;
+  (f) the sandbox's own throughput: sends per second it answers under concurrent load (plain HTTP/1.1
+      from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process);
+  (l) the send ledger's cost per send: `SendLedger.send`/`asend` (a durable intent, the send, the
+      outcome) against the bare send, both over the same in-memory MockTransport, each ledger
+      send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
+      fsync) and 16 asyncio tasks at once, as a bulk run sends (their intents share commits).
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """
 
@@ -25,8 +31,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import multiprocessing
+import os
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -38,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError
+from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError, SendLedger
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
@@ -295,6 +304,164 @@ def bench_e(sends: int) -> Row:
     )
 
 
+def _fsync_seconds(folder: Path) -> float:
+    """Median seconds of one synchronous=FULL WAL commit in `folder`: what an intent waits for."""
+    conn = sqlite3.connect(folder / "fsync.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE t (n INTEGER)")
+    times = []
+    for n in range(50):
+        start = time.perf_counter()
+        conn.execute("INSERT INTO t VALUES (?)", (n,))
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return statistics.median(times)
+
+
+def bench_ledger(tasks: int = 16, sends: int = 800) -> Row:
+    content = _example()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    keys = itertools.count()
+    client = AuthenticatedClient(
+        "https://bench.test", DEFAULT_TOKEN, httpx_args={"transport": httpx.MockTransport(handler)}
+    )
+    with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch, SendLedger(Path(scratch) / "l.db") as ledger:
+
+        def ledgered() -> object:
+            return ledger.send(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        def bare() -> object:
+            return send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        async def aledgered() -> object:
+            return await ledger.asend(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        async def abare() -> object:
+            return await send_invoice.asyncio(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        def concurrently(call: Callable[[], Awaitable[object]]) -> Callable[[], float]:
+            # `tasks` asyncio tasks sharing `sends` sends, as a bulk run does: seconds per send.
+            async def run() -> float:
+                left = iter(range(sends))
+
+                async def worker() -> None:
+                    for _ in left:
+                        await call()
+
+                start = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(tasks)))
+                return (time.perf_counter() - start) / sends
+
+            return lambda: loop.run_until_complete(run())
+
+        loop = asyncio.new_event_loop()
+        fsync = _fsync_seconds(Path(scratch))
+        seq, seq_bare, _ = _side_by_side(_timed(ledgered, 100), _timed(bare, 100), 9)
+        aseq, aseq_bare, _ = _side_by_side(_atimed(loop, aledgered, 100), _atimed(loop, abare, 100), 9)
+        many, many_bare, _ = _side_by_side(concurrently(aledgered), concurrently(abare), 9)
+        loop.close()
+    us = 1e6
+    return Row(
+        f"(l) send ledger: cost per send, in memory (one fsync here: {fsync * us:.0f} us)",
+        f"one at a time: {(seq - seq_bare) * us:.0f} us",
+        f"one at a time: {(aseq - aseq_bare) * us:.0f} us; {tasks} tasks: {(many - many_bare) * us:.0f} us",
+        f"<= 1 ms ({tasks} tasks)",
+        many - many_bare <= 1e-3,
+    )
+
+
+def _serve_timed(conn: Connection, config: SandboxConfig) -> None:
+    """In the child process: like `_serve`, and answers each "cpu" message with its CPU seconds so far."""
+    with serve_in_thread(create_app(config)) as base_url:
+        conn.send(base_url)
+        while conn.recv() == "cpu":
+            conn.send(time.process_time())
+
+
+async def _flood(base_url: str, sends: int, concurrency: int) -> list[int]:
+    """`sends` valid sends from `concurrency` kept-alive connections; the status of each answer.
+
+    Plain HTTP/1.1 over asyncio streams, like `wrk`: httpx spends ~1.5 ms of CPU per request (more
+    with many connections), so on two cores it, not the sandbox, would set the pace.
+    """
+    url = httpx.URL(base_url)
+    body = json.dumps(BODY.to_dict()).encode()
+    head = "".join(f"{name}: {value}\r\n" for name, value in HEADERS.items())
+    request = (
+        f"POST {PATH} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\n{head}"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    statuses: list[int] = []
+
+    async def worker(count: int) -> None:
+        reader, writer = await asyncio.open_connection(url.host, url.port)
+        try:
+            for _ in range(count):
+                writer.write(request)
+                answer = await reader.readuntil(b"\r\n\r\n")
+                length = int(answer.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+                await reader.readexactly(length)
+                statuses.append(int(answer.split(b" ", 2)[1]))
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    share, extra = divmod(sends, concurrency)
+    await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
+    return statuses
+
+
+def sandbox_throughput(sends: int, concurrency: int = 16) -> tuple[float, float, int]:
+    """Sends per second the sandbox answers under concurrent load, its CPU ms per send, and how many were not 200.
+
+    The sandbox runs in a child process (as in (b)); the client, in this process, shares the two
+    cores with it, as the bulk-send bench's client does. A warm-up round comes first.
+    """
+    config = SandboxConfig(burst_limit=10**9, daily_limit=10**9)
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    process = ctx.Process(target=_serve_timed, args=(theirs, config), name="leadway-bench-sandbox", daemon=True)
+    process.start()
+    try:
+        if not ours.poll(30):
+            raise RuntimeError("the sandbox process did not start within 30 s")
+        base_url = ours.recv()
+        asyncio.run(_flood(base_url, min(sends, 200), concurrency))
+        ours.send("cpu")
+        cpu_before = ours.recv()
+        start = time.perf_counter()
+        statuses = asyncio.run(_flood(base_url, sends, concurrency))
+        elapsed = time.perf_counter() - start
+        ours.send("cpu")
+        cpu_ms = (ours.recv() - cpu_before) * 1000 / sends
+    finally:
+        if process.is_alive():
+            ours.send(None)
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+            process.join()
+    return sends / elapsed, cpu_ms, sum(status != 200 for status in statuses)
+
+
+def bench_f(sends: int) -> Row:
+    rate, cpu_ms, failed = sandbox_throughput(sends)
+    load = os.getloadavg()[0]
+    text = f"{rate:.0f} sends/s, {cpu_ms:.2f} ms CPU per send ({failed} not 200; load average {load:.1f})"
+    # Issue 12's bulk bench needs 10 locations x 100 per 2 s = 500 sends/s with its client beside it.
+    return Row(
+        f"(f) sandbox throughput, {sends} concurrent sends",
+        text,
+        "(asyncio, 16 connections)",
+        ">= 1000/s",
+        rate >= 1000,
+    )
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| benchmark | sync | async | target | met |", "|---|---|---|---|---|"]
     for row in rows:
@@ -305,8 +472,9 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcde"), default=list("abcde"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefl"), default=list("abcdefl"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
+    parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
     args = parser.parse_args(argv)
     benches: dict[str, Callable[[], Row]] = {
@@ -315,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "c": bench_c,
         "d": bench_d,
         "e": lambda: bench_e(args.paced_sends),
+        "f": lambda: bench_f(args.throughput_sends),
+        "l": bench_ledger,
     }
     rows = []
     for key in args.only:

@@ -19,8 +19,12 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from ._ledger import LedgerRecord, SendLedger, SendState
+from ._ledger_file import LedgerError
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._parsing import Deviation
+from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
 from .client import DEFAULT_API_VERSION, DEFAULT_RETRY, DEFAULT_TIMEOUT, AuthenticatedClient
@@ -35,14 +39,21 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
+    "LedgerError",
+    "LedgerRecord",
     "NotFoundError",
+    "Outcome",
     "OutcomeUnknownError",
     "Pacer",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "Reconciliation",
     "RetryPolicy",
+    "SendLedger",
+    "SendState",
     "ServerError",
     "TokenError",
     "TokenProvider",
@@ -50,4 +61,8 @@ __all__ = (
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "__version__",
+    "areconcile",
+    "areconcile_send",
+    "reconcile",
+    "reconcile_send",
 )

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_errors.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: c9033d88821bc13db07ba497e1079f9622df646b53a947c728110009a27501b8
+# Source sha256: 711de446a82446c6e81cda6b74f1480b4c01e85a50a9cadcf4e1966c77ae7f4d
 """The error tree of the client, and the one place that maps an answer or a network failure to it.
 
 Sending an invoice is not idempotent, so every error says whether the request provably did not
@@ -8,7 +8,9 @@ run (`safe_to_retry`): only then may the caller send again without checking the 
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -26,6 +28,9 @@ from .models.error_response import ErrorResponse
 CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 _MAX_MESSAGE = 200
+# A 2xx is read from the bytes as sent; when it echoed the token, the transport files a copy without
+# it in the answer's extensions under this key, and an error made from the answer carries the copy.
+REDACTED_COPY = "leadway_invoices_client.redacted_copy"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -54,11 +59,26 @@ class LeadwayError(Exception):
     status_code: int | None = None
     response: httpx.Response | None = None
 
-    def __init__(self, summary: str, *, method: str = "POST", invoice_id: str | None = None) -> None:
+    def __init__(
+        self,
+        summary: str,
+        *,
+        method: str = "POST",
+        invoice_id: str | None = None,
+        alt_id: str | None = None,
+        alt_type: str | None = None,
+        attempted_at: datetime.datetime | None = None,
+    ) -> None:
         # The plain string the URL got, also for a str subclass or a str-valued Enum member.
         invoice_id = str.__str__(invoice_id) if isinstance(invoice_id, str) else invoice_id
         self.method = method
         self.invoice_id = invoice_id
+        # What reconcile() needs to read the invoice again: the location the request named (the
+        # send's body or the read's query) and when the call began (UTC). Never the token, never
+        # any other field of the body.
+        self.alt_id = str.__str__(alt_id) if isinstance(alt_id, str) else None
+        self.alt_type = str.__str__(alt_type) if isinstance(alt_type, str) else None
+        self.attempted_at = attempted_at
         where = f"{method} invoice {invoice_id}" if invoice_id is not None else method
         super().__init__(f"{where}: {summary}")
 
@@ -108,12 +128,15 @@ class ContractViolationError(LeadwayError):
     `response` keeps the raw answer.
     """
 
-    def __init__(self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None) -> None:
+    def __init__(
+        self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None, **context: Any
+    ) -> None:
+        response = response.extensions.get(REDACTED_COPY, response)
         self.response = response
         self.status_code = response.status_code
         self.reason = reason
         super().__init__(
-            f"{response.status_code} answer breaks the spec: {reason}", method=method, invoice_id=invoice_id
+            f"{response.status_code} answer breaks the spec: {reason}", method=method, invoice_id=invoice_id, **context
         )
 
 
@@ -125,13 +148,19 @@ class APIStatusError(LeadwayError):
     status_code: int
 
     def __init__(
-        self, response: httpx.Response, body: ErrorResponse | None, *, method: str, invoice_id: str | None
+        self,
+        response: httpx.Response,
+        body: ErrorResponse | None,
+        *,
+        method: str,
+        invoice_id: str | None,
+        **context: Any,
     ) -> None:
         self.response = response
         self.status_code = response.status_code
         self.body = body
         self.message: str | list[str] | None = _wire.error_message(_json_or_none(response))
-        super().__init__(self._summary(), method=method, invoice_id=invoice_id)
+        super().__init__(self._summary(), method=method, invoice_id=invoice_id, **context)
 
     def _summary(self) -> str:
         try:
@@ -207,24 +236,49 @@ def parse_error_body(response: httpx.Response) -> ErrorResponse | None:
         return None
 
 
-def from_response(response: httpx.Response, *, method: str = "POST", invoice_id: str | None = None) -> LeadwayError:
+def request_context(method: str, invoice_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """What every error of one call carries about it, taken just before the request goes out: the
+    method, the invoice id, the location (`altId`/`altType` of the query or of the JSON body; no other
+    field, so no customer data) and the time (UTC). Given as keywords to the errors' constructors."""
+    source = kwargs.get("params") or kwargs.get("json") or {}
+    alt_id, alt_type = source.get("altId"), source.get("altType")
+    return {
+        "method": method,
+        "invoice_id": invoice_id,
+        "alt_id": alt_id if isinstance(alt_id, str) else None,
+        "alt_type": alt_type if isinstance(alt_type, str) else None,
+        "attempted_at": datetime.datetime.now(datetime.UTC),
+    }
+
+
+def from_response(
+    response: httpx.Response, *, method: str = "POST", invoice_id: str | None = None, **context: Any
+) -> LeadwayError:
     """The error for an answer that is not the documented success: one class per status."""
     code = response.status_code
     if 200 <= code < 300:
-        return ContractViolationError(response, "undocumented success status", method=method, invoice_id=invoice_id)
+        return ContractViolationError(
+            response, "undocumented success status", method=method, invoice_id=invoice_id, **context
+        )
     cls = _BY_STATUS.get(code) or (ServerError if 500 <= code < 600 else UnexpectedStatusError)
-    return cls(response, parse_error_body(response), method=method, invoice_id=invoice_id)
+    return cls(response, parse_error_body(response), method=method, invoice_id=invoice_id, **context)
 
 
 def from_transport_error(
-    exc: httpx.RequestError, *, method: str = "POST", invoice_id: str | None = None
+    exc: httpx.RequestError, *, method: str = "POST", invoice_id: str | None = None, **context: Any
 ) -> LeadwayError:
     """The error for a request that got no answer: sent or not, decided by the failure's kind."""
     kind = type(exc).__name__
     if _wire.not_sent(exc):
-        return TransportError(f"request not sent ({kind}: {exc})", method=method, invoice_id=invoice_id)
+        return TransportError(f"request not sent ({kind}: {exc})", method=method, invoice_id=invoice_id, **context)
+    advice = (
+        "the invoice may have been sent, check it before sending again"
+        if method == "POST"
+        else "nothing was changed by this read"
+    )
     return OutcomeUnknownError(
-        f"outcome unknown ({kind}: {exc}); the invoice may have been sent, check it before sending again",
+        f"outcome unknown ({kind}: {exc}); {advice}",
         method=method,
         invoice_id=invoice_id,
+        **context,
     )

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_pacing.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 4644365b1a77b6e0a275a644fa716215b8af51fb1521cfc4154aa31ae6a9ca0b
+# Source sha256: 935d7bea7d90260d044bb342b9011cf43434d3bf94c34f61c084ef0d5c8222a3
 """Opt-in pacing: wait before a location's burst budget runs out, so a loop of sends meets no 429.
 
 The API allows X-RateLimit-Max requests per X-RateLimit-Interval-Milliseconds per location and
@@ -71,8 +71,9 @@ class Pacer:
     """Per-location rate-limit pacing from the API's X-RateLimit-* headers.
 
     `margin` (seconds) is added to every computed wait. `max_wait` (seconds, default 60) caps the
-    interval the pacer waits by, whatever a header says. Locations are told apart by the request
-    body's `altId`, so one agency token sending for many locations paces each separately.
+    interval the pacer waits by, whatever a header says. Locations are told apart by the `altId` of
+    the request (a send's body, a read's query), so one agency token sending for many locations paces
+    each separately, and a read counts in the same budget as the sends of its location.
     """
 
     def __init__(self, *, margin: float = 0.002, max_wait: float = 60.0) -> None:
@@ -86,6 +87,9 @@ class Pacer:
 
     @staticmethod
     def key(request: httpx.Request) -> str:
+        """The location a request counts against: a read's `altId` query parameter, a send's body `altId`."""
+        if request.method in ("GET", "HEAD"):
+            return str(request.url.params.get("altId", ""))
         try:
             body = json.loads(request.content) if request.content else None
         except (ValueError, RecursionError):

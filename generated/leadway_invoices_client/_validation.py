@@ -1,6 +1,6 @@
 # Copied from spec/runtime/_validation.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 550bec1f8d0477c4f0b14d622e69d631231f7d02d95263a98d5da68f4a536d02
-"""Checks on path parameters, before any I/O.
+# Source sha256: 589ec5bf96ca799e70dac479a63f2bed6c9be6d51b0296c067f335c23890e16a
+"""Checks on path and query parameters, before any I/O.
 
 A path parameter is pasted into the URL, so a value such as `..`, `a/b` or `x?y` would send the
 request to another endpoint or add a query. Only RFC 3986 unreserved characters pass; the spec's
@@ -38,6 +38,22 @@ def path_segment(name: str, value: object) -> str:
         f"{name} contains {bad!r}, which would change the request's path or query;"
         " only letters, digits and '-', '_', '.', '~' are allowed"
     )
+
+
+def query_string(name: str, value: object) -> str:
+    """Return `value` as a plain str if it can be a required string query parameter, else raise
+    ValueError. httpx percent-encodes it, so any text is safe in the URL; empty text is refused (the
+    spec's `minLength: 1`), and so are control characters, which no id holds."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    value = str.__str__(value)
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_LENGTH:
+        raise ValueError(f"{name} is {len(value)} characters long; at most {MAX_LENGTH} are allowed")
+    if not value.isprintable():
+        raise ValueError(f"{name} contains a control or other non-printable character")
+    return value
 
 
 def wrong_type(where: str, expected: str, value: object) -> TypeError:

@@ -1,7 +1,13 @@
 """`python -m scripts.sandbox`: serve the sandbox on loopback until stopped (Ctrl+C).
 
-python -m scripts.sandbox [--port 8765] [--host 127.0.0.1] [--invoices FILE]
+python -m scripts.sandbox [--port 8765] [--host 127.0.0.1] [--invoices FILE] [--faults FILE]
                           [--burst-limit 100] [--burst-interval-ms 10000] [--daily-limit 200000]
+                          [--access-log]
+
+`--faults FILE` assigns faults to invoices for clients that send no `X-Sandbox-Fault` header: a JSON
+object `{"<invoiceId>": "<fault>"}` in the header's syntax (`html-500`, `slow:2`, `drop-after-send`, ...),
+checked at startup. Every send of such an invoice gets its fault unless the request carries the
+header; `PUT`/`DELETE /_sandbox/faults/{invoiceId}` (agency token) change them while running.
 """
 
 from __future__ import annotations
@@ -62,9 +68,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (default %(default)s; 0 = any free)")
     parser.add_argument("--host", type=_loopback, default="127.0.0.1", help="loopback address (default %(default)s)")
     parser.add_argument("--invoices", type=Path, metavar="FILE", help="JSON file of extra invoices (like seed.json)")
+    parser.add_argument(
+        "--faults", type=Path, metavar="FILE", help='JSON object {"<invoiceId>": "<fault>"}: faults per invoice'
+    )
     parser.add_argument("--burst-limit", type=_positive, default=DEFAULT_BURST_LIMIT, metavar="N")
     parser.add_argument("--burst-interval-ms", type=_positive, default=DEFAULT_BURST_INTERVAL_MS, metavar="N")
     parser.add_argument("--daily-limit", type=_positive, default=DEFAULT_DAILY_LIMIT, metavar="N")
+    parser.add_argument("--access-log", action="store_true", help="log a line per request (off: it slows bulk runs)")
     return parser.parse_args(argv)
 
 
@@ -74,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = SandboxConfig(
             invoices_file=args.invoices,
+            faults_file=args.faults,
             burst_limit=args.burst_limit,
             burst_interval_ms=args.burst_interval_ms,
             daily_limit=args.daily_limit,
@@ -91,12 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  location token: {config.location_token}  (location {SEED_LOCATIONS[0]} only)\n"
         f"  invoices: {url}/_sandbox/invoices   outbox: {url}/_sandbox/outbox   reset: POST {url}/_sandbox/reset\n"
         f"  faults: header {FAULT_HEADER}: {faults}\n"
+        f"          per invoice: --faults FILE, or PUT/DELETE {url}/_sandbox/faults/{{invoiceId}} (agency token)"
+        f" ({len(app.state.sandbox.faults.as_dict())} assigned)\n"
         f"  rate limits: {config.burst_limit} per {config.burst_interval_ms} ms, {config.daily_limit} per day\n"
         "Press Ctrl+C to stop.",
         flush=True,
     )
     try:
-        make_server(app).run(sockets=[sock])
+        make_server(app, access_log=args.access_log).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from contract_tests import project
 from scripts.sandbox.auth import DEFAULT_TOKEN, LOCATION_TOKEN, TOKEN_ENV
+from scripts.sandbox.faults import FaultError, parse_fault
 
 SPEC_PATH = project.SPEC_PATH
 # The loopback server listed in the spec's `servers`: requests are validated as if they arrived
@@ -48,7 +50,14 @@ class SandboxConfig:
         burst_interval_ms: Length of the burst window in milliseconds.
         daily_limit: Requests allowed per location per day.
         clock: Monotonic seconds used by the rate limiter; tests inject a fake one instead of sleeping.
+        wall_clock: The time (aware) a send writes into the invoice's `updatedAt`, at least 1 ms later
+            than the previous one. Default: the real time, as upstream's. `state.fixed_clock` makes
+            answers reproducible (cassettes).
         max_slow_seconds: Upper bound of the `slow:SECONDS` fault.
+        faults: Fault per invoice id, in `X-Sandbox-Fault` syntax (`{"<invoiceId>": "html-500"}`): every
+            send of that invoice without the header gets it (see `scripts/sandbox/invoice_faults.py`).
+        faults_file: Optional JSON file of more such assignments (`--faults FILE`); an invoice may not
+            be in both.
     """
 
     agency_token: str = field(default_factory=_token_from_env)
@@ -58,7 +67,10 @@ class SandboxConfig:
     burst_interval_ms: int = DEFAULT_BURST_INTERVAL_MS
     daily_limit: int = DEFAULT_DAILY_LIMIT
     clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     max_slow_seconds: float = MAX_SLOW_SECONDS
+    faults: Mapping[str, str] = field(default_factory=dict)
+    faults_file: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("burst_limit", "burst_interval_ms", "daily_limit"):
@@ -73,3 +85,13 @@ class SandboxConfig:
             raise SandboxError("the agency token and the location token must differ")
         if not self.max_slow_seconds > 0:
             raise SandboxError(f"max_slow_seconds must be positive, got {self.max_slow_seconds!r}")
+        # A private copy: the caller's dict may change after the sandbox started (and a dict pickles,
+        # for a sandbox in another process).
+        object.__setattr__(self, "faults", dict(self.faults))
+        for invoice_id, value in self.faults.items():
+            if not isinstance(invoice_id, str) or not isinstance(value, str):
+                raise SandboxError(f"faults: expected invoice id -> fault string, got {invoice_id!r}: {value!r}")
+            try:
+                parse_fault(value, self.max_slow_seconds)
+            except FaultError as exc:
+                raise SandboxError(f"faults: invoice {invoice_id!r}: {exc}") from None

@@ -63,9 +63,15 @@ def base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(app: ASGIApp, *, log_level: str = "info") -> uvicorn.Server:
-    """A uvicorn server for `app` whose log hides the sandbox's deliberate connection drops."""
-    config = uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=1)
+def make_server(app: ASGIApp, *, log_level: str = "info", access_log: bool = False) -> uvicorn.Server:
+    """A uvicorn server for `app` whose log hides the sandbox's deliberate connection drops.
+
+    uvicorn uses httptools and uvloop when installed (the sandbox dependency group has them). A line
+    per request (`access_log`) is off unless asked for: under bulk load it costs more than the send.
+    """
+    config = uvicorn.Config(
+        app, log_level=log_level, access_log=access_log, lifespan="off", timeout_graceful_shutdown=1
+    )
     logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPPED)
     return uvicorn.Server(config)
 

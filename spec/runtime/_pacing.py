@@ -69,8 +69,9 @@ class Pacer:
     """Per-location rate-limit pacing from the API's X-RateLimit-* headers.
 
     `margin` (seconds) is added to every computed wait. `max_wait` (seconds, default 60) caps the
-    interval the pacer waits by, whatever a header says. Locations are told apart by the request
-    body's `altId`, so one agency token sending for many locations paces each separately.
+    interval the pacer waits by, whatever a header says. Locations are told apart by the `altId` of
+    the request (a send's body, a read's query), so one agency token sending for many locations paces
+    each separately, and a read counts in the same budget as the sends of its location.
     """
 
     def __init__(self, *, margin: float = 0.002, max_wait: float = 60.0) -> None:
@@ -84,6 +85,9 @@ class Pacer:
 
     @staticmethod
     def key(request: httpx.Request) -> str:
+        """The location a request counts against: a read's `altId` query parameter, a send's body `altId`."""
+        if request.method in ("GET", "HEAD"):
+            return str(request.url.params.get("altId", ""))
         try:
             body = json.loads(request.content) if request.content else None
         except (ValueError, RecursionError):

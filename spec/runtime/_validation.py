@@ -1,4 +1,4 @@
-"""Checks on path parameters, before any I/O.
+"""Checks on path and query parameters, before any I/O.
 
 A path parameter is pasted into the URL, so a value such as `..`, `a/b` or `x?y` would send the
 request to another endpoint or add a query. Only RFC 3986 unreserved characters pass; the spec's
@@ -36,6 +36,22 @@ def path_segment(name: str, value: object) -> str:
         f"{name} contains {bad!r}, which would change the request's path or query;"
         " only letters, digits and '-', '_', '.', '~' are allowed"
     )
+
+
+def query_string(name: str, value: object) -> str:
+    """Return `value` as a plain str if it can be a required string query parameter, else raise
+    ValueError. httpx percent-encodes it, so any text is safe in the URL; empty text is refused (the
+    spec's `minLength: 1`), and so are control characters, which no id holds."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    value = str.__str__(value)
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_LENGTH:
+        raise ValueError(f"{name} is {len(value)} characters long; at most {MAX_LENGTH} are allowed")
+    if not value.isprintable():
+        raise ValueError(f"{name} contains a control or other non-printable character")
+    return value
 
 
 def wrong_type(where: str, expected: str, value: object) -> TypeError:

@@ -20,6 +20,9 @@ from .invoice_status import InvoiceStatus
 from .item_tax import ItemTax
 from .payment_provider import PaymentProvider
 from .payment_schedule import PaymentSchedule
+from .reminder import Reminder
+from .reminder_execution_details_list import ReminderExecutionDetailsList
+from .reminder_settings import ReminderSettings
 from .reminders_configuration import RemindersConfiguration
 from .send_action import SendAction
 from .send_invoice_request import SendInvoiceRequest
@@ -50,7 +53,10 @@ __all__ = (
     "ItemTax",
     "PaymentProvider",
     "PaymentSchedule",
+    "Reminder",
+    "ReminderExecutionDetailsList",
     "RemindersConfiguration",
+    "ReminderSettings",
     "SendAction",
     "SenderConfiguration",
     "SendInvoiceRequest",

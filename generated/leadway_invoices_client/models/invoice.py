@@ -34,7 +34,6 @@ _KNOWN_KEYS = frozenset(
         "contactDetails",
         "issueDate",
         "dueDate",
-        "sentAt",
         "discount",
         "invoiceItems",
         "total",
@@ -53,9 +52,10 @@ _KNOWN_KEYS = frozenset(
 
 @_attrs_define(getstate_setstate=False)
 class Invoice(OpenObject):
-    """The invoice after the send. `required` lists only what all three sources show (the Leadway
-    page's truncated example, upstream's `required`, the webhook example); upstream requires more,
-    the webhook schema nothing."""
+    """An invoice: the `invoice` of a send's answer, and the whole answer of a read (upstream's
+    get-invoice names it `GetInvoiceResponseDto`; same fields). `required` lists only what the
+    send's three sources all show (the Leadway page's truncated example, upstream's `required`,
+    the webhook example); upstream requires more, the webhook schema nothing."""
 
     id: str
     """ Invoice id. """
@@ -102,9 +102,6 @@ class Invoice(OpenObject):
     due_date: str | Unset
     """ Due date, YYYY-MM-DD. """
 
-    sent_at: str | Unset = UNSET
-    """ When the invoice was last sent (ISO 8601). """
-
     discount: Discount | Unset = UNSET
     """ Discount on the invoice. """
 
@@ -126,7 +123,9 @@ class Invoice(OpenObject):
     """ Creation time (ISO 8601). """
 
     updated_at: str | Unset = UNSET
-    """ Last update time (ISO 8601). """
+    """ Last update time (ISO 8601). A send moves it, so with `status` it is the evidence
+    reconciliation reads. No source shows a separate send time on the invoice.
+     """
 
     automatic_taxes_enabled: bool | Unset = UNSET
     """ Whether automatic taxes are enabled. """
@@ -138,10 +137,14 @@ class Invoice(OpenObject):
     """ Split of the invoice into scheduled payments summing up to the full amount. Upstream documents no keys. """
 
     total_summary: TotalSummary | Unset = UNSET
-    """ Totals before discount (webhook schema). """
+    """ Totals: `subTotal` and `discount` in the webhook schema and upstream's get-invoice
+    (`TotalSummaryDto`), which adds `tax` and requires all three.
+     """
 
     reminders_configuration: RemindersConfiguration | Unset = UNSET
-    """ Reminder settings of the invoice. No source documents its keys; kept as given. """
+    """ Reminder settings of the invoice (upstream's get-invoice, `RemindersConfigurationDto`; the
+    send's sources do not show it). Upstream requires both keys; read tolerantly here.
+     """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     # Set by from_dict only (no default: building the model costs nothing more); read them through
@@ -175,8 +178,6 @@ class Invoice(OpenObject):
             field_dict["issueDate"] = self.issue_date
         if not isinstance(self.due_date, Unset):
             field_dict["dueDate"] = self.due_date
-        if not isinstance(self.sent_at, Unset):
-            field_dict["sentAt"] = self.sent_at
         if not isinstance(self.discount, Unset):
             field_dict["discount"] = self.discount.to_dict()
         if not isinstance(self.invoice_items, Unset):
@@ -284,10 +285,6 @@ class Invoice(OpenObject):
         if not isinstance(due_date, str):
             raise Deviates
 
-        sent_at = d.pop("sentAt", UNSET)
-        if not isinstance(sent_at, str) and sent_at is not UNSET:
-            raise Deviates
-
         discount = d.pop("discount", UNSET)
         if isinstance(discount, dict):
             discount = Discount._parse(discount)
@@ -360,7 +357,6 @@ class Invoice(OpenObject):
             contact_details,
             issue_date,
             due_date,
-            sent_at,
             discount,
             invoice_items,
             total,
@@ -453,10 +449,6 @@ class Invoice(OpenObject):
         if not isinstance(due_date, str):
             due_date = reader.wrong(path, "dueDate", "string", due_date)
 
-        sent_at = get("sentAt", UNSET)
-        if not isinstance(sent_at, str) and sent_at is not UNSET:
-            sent_at = reader.wrong(path, "sentAt", "string", sent_at)
-
         discount = get("discount", UNSET)
 
         if isinstance(discount, dict):
@@ -471,12 +463,14 @@ class Invoice(OpenObject):
                     InvoiceItem._read(item, reader, f"{path}.invoiceItems[{i}]") for i, item in enumerate(invoice_items)
                 ]
             else:
-                invoice_items = reader.wrong_items(
-                    path,
-                    "invoiceItems",
-                    "object",
-                    [(i, item) for i, item in enumerate(invoice_items) if not isinstance(item, dict)],
-                )
+                invoice_items_kept: list[Any] = []
+                for i, item in enumerate(invoice_items):
+                    if isinstance(item, dict):
+                        invoice_items_kept.append(InvoiceItem._read(item, reader, f"{path}.invoiceItems[{i}]"))
+                    else:
+                        reader.wrong(path, f"invoiceItems[{i}]", "object", item)
+                invoice_items = invoice_items_kept
+
         elif invoice_items is not UNSET:
             invoice_items = reader.wrong(path, "invoiceItems", "array", invoice_items)
 
@@ -548,7 +542,6 @@ class Invoice(OpenObject):
             contact_details,
             issue_date,
             due_date,
-            sent_at,
             discount,
             invoice_items,
             total,

@@ -9,11 +9,29 @@ from attrs import field as _attrs_field
 
 from .._models import OpenObject
 from .._parsing import Deviates, Deviation, Reader
+from ..models.reminder_execution_details_list import ReminderExecutionDetailsList
+from ..models.reminder_settings import ReminderSettings
+from ..types import UNSET, Unset
+
+_KNOWN_KEYS = frozenset(
+    {
+        "reminderExecutionDetailsList",
+        "reminderSettings",
+    }
+)
 
 
 @_attrs_define(getstate_setstate=False)
 class RemindersConfiguration(OpenObject):
-    """Reminder settings of the invoice. No source documents its keys; kept as given."""
+    """Reminder settings of the invoice (upstream's get-invoice, `RemindersConfigurationDto`; the
+    send's sources do not show it). Upstream requires both keys; read tolerantly here."""
+
+    reminder_execution_details_list: ReminderExecutionDetailsList | Unset = UNSET
+    """ Reminders executed so far (upstream's `ReminderExecutionDetailsList`). Upstream declares no keys; kept as
+    given. """
+
+    reminder_settings: ReminderSettings | Unset = UNSET
+    """ How the invoice's reminders are sent (upstream's `ReminderSettingsDto`). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     # Set by from_dict only (no default: building the model costs nothing more); read them through
@@ -23,6 +41,10 @@ class RemindersConfiguration(OpenObject):
 
     def to_dict(self) -> dict[str, Any]:
         field_dict: dict[str, Any] = dict(self.additional_properties)
+        if not isinstance(self.reminder_execution_details_list, Unset):
+            field_dict["reminderExecutionDetailsList"] = self.reminder_execution_details_list.to_dict()
+        if not isinstance(self.reminder_settings, Unset):
+            field_dict["reminderSettings"] = self.reminder_settings.to_dict()
         return field_dict
 
     @classmethod
@@ -42,7 +64,22 @@ class RemindersConfiguration(OpenObject):
         if not isinstance(src_dict, dict):
             raise Deviates
         d = dict(src_dict)
-        reminders_configuration = cls()
+        reminder_execution_details_list = d.pop("reminderExecutionDetailsList", UNSET)
+        if isinstance(reminder_execution_details_list, dict):
+            reminder_execution_details_list = ReminderExecutionDetailsList._parse(reminder_execution_details_list)
+        elif reminder_execution_details_list is not UNSET:
+            raise Deviates
+
+        reminder_settings = d.pop("reminderSettings", UNSET)
+        if isinstance(reminder_settings, dict):
+            reminder_settings = ReminderSettings._parse(reminder_settings)
+        elif reminder_settings is not UNSET:
+            raise Deviates
+
+        reminders_configuration = cls(
+            reminder_execution_details_list,
+            reminder_settings,
+        )
         reminders_configuration.additional_properties = d
         reminders_configuration._raw = src_dict
         return reminders_configuration
@@ -53,9 +90,35 @@ class RemindersConfiguration(OpenObject):
         if not isinstance(src_dict, dict):
             raise reader.fatal(path, "", "object", src_dict)
         found = len(reader.found)
+        get = src_dict.get
+        reminder_execution_details_list = get("reminderExecutionDetailsList", UNSET)
+
+        if isinstance(reminder_execution_details_list, dict):
+            reminder_execution_details_list = ReminderExecutionDetailsList._read(
+                reminder_execution_details_list, reader, path + ".reminderExecutionDetailsList"
+            )
+        elif reminder_execution_details_list is not UNSET:
+            reminder_execution_details_list = reader.wrong(
+                path, "reminderExecutionDetailsList", "object", reminder_execution_details_list
+            )
+
+        reminder_settings = get("reminderSettings", UNSET)
+
+        if isinstance(reminder_settings, dict):
+            reminder_settings = ReminderSettings._read(reminder_settings, reader, path + ".reminderSettings")
+        elif reminder_settings is not UNSET:
+            reminder_settings = reader.wrong(path, "reminderSettings", "object", reminder_settings)
+
         # Positional, in the order the attributes are declared above: cheaper than keywords.
-        reminders_configuration = cls()
-        reminders_configuration.additional_properties = dict(src_dict)
+        reminders_configuration = cls(
+            reminder_execution_details_list,
+            reminder_settings,
+        )
+        # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
+        if not src_dict.keys() <= _KNOWN_KEYS:
+            reminders_configuration.additional_properties = {
+                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
+            }
         reminders_configuration._raw = src_dict
         if len(reader.found) > found:
             reminders_configuration._deviations = tuple(reader.found[found:])

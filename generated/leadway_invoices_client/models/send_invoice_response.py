@@ -28,9 +28,10 @@ class SendInvoiceResponse(OpenObject):
     """Answer to a successful send. Every source agrees on the three keys."""
 
     invoice: Invoice
-    """ The invoice after the send. `required` lists only what all three sources show (the Leadway
-    page's truncated example, upstream's `required`, the webhook example); upstream requires more,
-    the webhook schema nothing.
+    """ An invoice: the `invoice` of a send's answer, and the whole answer of a read (upstream's
+    get-invoice names it `GetInvoiceResponseDto`; same fields). `required` lists only what the
+    send's three sources all show (the Leadway page's truncated example, upstream's `required`,
+    the webhook example); upstream requires more, the webhook schema nothing.
      """
 
     sms_data: SmsData | Unset

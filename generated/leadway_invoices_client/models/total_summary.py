@@ -15,17 +15,22 @@ _KNOWN_KEYS = frozenset(
     {
         "subTotal",
         "discount",
+        "tax",
     }
 )
 
 
 @_attrs_define(getstate_setstate=False)
 class TotalSummary(OpenObject):
-    """Totals before discount (webhook schema)."""
+    """Totals: `subTotal` and `discount` in the webhook schema and upstream's get-invoice
+    (`TotalSummaryDto`), which adds `tax` and requires all three."""
 
     sub_total: float | Unset = UNSET
 
     discount: float | Unset = UNSET
+
+    tax: float | Unset = UNSET
+    """ Tax total (upstream's get-invoice only). """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     # Set by from_dict only (no default: building the model costs nothing more); read them through
@@ -39,6 +44,8 @@ class TotalSummary(OpenObject):
             field_dict["subTotal"] = self.sub_total
         if not isinstance(self.discount, Unset):
             field_dict["discount"] = self.discount
+        if not isinstance(self.tax, Unset):
+            field_dict["tax"] = self.tax
         return field_dict
 
     @classmethod
@@ -66,9 +73,14 @@ class TotalSummary(OpenObject):
         if not (type(discount) is float or type(discount) is int) and discount is not UNSET:
             raise Deviates
 
+        tax = d.pop("tax", UNSET)
+        if not (type(tax) is float or type(tax) is int) and tax is not UNSET:
+            raise Deviates
+
         total_summary = cls(
             sub_total,
             discount,
+            tax,
         )
         total_summary.additional_properties = d
         total_summary._raw = src_dict
@@ -89,10 +101,15 @@ class TotalSummary(OpenObject):
         if not (type(discount) is float or type(discount) is int) and discount is not UNSET:
             discount = reader.wrong(path, "discount", "number", discount)
 
+        tax = get("tax", UNSET)
+        if not (type(tax) is float or type(tax) is int) and tax is not UNSET:
+            tax = reader.wrong(path, "tax", "number", tax)
+
         # Positional, in the order the attributes are declared above: cheaper than keywords.
         total_summary = cls(
             sub_total,
             discount,
+            tax,
         )
         # Unknown keys are rare: a subset test in C finds there are none, with no copy of the dict.
         if not src_dict.keys() <= _KNOWN_KEYS:

@@ -57,31 +57,33 @@ def _build_response(response: httpx.Response, strict: bool) -> Response[ErrorRes
     )
 
 
-def _success_or_raise(response: httpx.Response, invoice_id: str, strict: bool) -> SendInvoiceResponse:
+def _success_or_raise(response: httpx.Response, where: dict[str, Any], strict: bool) -> SendInvoiceResponse:
     if response.status_code == 200:
         reader = Reader(strict)
         try:
             parsed = SendInvoiceResponse.from_dict(response.json(), reader)
         except _errors.CONTRACT_ERRORS as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            raise _errors.ContractViolationError(response, reason, method="POST", invoice_id=invoice_id) from exc
+            raise _errors.ContractViolationError(response, reason, **where) from exc
         log_deviations(reader.found, method="POST", operation="send_invoice")
         return parsed
-    raise _errors.from_response(response, method="POST", invoice_id=invoice_id)
+    raise _errors.from_response(response, **where)
 
 
-def _send(client: AuthenticatedClient, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
+# `where` (_errors.request_context) is what every error of the call carries: method, invoice id,
+# altId/altType and the time the call began, for reconcile() to read the invoice again.
+def _send(client: AuthenticatedClient, kwargs: dict[str, Any], where: dict[str, Any]) -> httpx.Response:
     try:
         return client.get_httpx_client().request(**kwargs)
     except httpx.RequestError as exc:
-        raise _errors.from_transport_error(exc, method="POST", invoice_id=invoice_id) from exc
+        raise _errors.from_transport_error(exc, **where) from exc
 
 
-async def _asend(client: AuthenticatedClient, kwargs: dict[str, Any], invoice_id: str) -> httpx.Response:
+async def _asend(client: AuthenticatedClient, kwargs: dict[str, Any], where: dict[str, Any]) -> httpx.Response:
     try:
         return await client.get_async_httpx_client().request(**kwargs)
     except httpx.RequestError as exc:
-        raise _errors.from_transport_error(exc, method="POST", invoice_id=invoice_id) from exc
+        raise _errors.from_transport_error(exc, **where) from exc
 
 
 def sync_detailed(
@@ -108,7 +110,8 @@ def sync_detailed(
             logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
-        ValueError: invoice_id would change the request's path or query (checked before any I/O).
+        ValueError: invoice_id would change the request's path or query, or a query parameter is not
+            a non-empty string or not one of its enum's values (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
 
@@ -116,15 +119,13 @@ def sync_detailed(
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
         None for an undocumented status or an unusable body (with strict: any deviation).
     """
-    response = _send(
-        client,
-        _get_kwargs(
-            invoice_id=invoice_id,
-            body=body,
-            version=version,
-        ),
-        invoice_id,
+    kwargs = _get_kwargs(
+        invoice_id=invoice_id,
+        body=body,
+        version=version,
     )
+    where = _errors.request_context("POST", invoice_id, kwargs)
+    response = _send(client, kwargs, where)
     return _build_response(response, client.strict if strict is None else strict)
 
 
@@ -152,7 +153,8 @@ def sync(
             logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
-        ValueError: invoice_id would change the request's path or query (checked before any I/O).
+        ValueError: invoice_id would change the request's path or query, or a query parameter is not
+            a non-empty string or not one of its enum's values (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
         errors.APIStatusError: any other status, one subclass per status (ServerError for 5xx).
@@ -162,16 +164,14 @@ def sync(
     Returns:
         SendInvoiceResponse
     """
-    response = _send(
-        client,
-        _get_kwargs(
-            invoice_id=invoice_id,
-            body=body,
-            version=version,
-        ),
-        invoice_id,
+    kwargs = _get_kwargs(
+        invoice_id=invoice_id,
+        body=body,
+        version=version,
     )
-    return _success_or_raise(response, invoice_id, client.strict if strict is None else strict)
+    where = _errors.request_context("POST", invoice_id, kwargs)
+    response = _send(client, kwargs, where)
+    return _success_or_raise(response, where, client.strict if strict is None else strict)
 
 
 async def asyncio_detailed(
@@ -198,7 +198,8 @@ async def asyncio_detailed(
             logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
-        ValueError: invoice_id would change the request's path or query (checked before any I/O).
+        ValueError: invoice_id would change the request's path or query, or a query parameter is not
+            a non-empty string or not one of its enum's values (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
 
@@ -206,15 +207,13 @@ async def asyncio_detailed(
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
         None for an undocumented status or an unusable body (with strict: any deviation).
     """
-    response = await _asend(
-        client,
-        _get_kwargs(
-            invoice_id=invoice_id,
-            body=body,
-            version=version,
-        ),
-        invoice_id,
+    kwargs = _get_kwargs(
+        invoice_id=invoice_id,
+        body=body,
+        version=version,
     )
+    where = _errors.request_context("POST", invoice_id, kwargs)
+    response = await _asend(client, kwargs, where)
     return _build_response(response, client.strict if strict is None else strict)
 
 
@@ -242,7 +241,8 @@ async def asyncio(
             logged once at WARNING). None (default): the client's `strict`.
 
     Raises:
-        ValueError: invoice_id would change the request's path or query (checked before any I/O).
+        ValueError: invoice_id would change the request's path or query, or a query parameter is not
+            a non-empty string or not one of its enum's values (checked before any I/O).
         errors.TransportError: the request could not be sent (after the client's retries).
         errors.OutcomeUnknownError: no answer after sending (read timeout, dropped connection); never retried.
         errors.APIStatusError: any other status, one subclass per status (ServerError for 5xx).
@@ -252,13 +252,11 @@ async def asyncio(
     Returns:
         SendInvoiceResponse
     """
-    response = await _asend(
-        client,
-        _get_kwargs(
-            invoice_id=invoice_id,
-            body=body,
-            version=version,
-        ),
-        invoice_id,
+    kwargs = _get_kwargs(
+        invoice_id=invoice_id,
+        body=body,
+        version=version,
     )
-    return _success_or_raise(response, invoice_id, client.strict if strict is None else strict)
+    where = _errors.request_context("POST", invoice_id, kwargs)
+    response = await _asend(client, kwargs, where)
+    return _success_or_raise(response, where, client.strict if strict is None else strict)
