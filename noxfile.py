@@ -26,13 +26,15 @@ _PRINT_RUNTIME_VERSIONS = (
 )
 
 
-# What tests-3.12 and tests-3.13 run: the generated client's tests, less the two files that drive
-# the sandbox over loopback for seconds (pacing windows, bulk runs). Those, the sandbox's and the
-# tools' tests do not depend on the Python version and run on 3.11 (tests-3.11, tests-lowest).
+# What tests-3.12, tests-3.13 and tests-lowest run: the generated client's tests and the README
+# example, less the files whose tests run for seconds each (bulk pacing against the sandbox, threads
+# and tasks sharing a pacer, processes sharing a ledger). tests-3.11 runs those, with the tests of
+# the sandbox and the tools, which do not depend on the Python version.
 CLIENT_TESTS = [
     "tests/client",
     "--ignore=tests/client/test_sandbox.py",
     "--ignore=tests/client/test_pacing_concurrency.py",
+    "--ignore=tests/client/test_ledger_concurrency.py",
     "tests/test_readme.py",
 ]
 
@@ -128,7 +130,7 @@ def tests_lowest(session: nox.Session) -> None:
         "--editable=.",
     )
     session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
-    session.run("pytest", *pytest_args(session, "tests/client", "tests/test_readme.py"))
+    session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
 
 
 @nox.session(python=DEFAULT_PYTHON)
