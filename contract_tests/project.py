@@ -29,6 +29,7 @@ PACKAGE_DIR = GENERATED_DIR / PACKAGE
 
 # The send operation, as the spec names its path.
 SEND_PATH = "/invoices/{invoiceId}/send"
+READ_PATH = "/invoices/{invoiceId}"
 PRODUCTION_URL = "https://services.leadconnectorhq.com"
 # The loopback server the spec lists: the sandbox's default address, and what cassettes show.
 SANDBOX_URL = "http://127.0.0.1:8765"
@@ -46,10 +47,11 @@ def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
     return document
 
 
-def example(kind: str, name: str) -> dict[str, Any]:
-    """A named example of the send operation: `example("request", "emailAndSms")`, `("response", "leadwayPage")`."""
-    send = load_spec()["paths"][SEND_PATH]["post"]
-    holder = send["requestBody"] if kind == "request" else send["responses"]["200"]
+def example(kind: str, name: str, *, path: str = SEND_PATH, method: str = "post") -> dict[str, Any]:
+    """A named example of an operation (the send by default): `example("request", "emailAndSms")`,
+    `("response", "leadwayPage")`, `("response", "upstreamExample", path=READ_PATH, method="get")`."""
+    operation = load_spec()["paths"][path][method]
+    holder = operation["requestBody"] if kind == "request" else operation["responses"]["200"]
     value: dict[str, Any] = copy.deepcopy(holder["content"]["application/json"]["examples"][name]["value"])
     return value
 

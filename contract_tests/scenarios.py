@@ -1,9 +1,13 @@
-"""The contract cassettes' scenarios: what each one sends, to which target, and what it must get.
+"""The contract cassettes' scenarios: what each one sends or reads, to which target, and what it must get.
 
 `scripts/record_cassettes.py` records them (the generated client, sync and async, through vcrpy);
 `test_cassettes.py` replays them and checks that every scenario has its cassettes. Against production
 only scenarios marked safe run: `send_manually` with `liveMode: false` (marks the test invoice sent,
-delivers nothing) and the error paths that cannot send anything (401, 404, 422).
+delivers nothing), reads, and the error paths that cannot send anything (401, 404, 422).
+
+A call is a send (`send_invoice`) or a read (`get_invoice`, kind "read"): the read scenarios show what
+reconciliation relies on, a read before and after a send (draft, then sent with a later updatedAt) and
+a read after a 503 (still draft: nothing was sent).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from leadway_invoices_client import AuthenticatedClient
-from leadway_invoices_client.api.invoices import send_invoice
-from leadway_invoices_client.models import ErrorResponse, SendInvoiceRequest, SendInvoiceResponse
+from leadway_invoices_client.api.invoices import get_invoice, send_invoice
+from leadway_invoices_client.models import AltType, ErrorResponse, Invoice, SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.project import (
     CONTRACT_TOKEN_ENV,
@@ -116,13 +120,15 @@ def production_target(
 
 @dataclass(frozen=True)
 class Call:
-    """One send: which invoice, what body, with which token, and any sandbox fault."""
+    """One send or read: which invoice, what body (for a read: its altId/altType query), with which
+    token, and any sandbox fault."""
 
     invoice: str
     body: dict[str, Any]
     role: str = "agency"  # whose token: "agency", "location" or "invalid"
     fault: str | None = None
-    raw: bool = False  # post the body as is (one the models would never build)
+    raw: bool = False  # send the body (or a read's query) as is: one the client would never build
+    kind: str = "send"  # "send" (POST .../send) or "read" (GET /invoices/{id})
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,15 @@ def body(target: RecordingTarget, action: str = "email", live: bool = False, **e
 
 def _send(action: str, live: bool, **extra: Any) -> Callable[[RecordingTarget], list[Call]]:
     return lambda t: [Call(t.invoice, body(t, action, live, **extra))]
+
+
+def query(target: RecordingTarget, location: str | None = None) -> dict[str, Any]:
+    """A read's query: the location the invoice lives in."""
+    return {"altId": location or target.location, "altType": "location"}
+
+
+def read(target: RecordingTarget, invoice: str | None = None, **fields: Any) -> Call:
+    return Call(invoice or target.invoice, query(target), kind="read", **fields)
 
 
 SENDER = {"fromName": "Alex Rivera", "fromEmail": "alex.rivera@example.com"}
@@ -281,6 +296,57 @@ def _scenarios() -> list[Scenario]:
             needs=("faults",),
         ),
     ]
+    scenarios += [
+        Scenario("read-draft", "read an invoice: the draft as it is", (200,), lambda t: [read(t)], production=True),
+        Scenario(
+            "send-then-read",
+            "read, send, read: draft becomes sent and updatedAt moves (what reconciliation reads)",
+            (200, 200, 200),
+            lambda t: [read(t), Call(t.invoice, body(t)), read(t)],
+        ),
+        Scenario(
+            "unavailable-503-then-read",
+            "a send answered 503, then a read: still draft, nothing was sent",
+            (503, 200),
+            lambda t: [Call(t.invoice, body(t), fault="503"), read(t)],
+            needs=("faults",),
+        ),
+        Scenario(
+            "read-invalid-token-401",
+            "a read with an unknown bearer token",
+            (401,),
+            lambda t: [read(t, role="invalid")],
+            production=True,
+        ),
+        Scenario(
+            "read-foreign-location-403",
+            "a sub-account token reading another location's invoice",
+            (403,),
+            lambda t: [Call(t.foreign[0], query(t, t.foreign[1]), role="location", kind="read")] if t.foreign else [],
+            needs=("foreign", "location-token"),
+        ),
+        Scenario(
+            "read-unknown-invoice-404",
+            "a read of an invoice id that does not exist",
+            (404,),
+            lambda t: [read(t, UNKNOWN_INVOICE_ID)],
+            production=True,
+        ),
+        Scenario(
+            "read-invalid-query-422",
+            "a read without altType: the problem listed",
+            (422,),
+            lambda t: [Call(t.invoice, {"altId": t.location}, kind="read", raw=True)],
+            production=True,
+        ),
+        Scenario(
+            "read-rate-limited-429",
+            "a read when the location's burst budget is spent: 429, as for a send",
+            (429,),
+            lambda t: [read(t, fault="rate-limit")],
+            needs=("faults",),
+        ),
+    ]
     return scenarios
 
 
@@ -295,6 +361,7 @@ class Outcome:
     status: int
     parsed: object | None  # what the generated client parsed (None for raw calls)
     content: bytes = field(repr=False, default=b"")
+    kind: str = "send"
 
 
 def client_for(target: RecordingTarget, base_url: str, call: Call) -> AuthenticatedClient:
@@ -310,11 +377,23 @@ def _raw_kwargs(call: Call) -> dict[str, Any]:
     return {"json": call.body, "headers": {"Version": VERSION}}
 
 
+def _read_kwargs(call: Call) -> dict[str, Any]:
+    return {"alt_id": call.body["altId"], "alt_type": AltType(call.body["altType"])}
+
+
 def run_sync(scenario: Scenario, target: RecordingTarget, base_url: str) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for call in scenario.calls(target):
         with client_for(target, base_url, call) as client:
-            if call.raw:
+            if call.kind == "read" and call.raw:
+                response = client.get_httpx_client().get(
+                    f"/invoices/{call.invoice}", params=call.body, headers={"Version": VERSION}
+                )
+                outcomes.append(Outcome(response.status_code, None, response.content, "read"))
+            elif call.kind == "read":
+                answer = get_invoice.sync_detailed(call.invoice, client=client, **_read_kwargs(call))
+                outcomes.append(Outcome(int(answer.status_code), answer.parsed, answer.content, "read"))
+            elif call.raw:
                 response = client.get_httpx_client().post(f"/invoices/{call.invoice}/send", **_raw_kwargs(call))
                 outcomes.append(Outcome(response.status_code, None, response.content))
             else:
@@ -329,7 +408,15 @@ async def run_async(scenario: Scenario, target: RecordingTarget, base_url: str) 
     outcomes: list[Outcome] = []
     for call in scenario.calls(target):
         async with client_for(target, base_url, call) as client:
-            if call.raw:
+            if call.kind == "read" and call.raw:
+                response = await client.get_async_httpx_client().get(
+                    f"/invoices/{call.invoice}", params=call.body, headers={"Version": VERSION}
+                )
+                outcomes.append(Outcome(response.status_code, None, response.content, "read"))
+            elif call.kind == "read":
+                answer = await get_invoice.asyncio_detailed(call.invoice, client=client, **_read_kwargs(call))
+                outcomes.append(Outcome(int(answer.status_code), answer.parsed, answer.content, "read"))
+            elif call.raw:
                 response = await client.get_async_httpx_client().post(
                     f"/invoices/{call.invoice}/send", **_raw_kwargs(call)
                 )
@@ -356,7 +443,8 @@ def check_outcomes(scenario: Scenario, outcomes: Sequence[Outcome]) -> None:
     for outcome in outcomes:
         if outcome.parsed is None:
             continue
-        expected = SendInvoiceResponse if outcome.status == 200 else ErrorResponse
+        success = Invoice if outcome.kind == "read" else SendInvoiceResponse
+        expected = success if outcome.status == 200 else ErrorResponse
         if not isinstance(outcome.parsed, expected):
             parsed = type(outcome.parsed).__name__
             raise RecordingError(f"{scenario.name}: a {outcome.status} parsed as {parsed}, not {expected.__name__}")

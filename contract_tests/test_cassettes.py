@@ -1,7 +1,7 @@
 """The recorded cassettes: complete, replayable offline, valid against the spec, and clean.
 
-* Every scenario of `contract_tests/scenarios.py` has a sync and an async cassette, and nothing else is
-  in the folder.
+* Every scenario of `contract_tests/scenarios.py` (sends and reads) has a sync and an async cassette,
+  and nothing else is in the folder.
 * Replaying each one with record mode `none` and the network blocked, the generated client gets
   exactly the recorded answers, parses them to the right model, and its raising call turns each
   error status into the right typed error.
@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 import vcr
-from leadway_invoices_client import errors
-from leadway_invoices_client.api.invoices import send_invoice
-from leadway_invoices_client.models import SendInvoiceRequest
+from leadway_invoices_client import AuthenticatedClient, errors
+from leadway_invoices_client.api.invoices import get_invoice, send_invoice
+from leadway_invoices_client.models import AltType, SendInvoiceRequest
 
 from contract_tests.exchanges import ContractChecker, Exchange, iter_cassettes, load_cassette
 from contract_tests.project import CASSETTES, CONTRACT_TOKEN_ENV, SANDBOX_URL
@@ -69,9 +69,9 @@ def test_every_scenario_has_a_sync_and_an_async_cassette_and_nothing_else_is_the
 # --- replay --------------------------------------------------------------------------------------
 
 
-def replaying(path: Path) -> Any:
+def replaying(path: Path, match_on: tuple[str, ...] = ("method", "scheme", "host", "port", "path", "query")) -> Any:
     # Record mode none: a request without its recorded twin raises instead of reaching any server.
-    return vcr.VCR(record_mode="none").use_cassette(str(path), allow_playback_repeats=False)
+    return vcr.VCR(record_mode="none", match_on=match_on).use_cassette(str(path), allow_playback_repeats=False)
 
 
 @pytest.mark.block_network
@@ -103,15 +103,23 @@ SINGLE_ERRORS = [s for s in SCENARIOS.values() if s.runs_on(TARGET) and len(s.ex
 @pytest.mark.parametrize("scenario", SINGLE_ERRORS, ids=_ids)
 def test_the_raising_call_turns_each_recorded_error_into_its_typed_error(scenario: Scenario) -> None:
     [call] = scenario.calls(TARGET)
-    # The cassette matches on method and URL, so a well-formed body replays the recorded answer too.
-    body = SendInvoiceRequest.from_dict({**call.body, "userId": TARGET.user, "action": "email"})
+
+    def raising_call(client: AuthenticatedClient) -> object:
+        if call.kind == "read":
+            return get_invoice.sync(call.invoice, client=client, alt_id=TARGET.location, alt_type=AltType.LOCATION)
+        body = SendInvoiceRequest.from_dict({**call.body, "userId": TARGET.user, "action": "email"})
+        return send_invoice.sync(call.invoice, client=client, body=body)
+
+    # The cassette matches on method and path, so a well-formed body (or a read's full query)
+    # replays the recorded answer too.
     with (
-        replaying(cassette_path(CASSETTES, TARGET, "sync", scenario)),
+        replaying(cassette_path(CASSETTES, TARGET, "sync", scenario), match_on=("method", "path")),
         client_for(TARGET, SANDBOX_URL, call) as client,
         pytest.raises(TYPED_ERRORS[scenario.expect[0]]) as caught,
     ):
-        send_invoice.sync(call.invoice, client=client, body=body)
+        raising_call(client)
     assert isinstance(caught.value, errors.APIStatusError)
+    assert caught.value.method == ("GET" if call.kind == "read" else "POST")
     assert caught.value.status_code == scenario.expect[0]
     # The token never shows in what a caller would log.
     assert TARGET.tokens[call.role] not in str(caught.value)

@@ -8,6 +8,8 @@ Each test applies one realistic API change and asserts that the checks fail, nam
 * to a copy of the spec (the spec changed, the recorded API did not);
 * to the sandbox itself (an ASGI wrapper rewriting its answers): the in-process schemathesis run.
 
+The same proofs run for both calls: the send, and the read reconciliation relies on.
+
 Baselines (and a wrapper that changes nothing) pass first, so every failure is the change's doing.
 """
 
@@ -27,8 +29,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from leadway_invoices_client import AuthenticatedClient, errors
-from leadway_invoices_client.api.invoices import send_invoice
-from leadway_invoices_client.models import SendInvoiceRequest
+from leadway_invoices_client.api.invoices import get_invoice, send_invoice
+from leadway_invoices_client.models import AltType, SendInvoiceRequest
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
@@ -40,7 +42,7 @@ from contract_tests.exchanges import (
     dump_cassette,
     load_cassette,
 )
-from contract_tests.project import CASSETTES, SANDBOX_URL, SEND_PATH, SPEC_PATH, example
+from contract_tests.project import CASSETTES, READ_PATH, SANDBOX_URL, SEND_PATH, SPEC_PATH, example
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, SandboxConfig, create_app
 
 INVOICE_URL = "http://127.0.0.1:8765/invoices/6578278e879ad2646715ba9c/send"
@@ -400,6 +402,198 @@ def test_schemathesis_fails_on_a_sandbox_that_drifted(drift: str) -> None:
             headers={"Version": "2021-07-28"},
             body=example("request", "emailAndSms"),
             media_type="application/json",
+        )
+    )
+    strategies = [operation.as_strategy(generation_mode=mode) for mode in GenerationMode]
+
+    @contract_settings(40)
+    @given(case=st.one_of(strategies))
+    def generated(case: Any) -> None:
+        check(case)
+
+    generated()
+    if expected is None:
+        assert failures == set()
+    else:
+        assert any(expected in title for title in failures), failures
+
+
+# --- the read (GET /invoices/{invoiceId}): the same proofs ------------------------------------------
+
+READ_URL = f"http://127.0.0.1:8765/invoices/{DRAFT_INVOICE_ID}?altId=6578278e879ad2646715ba9c&altType=location"
+READ_BODY = example("response", "upstreamExample", path=READ_PATH, method="get")
+READ = replace(
+    SENT,
+    method="GET",
+    url=READ_URL,
+    request_headers={k: v for k, v in REQUEST_HEADERS.items() if k != "content-type"},
+    request_body=None,
+    response_body=json.dumps(READ_BODY).encode(),
+    where="read",
+)
+READ_NOT_FOUND = replace(
+    READ, status=404, response_body=b'{"statusCode": 404, "message": "Invoice not found"}', where="read 404"
+)
+
+
+def _read_change(change: Callable[[dict[str, Any]], None]) -> Callable[[Exchange], Exchange]:
+    def apply(exchange: Exchange) -> Exchange:
+        body = exchange.response_json()
+        change(body)
+        return replace(exchange, response_body=json.dumps(body).encode())
+
+    return apply
+
+
+def _query(query: str) -> Callable[[Exchange], Exchange]:
+    return lambda exchange: replace(exchange, url=exchange.url.split("?")[0] + query)
+
+
+def _read_renamed_id(body: dict[str, Any]) -> None:
+    body["id"] = body.pop("_id")
+
+
+def _read_status_a_number(body: dict[str, Any]) -> None:
+    body["status"] = 1
+
+
+def _read_updated_at_a_number(body: dict[str, Any]) -> None:
+    body["updatedAt"] = 1701768462355
+
+
+def _read_reminders_a_list(body: dict[str, Any]) -> None:
+    body["remindersConfiguration"]["reminderSettings"]["reminders"] = "none"
+
+
+READ_CHANGES: dict[str, tuple[Callable[[Exchange], Exchange], str]] = {
+    "read: field renamed (_id -> id)": (_read_change(_read_renamed_id), '"_id" is a required property'),
+    "read: status became a number": (
+        _read_change(_read_status_a_number),
+        "'anyOf' keyword",
+    ),
+    "read: updatedAt became a number": (_read_change(_read_updated_at_a_number), 'is not of type "string"'),
+    "read: reminders not a list": (_read_change(_read_reminders_a_list), 'is not of type "array"'),
+    "read: answer became HTML": (_html_answer, "Undocumented Content-Type"),
+    "read: undocumented status": (_undocumented_status, "Undocumented status code"),
+    "read: query lost altType": (_query("?altId=6578278e879ad2646715ba9c"), "altType"),
+    "read: altType value the spec lacks": (_query("?altId=6578278e879ad2646715ba9c&altType=galaxy"), "galaxy"),
+}
+
+
+def test_the_read_baselines_pass_unchanged(checker: ContractChecker) -> None:
+    assert checker.problems(READ) == []
+    assert checker.problems(READ_NOT_FOUND) == []
+
+
+@pytest.mark.parametrize("change", sorted(READ_CHANGES))
+def test_an_api_change_to_the_read_fails_the_contract(checker: ContractChecker, tmp_path: Path, change: str) -> None:
+    mutate, expected = READ_CHANGES[change]
+    cassette = tmp_path / "changed.yaml"
+    dump_cassette([mutate(READ)], cassette)
+    [exchange] = load_cassette(cassette)
+    problems = checker.problems(exchange)
+    assert any(expected in p for p in problems), problems
+
+
+def _updated_at_becomes_number(spec: dict[str, Any]) -> None:
+    _schemas(spec)["Invoice"]["properties"]["updatedAt"]["type"] = "number"
+
+
+def _read_drops_404(spec: dict[str, Any]) -> None:
+    del spec["paths"][READ_PATH]["get"]["responses"]["404"]
+
+
+def _read_needs_a_new_query(spec: dict[str, Any]) -> None:
+    spec["paths"][READ_PATH]["get"]["parameters"].append(
+        {"name": "fields", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
+
+
+READ_SPEC_CHANGES: dict[str, tuple[Callable[[dict[str, Any]], None], Exchange, str]] = {
+    "read: type changed (updatedAt number)": (_updated_at_becomes_number, READ, 'is not of type "number"'),
+    "read: status removed (404)": (_read_drops_404, READ_NOT_FOUND, "Undocumented status code"),
+    "read: query parameter newly required": (_read_needs_a_new_query, READ, "fields"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(READ_SPEC_CHANGES))
+def test_a_spec_change_to_the_read_fails_the_contract(tmp_path: Path, change: str) -> None:
+    mutate, exchange, expected = READ_SPEC_CHANGES[change]
+    problems = ContractChecker(_changed_spec(tmp_path, mutate)).problems(exchange)
+    assert any(expected in p for p in problems), problems
+
+
+RECORDED_READ = CASSETTES / "sandbox" / "sync" / "read-draft.yaml"
+
+
+# The sandbox's seed has no remindersConfiguration to change.
+@pytest.mark.parametrize("change", sorted(c for c in READ_CHANGES if "reminders" not in c))
+def test_an_api_change_in_a_copy_of_a_recorded_read_fails_the_contract(
+    checker: ContractChecker, tmp_path: Path, change: str
+) -> None:
+    [recorded] = load_cassette(RECORDED_READ)
+    assert checker.problems(recorded) == []
+    mutate, expected = READ_CHANGES[change]
+    cassette = tmp_path / "changed.yaml"
+    dump_cassette([mutate(recorded)], cassette)
+    [exchange] = load_cassette(cassette)
+    problems = checker.problems(exchange)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.block_network
+@pytest.mark.parametrize(("change", "named"), [(_read_renamed_id, "_id"), (_read_updated_at_a_number, "updatedAt")])
+def test_the_client_replaying_a_drifted_read_raises_its_typed_error(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], named: str
+) -> None:
+    [recorded] = load_cassette(RECORDED_READ)
+    cassette = tmp_path / "drifted.yaml"
+    dump_cassette([_read_change(change)(recorded)], cassette)
+    client = AuthenticatedClient(base_url=SANDBOX_URL, token="replay", retry=None, strict=True)
+    with (
+        vcr.VCR(record_mode="none").use_cassette(str(cassette)),
+        pytest.raises(errors.ContractViolationError) as caught,
+    ):
+        get_invoice.sync(DRAFT_INVOICE_ID, client=client, alt_id="6578278e879ad2646715ba9c", alt_type=AltType.LOCATION)
+    assert named in str(caught.value)
+    assert caught.value.method == "GET"
+
+
+def _read_renamed_id_in_answer(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(body, dict) and "_id" in body:
+        body["id"] = body.pop("_id")
+    return status, body
+
+
+READ_DRIFTS: dict[str, tuple[Callable[[int, Any], tuple[int, Any]], str | None]] = {
+    "read: no drift (the wrapper alone changes nothing)": (_unchanged, None),
+    "read: response field renamed": (_read_renamed_id_in_answer, "Response violates schema"),
+    "read: undocumented status": (_gone_instead_of_not_found, "Undocumented status code"),
+    "read: authentication ignored": (_ignores_auth, "API accepts requests without authentication"),
+}
+
+
+@pytest.mark.parametrize("drift", sorted(READ_DRIFTS))
+def test_schemathesis_fails_on_a_sandbox_whose_read_drifted(drift: str) -> None:
+    change, expected = READ_DRIFTS[drift]
+    schema = schemathesis.openapi.from_path(SPEC_PATH)
+    schema.app = _drifted(create_app(SandboxConfig(burst_limit=1_000_000)), change)
+    operation = schema[READ_PATH]["GET"]
+    failures: set[str] = set()
+
+    def check(case: Any) -> None:
+        try:
+            case.call_and_validate(headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, checks=SINGLE_POST_CHECKS)
+        except FailureGroup as group:
+            failures.update(str(getattr(f, "title", f)) for f in group.exceptions)
+
+    # The seeded draft first: generated ids are mostly unknown (404), and ignored_auth probes only
+    # after a successful answer.
+    check(
+        operation.Case(
+            path_parameters={"invoiceId": DRAFT_INVOICE_ID},
+            query={"altId": "6578278e879ad2646715ba9c", "altType": "location"},
+            headers={"Version": "2021-07-28"},
         )
     )
     strategies = [operation.as_strategy(generation_mode=mode) for mode in GenerationMode]

@@ -86,9 +86,12 @@ def _serving(target: RecordingTarget) -> Iterator[tuple[str, Callable[[], None]]
     if target.name != "sandbox":
         yield target.base_url, lambda: None
         return
-    from scripts.sandbox import create_app, serve_in_thread
+    from scripts.sandbox import SandboxConfig, create_app, serve_in_thread
+    from scripts.sandbox.state import fixed_clock
 
-    app = create_app()
+    # A fixed wall clock: re-recording gives the same updatedAt values, so cassettes change only
+    # when behaviour does.
+    app = create_app(SandboxConfig(wall_clock=fixed_clock))
     with serve_in_thread(app) as base_url:
         yield base_url, app.state.sandbox.reset
 

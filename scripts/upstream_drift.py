@@ -1,6 +1,6 @@
 """Compare our send operation with the upstream OpenAPI document and list every difference.
 
-    python -m scripts.upstream_drift                       # against ../shared/reference/ (the excerpt)
+    python -m scripts.upstream_drift                       # against spec/upstream/ (the vendored excerpt)
     python -m scripts.upstream_drift PATH_OR_URL           # any upstream document, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
 
@@ -31,7 +31,9 @@ import yaml
 
 from contract_tests.project import ROOT, SPEC_PATH
 
-UPSTREAM_DEFAULT = ROOT.parent / "shared" / "reference" / "upstream-send-invoice.openapi.json"
+# The vendored excerpt (spec/upstream/README.md says where it comes from); nothing tracked reads
+# outside the repository.
+UPSTREAM_DEFAULT = ROOT / "spec" / "upstream" / "send-invoice.openapi.json"
 KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
 OPERATION_PATH = "/invoices/{invoiceId}/send"
 OPERATION_METHOD = "post"

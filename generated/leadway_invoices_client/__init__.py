@@ -23,6 +23,7 @@ from ._ledger import LedgerRecord, SendLedger, SendState
 from ._ledger_file import LedgerError
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._parsing import Deviation
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -38,6 +39,7 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
     "LedgerError",
     "LedgerRecord",

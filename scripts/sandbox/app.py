@@ -1,4 +1,5 @@
-"""The Starlette app: `POST /invoices/{invoiceId}/send` as the spec describes it, plus `/_sandbox/*`.
+"""The Starlette app: `POST /invoices/{invoiceId}/send` and `GET /invoices/{invoiceId}` as the spec
+describes them, plus `/_sandbox/*`.
 
 Checks run in the order of a real API gateway and service:
 
@@ -14,6 +15,10 @@ Checks run in the order of a real API gateway and service:
    invoice's location or to `altId`, 404 invoice of another location than `altId`, 400 void or paid
    invoice, or no address for the channel.
 6. 200 with the invoice, and the deliveries appended to the outbox.
+
+A read (`GET /invoices/{invoiceId}?altId=&altType=`) goes through the same steps, counted in the
+same rate-limit bucket as the sends of its `altId` (upstream counts every request of a location),
+and answers 200 with the invoice as it is now: a send changes its `status` and `updatedAt`.
 
 Every answer of the send endpoint carries the five X-RateLimit-* headers (a full budget before
 authentication); without an injected fault it conforms to the spec, and an unforeseen failure is a
@@ -39,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from scripts.sandbox.auth import TokenRegistry
+from scripts.sandbox.auth import Grant, TokenRegistry
 from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
 from scripts.sandbox.faults import (
     FAULT_HEADER,
@@ -58,6 +63,7 @@ from scripts.sandbox.validation import OperationValidator
 logger = logging.getLogger(__name__)
 
 SEND_PATH = "/invoices/{invoiceId}/send"
+INVOICE_PATH = "/invoices/{invoiceId}"
 #: Rate-limit bucket of requests whose body names no location.
 ANONYMOUS_BUCKET = "-"
 
@@ -71,6 +77,7 @@ class Sandbox:
     limiter: RateLimiter
     tokens: TokenRegistry
     validator: OperationValidator
+    read_validator: OperationValidator
     faults: InvoiceFaults
 
     @classmethod
@@ -98,10 +105,11 @@ class Sandbox:
             faults.update(from_file)
         return cls(
             config=config,
-            state=SandboxState(invoices),
+            state=SandboxState(invoices, config.wall_clock),
             limiter=RateLimiter(config.burst_limit, config.burst_interval_ms, config.daily_limit, config.clock),
             tokens=TokenRegistry.for_sandbox(config.agency_token, config.location_token, SEED_LOCATIONS[0]),
             validator=OperationValidator(SPEC_PATH, SEND_PATH, "post"),
+            read_validator=OperationValidator(SPEC_PATH, INVOICE_PATH, "get"),
             faults=InvoiceFaults(faults, (invoice["_id"] for invoice in invoices), config.max_slow_seconds),
         )
 
@@ -116,7 +124,8 @@ class Sandbox:
         return self.state.summaries()
 
     def reset(self) -> None:
-        """Restore the seed (and the invoices file) and the startup faults, empty the outbox, forget rate-limit counts."""
+        """Restore the seed (and the invoices file) and the startup faults, empty the outbox, forget
+        rate-limit counts."""
         self.state.reset()
         self.limiter.reset()
         self.faults.reset()
@@ -192,13 +201,40 @@ async def send_invoice(request: Request) -> Response:
     if not limit.allowed:
         return _too_many(limit)
     try:
-        response = _handle_send(sandbox, request, body, limit.headers())
+        response = _handle_send(sandbox, request, body, limit.headers(), fault)
     except Exception:  # a sandbox bug must still answer in the spec's shape, with the rate-limit headers
         logger.exception("send failed")
         response = error_response(500, "Internal Server Error", limit.headers())
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
         return DroppedConnectionResponse(response)
     return response
+
+
+def _early_fault(sandbox: Sandbox, fault: Fault | None, bucket: str) -> Response | None:
+    """The answer of a fault that answers before anything is counted or done, else None."""
+    if fault is not None:
+        if fault.kind is FaultKind.RATE_LIMIT:
+            return _too_many(sandbox.limiter.refuse(bucket))
+        if fault.kind is FaultKind.HTML_500:
+            return HTMLResponse(HTML_500_PAGE, status_code=500)
+        if fault.kind is FaultKind.SERVICE_UNAVAILABLE:
+            return error_response(503, "Service Unavailable", sandbox.limiter.peek(bucket).headers())
+    return None
+
+
+def _land_later(sandbox: Sandbox, seconds: float, invoice_id: str, body: dict[str, Any], grant: Grant) -> Response:
+    """`delayed-send`: schedule the send `seconds` from now on the server's loop and lose the answer
+    (an empty 200 cut mid-body). A send refused at landing is only logged: its answer is lost too."""
+    generation = sandbox.state.generation
+
+    def land() -> None:
+        try:
+            sandbox.state.send(invoice_id, body, grant, generation)
+        except SendRefused as exc:
+            logger.info("delayed send of %s did not land: %s %s", invoice_id, exc.status_code, exc.message)
+
+    asyncio.get_running_loop().call_later(seconds, land)
+    return DroppedConnectionResponse(JSONResponse({}))
 
 
 def _fault(sandbox: Sandbox, request: Request) -> Fault | None:
@@ -213,7 +249,9 @@ def _too_many(limit: RateLimitStatus) -> JSONResponse:
     return error_response(429, "Too Many Requests", limit.headers())
 
 
-def _handle_send(sandbox: Sandbox, request: Request, body: bytes, headers: dict[str, str]) -> JSONResponse:
+def _handle_send(
+    sandbox: Sandbox, request: Request, body: bytes, headers: dict[str, str], fault: Fault | None = None
+) -> Response:
     checked = sandbox.validator.check(request, body)
     if checked.token is None:
         message = (
@@ -229,11 +267,66 @@ def _handle_send(sandbox: Sandbox, request: Request, body: bytes, headers: dict[
         return error_response(422, checked.messages, headers)
     assert checked.invoice_id is not None
     assert checked.body is not None
+    if fault is not None and fault.kind is FaultKind.DELAYED_SEND:
+        return _land_later(sandbox, fault.seconds, checked.invoice_id, checked.body, grant)
     try:
         result = sandbox.state.send(checked.invoice_id, checked.body, grant)
     except SendRefused as exc:
         return error_response(exc.status_code, exc.message, headers)
     return JSONResponse(result.to_response(), headers=headers)
+
+
+async def get_invoice(request: Request) -> Response:
+    """`GET /invoices/{invoiceId}?altId=&altType=`: the invoice as it is now."""
+    sandbox: Sandbox = request.app.state.sandbox
+    refused = _unauthenticated(sandbox, request)
+    if refused is not None:
+        return refused
+    alt_ids = request.query_params.getlist("altId")
+    # Counted against the location it names, in the same bucket as that location's sends.
+    bucket = alt_ids[0] if len(alt_ids) == 1 and alt_ids[0] else ANONYMOUS_BUCKET
+    try:
+        fault = parse_fault(request.headers.get(FAULT_HEADER), sandbox.config.max_slow_seconds)
+    except FaultError as exc:
+        return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
+    if fault is not None and fault.kind is FaultKind.DELAYED_SEND:
+        return error_response(
+            400, f"{FAULT_HEADER} delayed-send applies to a send only", sandbox.limiter.peek(bucket).headers()
+        )
+    early = _early_fault(sandbox, fault, bucket)
+    if early is not None:
+        return early
+    if fault is not None and fault.kind is FaultKind.SLOW:
+        await asyncio.sleep(fault.seconds)
+    limit = sandbox.limiter.hit(bucket)
+    if not limit.allowed:
+        return _too_many(limit)
+    try:
+        response = _handle_read(sandbox, request, alt_ids, limit.headers())
+    except Exception:  # a sandbox bug must still answer in the spec's shape, with the rate-limit headers
+        logger.exception("read failed")
+        response = error_response(500, "Internal Server Error", limit.headers())
+    if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
+        return DroppedConnectionResponse(response)
+    return response
+
+
+def _handle_read(sandbox: Sandbox, request: Request, alt_ids: list[str], headers: dict[str, str]) -> JSONResponse:
+    checked = sandbox.read_validator.check(request, b"")
+    grant = sandbox.tokens.grant_for(checked.token) if checked.token is not None else None
+    if grant is None:
+        return error_response(401, "Invalid token: access token is invalid", headers)
+    messages = list(checked.messages)
+    if len(alt_ids) > 1:
+        messages.append("query parameter altId: given more than once")
+    if messages:
+        return error_response(422, messages, headers)
+    assert checked.invoice_id is not None
+    try:
+        invoice = sandbox.state.read(checked.invoice_id, alt_ids[0], grant)
+    except SendRefused as exc:
+        return error_response(exc.status_code, exc.message, headers)
+    return JSONResponse(invoice, headers=headers)
 
 
 async def list_invoices(request: Request) -> Response:
@@ -312,6 +405,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route(SEND_PATH, send_invoice, methods=["POST"]),
+            Route(INVOICE_PATH, get_invoice, methods=["GET"]),
             Route("/_sandbox/invoices", list_invoices, methods=["GET"]),
             Route("/_sandbox/outbox", list_outbox, methods=["GET"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +50,9 @@ class SandboxConfig:
         burst_interval_ms: Length of the burst window in milliseconds.
         daily_limit: Requests allowed per location per day.
         clock: Monotonic seconds used by the rate limiter; tests inject a fake one instead of sleeping.
+        wall_clock: The time (aware) a send writes into the invoice's `updatedAt`, at least 1 ms later
+            than the previous one. Default: the real time, as upstream's. `state.fixed_clock` makes
+            answers reproducible (cassettes).
         max_slow_seconds: Upper bound of the `slow:SECONDS` fault.
         faults: Fault per invoice id, in `X-Sandbox-Fault` syntax (`{"<invoiceId>": "html-500"}`): every
             send of that invoice without the header gets it (see `scripts/sandbox/invoice_faults.py`).
@@ -63,6 +67,7 @@ class SandboxConfig:
     burst_interval_ms: int = DEFAULT_BURST_INTERVAL_MS
     daily_limit: int = DEFAULT_DAILY_LIMIT
     clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     max_slow_seconds: float = MAX_SLOW_SECONDS
     faults: Mapping[str, str] = field(default_factory=dict)
     faults_file: Path | None = None

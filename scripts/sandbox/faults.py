@@ -5,6 +5,11 @@ Each one imitates a failure a real client meets, and is real at the socket level
 * `drop-after-send`: the request is handled as usual (a valid send is performed and recorded), then
   the connection is closed halfway through the answer, whatever its status (the client sees
   `httpx.RemoteProtocolError`).
+* `delayed-send:SECONDS` (0-30): the request is checked as usual (401, 429, 422 answer at once),
+  then the connection is closed with no answer, and the send lands (invoice `sent`, deliveries in
+  the outbox) only SECONDS later: the client meets an unknown outcome while the send is still on
+  its way, which is what reconciliation's grace period is for. A send the business rules refuse
+  (404, 403, 400) is dropped at landing, as its answer would have been.
 * `html-500`: a proxy's HTML error page with status 500 (not the spec's JSON).
 * `503`: the spec's JSON 503; nothing is sent.
 * `slow:SECONDS`: the request is handled normally after a delay (for client timeouts).
@@ -35,13 +40,14 @@ HTML_500_PAGE = """<html>
 
 
 class FaultKind(enum.StrEnum):
-    """The fault names `X-Sandbox-Fault` accepts (`slow` takes `:SECONDS`)."""
+    """The fault names `X-Sandbox-Fault` accepts (`slow` and `delayed-send` take `:SECONDS`)."""
 
     DROP_AFTER_SEND = "drop-after-send"
     HTML_500 = "html-500"
     SERVICE_UNAVAILABLE = "503"
     SLOW = "slow"
     RATE_LIMIT = "rate-limit"
+    DELAYED_SEND = "delayed-send"
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class Fault:
     """One parsed `X-Sandbox-Fault` value."""
 
     kind: FaultKind
-    #: The delay of `slow:SECONDS`; 0 for the other faults.
+    #: The delay of `slow:SECONDS` and `delayed-send:SECONDS`; 0 for the other faults.
     seconds: float = 0.0
 
 
@@ -57,21 +63,26 @@ class FaultError(ValueError):
     """An `X-Sandbox-Fault` value the sandbox does not understand; the message names it."""
 
 
+# The faults that take `:SECONDS`.
+_DELAYED = (FaultKind.SLOW, FaultKind.DELAYED_SEND)
+
+
 def _expected() -> str:
-    return ", ".join("slow:SECONDS" if kind is FaultKind.SLOW else kind.value for kind in FaultKind)
+    return ", ".join(f"{kind.value}:SECONDS" if kind in _DELAYED else kind.value for kind in FaultKind)
 
 
 def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
     """Parse a header value; None when the header is absent.
 
     Raises:
-        FaultError: unknown fault name, or a `slow` delay that is not a number in [0, max_slow_seconds].
+        FaultError: unknown fault name, or a `slow` or `delayed-send` delay that is not a number in
+            [0, max_slow_seconds].
     """
     if value is None:
         return None
     name, colon, argument = value.strip().partition(":")
     name = name.strip().lower()
-    if name == FaultKind.SLOW:
+    if name in _DELAYED:
         try:
             seconds = float(argument)
         except ValueError:
@@ -79,10 +90,10 @@ def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
         # NaN fails both comparisons, so "slow:nan" is refused like "slow:abc".
         if not colon or not 0 <= seconds <= max_slow_seconds:
             raise FaultError(
-                f"{FAULT_HEADER} {value!r}: slow needs a delay in seconds between 0 and {max_slow_seconds:g},"
-                " for example slow:0.5"
+                f"{FAULT_HEADER} {value!r}: {name} needs a delay in seconds between 0 and {max_slow_seconds:g},"
+                f" for example {name}:0.5"
             )
-        return Fault(FaultKind.SLOW, seconds)
+        return Fault(FaultKind(name), seconds)
     try:
         kind = FaultKind(name)
     except ValueError:
@@ -102,7 +113,8 @@ class ConnectionDropped(httpx.RemoteProtocolError):
 
 
 class DroppedConnectionResponse(Response):
-    """Starts `inner` with its full Content-Length, sends half its body, then drops the connection."""
+    """Starts `inner` with its full Content-Length, sends half its body, then drops the connection
+    (`drop-after-send`; `delayed-send` drops an empty 200 before its send lands)."""
 
     def __init__(self, inner: Response) -> None:
         super().__init__(bytes(inner.body), status_code=inner.status_code)

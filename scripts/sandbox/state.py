@@ -8,7 +8,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,9 +37,24 @@ VOID_INVOICE_ID = "65782a3c879ad2646715bb14"
 SEED_USER_ID = "6578278e879ad2646715ba9c"
 
 _INVOICE_ID = re.compile(r"^[0-9a-fA-F]{24}$")
-# Timestamps advance one second per send from the Leadway example's creation time, so the same
-# requests always give the same answers.
-_EPOCH = dt.datetime(2023, 12, 12, 9, 27, 42, 355000, tzinfo=dt.UTC)
+#: The Leadway example's creation time: `fixed_clock` stays there, so stamps are reproducible.
+EPOCH = dt.datetime(2023, 12, 12, 9, 27, 42, 355000, tzinfo=dt.UTC)
+# Every `updatedAt` a send writes is at least this much later than the one before.
+_TICK = dt.timedelta(milliseconds=1)
+
+
+def wall_clock() -> dt.datetime:
+    """The real time (UTC): the default, so `updatedAt` after a send is later than the send's attempt,
+    as upstream's is."""
+    return dt.datetime.now(dt.UTC)
+
+
+def fixed_clock() -> dt.datetime:
+    """A clock that never moves: with the 1 ms tick per send, the same requests after a reset give
+    byte-identical answers (cassettes, determinism tests)."""
+    return EPOCH
+
+
 _DEFAULT_SENDER_EMAIL = "invoices@leadway-sandbox.invalid"
 
 
@@ -151,16 +166,19 @@ def seed_invoices() -> list[dict[str, Any]]:
 class SandboxState:
     """In-memory invoices and outbox. Thread-safe: the served app and a test may use it at once."""
 
-    def __init__(self, initial: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, initial: Sequence[Mapping[str, Any]], clock: Callable[[], dt.datetime] = wall_clock) -> None:
         self._initial = copy.deepcopy([dict(invoice) for invoice in initial])
         ids = [invoice["_id"] for invoice in self._initial]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise SandboxError(f"invoice ids must be unique; duplicated: {', '.join(duplicates)}")
         self._lock = threading.Lock()
+        self._clock = clock
         self._invoices: dict[str, dict[str, Any]] = {}
         self._outbox: list[Delivery] = []
-        self._sends = 0
+        self._last_stamp = EPOCH
+        # Bumped by reset(): a `delayed-send` scheduled before a reset does not land after it.
+        self.generation = 0
         self.reset()
 
     def reset(self) -> None:
@@ -168,7 +186,8 @@ class SandboxState:
         with self._lock:
             self._invoices = {invoice["_id"]: copy.deepcopy(invoice) for invoice in self._initial}
             self._outbox = []
-            self._sends = 0
+            self._last_stamp = EPOCH
+            self.generation += 1
 
     @property
     def outbox(self) -> tuple[Delivery, ...]:
@@ -194,26 +213,42 @@ class SandboxState:
                 for i in self._invoices.values()
             ]
 
-    def send(self, invoice_id: str, body: Mapping[str, Any], grant: Grant) -> SendResult:
+    def read(self, invoice_id: str, alt_id: str, grant: Grant) -> dict[str, Any]:
+        """`GET /invoices/{invoiceId}`: a copy of the invoice, checked like a send.
+
+        Raises:
+            SendRefused: 404 unknown invoice; 403 token without access to the invoice's location (or
+                to `altId`); 404 `altId` is not the invoice's location.
+        """
+        with self._lock:
+            return copy.deepcopy(self._find(invoice_id, alt_id, grant))
+
+    def _find(self, invoice_id: str, alt_id: str, grant: Grant) -> dict[str, Any]:
+        invoice = self._invoices.get(invoice_id)
+        if invoice is None:
+            raise SendRefused(404, "Invoice not found")
+        location = invoice["altId"]
+        if not grant.allows(location) or not grant.allows(alt_id):
+            raise SendRefused(403, FORBIDDEN_MESSAGE)
+        if alt_id != location:
+            # Upstream looks invoices up by id within the location, so another location's invoice
+            # is as absent as an unknown one.
+            raise SendRefused(404, "Invoice not found")
+        return invoice
+
+    def send(self, invoice_id: str, body: Mapping[str, Any], grant: Grant, generation: int | None = None) -> SendResult:
         """Apply a schema-valid send request; the checks run in the order a real API would.
 
         Raises:
             SendRefused: 404 unknown invoice; 403 token without access to the invoice's location (or to
                 `altId`); 404 `altId` is not the invoice's location; 400 invoice void or paid, or no
-                address for a requested channel.
+                address for a requested channel; 409 a `delayed-send` (scheduled in `generation`)
+                landing after a reset.
         """
         with self._lock:
-            invoice = self._invoices.get(invoice_id)
-            if invoice is None:
-                raise SendRefused(404, "Invoice not found")
-            location = invoice["altId"]
-            alt_id = body["altId"]
-            if not grant.allows(location) or not grant.allows(alt_id):
-                raise SendRefused(403, FORBIDDEN_MESSAGE)
-            if alt_id != location:
-                # Upstream looks invoices up by id within the location, so another location's invoice
-                # is as absent as an unknown one.
-                raise SendRefused(404, "Invoice not found")
+            if generation is not None and generation != self.generation:
+                raise SendRefused(409, "The sandbox was reset before this delayed send landed")
+            invoice = self._find(invoice_id, body["altId"], grant)
             if invoice["status"] == "void":
                 raise SendRefused(400, "Invoice is void and cannot be sent")
             if invoice["status"] == "paid":
@@ -226,14 +261,15 @@ class SandboxState:
     def _commit(
         self, invoice: dict[str, Any], body: Mapping[str, Any], email_to: list[str], sms_to: str | None
     ) -> SendResult:
-        self._sends += 1
-        stamp = (_EPOCH + dt.timedelta(seconds=self._sends)).isoformat(timespec="milliseconds")
-        stamp = stamp.replace("+00:00", "Z")
+        # Strictly later than the last stamp, whatever the clock says (a fixed clock, a clock step back).
+        self._last_stamp = max(self._clock().astimezone(dt.UTC), self._last_stamp + _TICK)
+        stamp = self._last_stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         # Payment states survive a resend (a reminder does not unpay an invoice); drafts become sent.
+        # A send moves `updatedAt`; no source shows a separate send time on the invoice.
         if invoice["status"] in ("draft", "sent"):
             invoice["status"] = "sent"
         invoice["liveMode"] = body["liveMode"]
-        invoice["sentAt"] = invoice["updatedAt"] = stamp
+        invoice["updatedAt"] = stamp
         live_mode = bool(body["liveMode"])
         number = str(invoice["invoiceNumber"])
         business = str(invoice["businessDetails"].get("name", "Leadway"))
@@ -252,6 +288,8 @@ class SandboxState:
 
         for to in email_to:
             deliver("email", to)
+        # No source documents the keys of emailData and smsData (all show `{}`): these are the
+        # sandbox's own, and carry no send time (no source shows one).
         email_data: dict[str, Any] = {}
         if email_to:
             sender = body.get("sentFrom") or {}
@@ -260,7 +298,6 @@ class SandboxState:
                 "fromName": sender.get("fromName", business),
                 "fromEmail": sender.get("fromEmail", _DEFAULT_SENDER_EMAIL),
                 "subject": f"Invoice #{number} from {business}",
-                "sentAt": stamp,
             }
         sms_data: dict[str, Any] = {}
         if sms_to is not None:
@@ -269,7 +306,6 @@ class SandboxState:
             sms_data = {
                 "to": sms_to,
                 "message": f"{business} sent you invoice #{number} for {amount}.",
-                "sentAt": stamp,
             }
         return SendResult(copy.deepcopy(invoice), sms_data, email_data)
 

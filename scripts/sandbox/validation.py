@@ -28,7 +28,7 @@ from jsonschema_path import SchemaPath
 from openapi_core import OpenAPI
 from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
-from openapi_core.templating.paths.exceptions import PathNotFound
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.validation.request.exceptions import (
     InvalidParameter,
     InvalidRequestBody,
@@ -221,9 +221,10 @@ class OperationValidator:
             # json.loads gives up on very deep nesting: validate the rest without the body, and say why.
             result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, b""))
             body_problems = ["body: JSON nested too deeply to read"]
-        if any(isinstance(error, PathNotFound) for error in result.errors):
+        if any(isinstance(error, PathNotFound | OperationNotFound) for error in result.errors):
             # A dot segment (`%2e%2e`) that the router kept as the id but the spec's path resolution
-            # removed: the id breaks the parameter's pattern.
+            # removed: the id breaks the parameter's pattern. (`/invoices/%2E/send` resolves to
+            # `/invoices/send`, the read's path with another method: OperationNotFound.)
             invoice_id = str(request.path_params.get("invoiceId", ""))[:40]
             token = _bearer(request)
             return CheckedRequest(token=token, messages=[f"path parameter invoiceId: {invoice_id!r} is not a valid id"])

@@ -15,6 +15,7 @@ PUBLIC = {
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
     "LedgerError",
     "LedgerRecord",

@@ -22,6 +22,7 @@ from scripts.sandbox import (
     serve_in_thread,
 )
 from scripts.sandbox.config import SPEC_PATH
+from scripts.sandbox.state import fixed_clock
 
 RATE_LIMIT_HEADERS = (
     "X-RateLimit-Limit-Daily",
@@ -70,7 +71,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(clock: FakeClock) -> Starlette:
-    return create_app(SandboxConfig(agency_token=DEFAULT_TOKEN, clock=clock))
+    # A fixed wall clock: the same requests give byte-identical answers (updatedAt included).
+    return create_app(SandboxConfig(agency_token=DEFAULT_TOKEN, clock=clock, wall_clock=fixed_clock))
 
 
 @pytest.fixture

@@ -245,7 +245,7 @@ async def test_same_requests_give_the_same_answers(client: httpx.AsyncClient, sa
 
     first = await run()
     assert first == await run()
-    assert first[0] != first[2]  # the resend carries a later sentAt
+    assert first[0] != first[2]  # the resend carries a later updatedAt
 
 
 async def test_unknown_paths_and_methods_answer_json_errors(client: httpx.AsyncClient) -> None:
