@@ -22,7 +22,8 @@ DEFAULT_PYTHON = "3.11"
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "spec/runtime"]
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
-    "print('testing with', *(f'{name}=={version(name)}' for name in ('attrs', 'httpx', 'httpx-retries', 'rich', 'sniffio')))"
+    "names = ('attrs', 'httpx', 'httpx-retries', 'rich', 'sniffio'); "
+    "print('testing with', *(f'{name}=={version(name)}' for name in names))"
 )
 
 
