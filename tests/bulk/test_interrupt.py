@@ -11,6 +11,7 @@ from typing import Any
 
 from leadway_invoices_client import SendLedger, SendState
 
+from scripts.sandbox import DEFAULT_TOKEN
 from tests.bulk.conftest import command, command_env
 from tests.bulk.world import build
 
@@ -34,6 +35,7 @@ def test_ctrl_c_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
         states = Counter(record.state for record in ledger.records())
 
     assert process.returncode == 130, err
+    assert DEFAULT_TOKEN not in out + err
     assert "Stopping: no new sends" in err
     assert "not started" in out
     assert "run the same command again to resume" in out
