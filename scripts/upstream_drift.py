@@ -1,8 +1,9 @@
-"""Compare our send operation with the upstream OpenAPI document and list every difference.
+"""Compare our send (or read) operation with the upstream OpenAPI document and list every difference.
 
     python -m scripts.upstream_drift                       # against spec/upstream/ (the vendored excerpt)
     python -m scripts.upstream_drift PATH_OR_URL           # any upstream document, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
+    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} (get-invoice)
 
 Both documents are reduced to the facts a client depends on: which fields exist where, their JSON
 types, enum values (and whether the enum is open), which are required, which statuses, media types
@@ -10,7 +11,8 @@ and headers are documented, and the scopes the operation needs. Descriptions, ex
 names are ignored: upstream renames its DTOs freely and that breaks nobody.
 
 Our spec differs from upstream on purpose in places (see its descriptions). Those differences are
-listed with a reason in `contract_tests/upstream_known_differences.yaml`; the command exits 1 only on
+listed with a reason in `contract_tests/upstream_known_differences.yaml` (the read's in
+`upstream_known_differences_read.yaml`); the command exits 1 only on
 differences not listed there, so a new upstream change cannot hide among the intended ones. A listed
 difference matches only when both recorded sides are unchanged: if upstream moves again, it is new.
 
@@ -31,13 +33,41 @@ import yaml
 
 from contract_tests.project import ROOT, SPEC_PATH
 
-# The vendored excerpt (spec/upstream/README.md says where it comes from); nothing tracked reads
+
+@dataclass(frozen=True)
+class Operation:
+    """One of our operations, where upstream's excerpt of it is vendored, and its known differences."""
+
+    path: str
+    method: str
+    operation_id: str
+    upstream: Path
+    known: Path
+
+    @property
+    def title(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+# The vendored excerpts (spec/upstream/README.md says where they come from); nothing tracked reads
 # outside the repository.
-UPSTREAM_DEFAULT = ROOT / "spec" / "upstream" / "send-invoice.openapi.json"
-KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
-OPERATION_PATH = "/invoices/{invoiceId}/send"
-OPERATION_METHOD = "post"
-OPERATION_ID = "send-invoice"
+SEND = Operation(
+    "/invoices/{invoiceId}/send",
+    "post",
+    "send-invoice",
+    ROOT / "spec" / "upstream" / "send-invoice.openapi.json",
+    ROOT / "contract_tests" / "upstream_known_differences.yaml",
+)
+READ = Operation(
+    "/invoices/{invoiceId}",
+    "get",
+    "get-invoice",
+    ROOT / "spec" / "upstream" / "get-invoice.openapi.json",
+    ROOT / "contract_tests" / "upstream_known_differences_read.yaml",
+)
+OPERATIONS = {"send": SEND, "read": READ}
+UPSTREAM_DEFAULT = SEND.upstream
+KNOWN_PATH = SEND.known
 # Deeper nesting than this only happens through a recursive schema; the send operation has none.
 _MAX_DEPTH = 12
 
@@ -127,8 +157,8 @@ def _resolve(document: Mapping[str, Any], node: Any, seen: frozenset[str] = froz
     return node
 
 
-def find_operation(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The send operation: by path and method, else by operationId (upstream may rename the param)."""
+def find_operation(document: Mapping[str, Any], wanted: Operation = SEND) -> dict[str, Any]:
+    """The operation: by path and method, else by operationId (upstream may rename the param)."""
 
     def shape(path: str) -> str:
         parts = path.strip("/").split("/")
@@ -139,16 +169,16 @@ def find_operation(document: Mapping[str, Any]) -> dict[str, Any]:
         item = _resolve(document, item)
         if not isinstance(item, Mapping):
             continue
-        operation = item.get(OPERATION_METHOD)
+        operation = item.get(wanted.method)
         if not isinstance(operation, Mapping):
             continue
-        if shape(path) == shape(OPERATION_PATH):
+        if shape(path) == shape(wanted.path):
             return dict(operation)
-        if operation.get("operationId") == OPERATION_ID:
+        if operation.get("operationId") == wanted.operation_id:
             candidates.append(dict(operation))
     if len(candidates) == 1:
         return candidates[0]
-    raise DriftError(f"no POST {OPERATION_PATH} (operationId {OPERATION_ID}) in the document")
+    raise DriftError(f"no {wanted.title} (operationId {wanted.operation_id}) in the document")
 
 
 # --- reduction to facts --------------------------------------------------------------------------
@@ -256,8 +286,8 @@ def _json_media(content: Mapping[str, Any]) -> Any:
     return None
 
 
-def operation_facts(document: Mapping[str, Any]) -> OperationFacts:
-    operation = find_operation(document)
+def operation_facts(document: Mapping[str, Any], wanted: Operation = SEND) -> OperationFacts:
+    operation = find_operation(document, wanted)
     fields: dict[str, Node] = {}
     media_types: dict[str, frozenset[str]] = {}
     headers: dict[str, frozenset[str]] = {}
@@ -433,10 +463,10 @@ def classify(differences: Sequence[Difference], known: Sequence[KnownDifference]
     )
 
 
-def render(report: Report, *, ours: str, upstream: str) -> str:
+def render(report: Report, *, ours: str, upstream: str, operation: Operation = SEND) -> str:
     total = len(report.new) + len(report.known)
     lines = [
-        f"POST {OPERATION_PATH}: {ours} compared with {upstream}",
+        f"{operation.title}: {ours} compared with {upstream}",
         f"{total} differences: {len(report.new)} new, {len(report.known)} known and intended.",
     ]
     if report.new:
@@ -461,9 +491,12 @@ def suggest(differences: Sequence[Difference]) -> str:
     return yaml.safe_dump(entries, sort_keys=False, width=120, allow_unicode=True)
 
 
-def run(upstream: str, *, spec: Path = SPEC_PATH, known: Path = KNOWN_PATH) -> tuple[Report, list[Difference]]:
-    differences = compare(operation_facts(load_document(str(spec))), operation_facts(load_document(upstream)))
-    return classify(differences, load_known(known)), differences
+def run(
+    upstream: str, *, spec: Path = SPEC_PATH, known: Path | None = None, operation: Operation = SEND
+) -> tuple[Report, list[Difference]]:
+    ours = operation_facts(load_document(str(spec)), operation)
+    differences = compare(ours, operation_facts(load_document(upstream), operation))
+    return classify(differences, load_known(known or operation.known)), differences
 
 
 def _shown(path: Path) -> str:
@@ -475,21 +508,27 @@ def _shown(path: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("upstream", nargs="?", default=str(UPSTREAM_DEFAULT), help="upstream document (path or URL)")
+    parser.add_argument(
+        "upstream", nargs="?", help="upstream document (path or URL; default: the operation's vendored excerpt)"
+    )
+    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="send", help="which call (default send)")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="our spec (default: spec/openapi.yaml)")
-    parser.add_argument("--known", type=Path, default=KNOWN_PATH, help="known and intended differences (YAML)")
+    parser.add_argument("--known", type=Path, help="known and intended differences (YAML; default: the operation's)")
     parser.add_argument(
         "--suggest-known", action="store_true", help="print YAML entries for the new differences, to fill in"
     )
     args = parser.parse_args(argv)
+    operation = OPERATIONS[args.operation]
+    upstream = args.upstream or str(operation.upstream)
+    known = args.known or operation.known
     try:
-        report, _ = run(args.upstream, spec=args.spec, known=args.known)
+        report, _ = run(upstream, spec=args.spec, known=known, operation=operation)
     except DriftError as exc:
         print(f"upstream-drift: {exc}", file=sys.stderr)
         return 2
-    print(render(report, ours=_shown(args.spec), upstream=args.upstream))
+    print(render(report, ours=_shown(args.spec), upstream=upstream, operation=operation))
     if args.suggest_known and report.new:
-        print("\n# Entries for " + str(args.known) + " (fill in each reason):")
+        print("\n# Entries for " + str(known) + " (fill in each reason):")
         print(suggest(report.new))
     return 1 if report.new else 0
 
