@@ -18,7 +18,11 @@ which goes first), so machine noise hits both alike. What is measured:
   (e) a paced bulk run against a sandbox with a 100-send burst budget and a shortened interval:
       achieved rate over allowed rate, with retries off so that any 429 would surface;
   (f) the sandbox's own throughput: sends per second it answers under concurrent load (plain HTTP/1.1
-      from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process).
+      from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process);
+  (l) the send ledger's cost per send: `SendLedger.send`/`asend` (a durable intent, the send, the
+      outcome) against the bare send, both over the same in-memory MockTransport, each ledger
+      send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
+      fsync) and 16 asyncio tasks at once, as a bulk run sends (their intents share commits).
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """
 
@@ -27,9 +31,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import multiprocessing
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -41,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError
+from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError, SendLedger
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
@@ -298,6 +304,76 @@ def bench_e(sends: int) -> Row:
     )
 
 
+def _fsync_seconds(folder: Path) -> float:
+    """Median seconds of one synchronous=FULL WAL commit in `folder`: what an intent waits for."""
+    conn = sqlite3.connect(folder / "fsync.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE t (n INTEGER)")
+    times = []
+    for n in range(50):
+        start = time.perf_counter()
+        conn.execute("INSERT INTO t VALUES (?)", (n,))
+        times.append(time.perf_counter() - start)
+    conn.close()
+    return statistics.median(times)
+
+
+def bench_ledger(tasks: int = 16, sends: int = 800) -> Row:
+    content = _example()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    keys = itertools.count()
+    client = AuthenticatedClient(
+        "https://bench.test", DEFAULT_TOKEN, httpx_args={"transport": httpx.MockTransport(handler)}
+    )
+    with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch, SendLedger(Path(scratch) / "l.db") as ledger:
+
+        def ledgered() -> object:
+            return ledger.send(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        def bare() -> object:
+            return send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        async def aledgered() -> object:
+            return await ledger.asend(f"bench-{next(keys)}", client=client, invoice_id=DRAFT_INVOICE_ID, body=BODY)
+
+        async def abare() -> object:
+            return await send_invoice.asyncio(DRAFT_INVOICE_ID, client=client, body=BODY)
+
+        def concurrently(call: Callable[[], Awaitable[object]]) -> Callable[[], float]:
+            # `tasks` asyncio tasks sharing `sends` sends, as a bulk run does: seconds per send.
+            async def run() -> float:
+                left = iter(range(sends))
+
+                async def worker() -> None:
+                    for _ in left:
+                        await call()
+
+                start = time.perf_counter()
+                await asyncio.gather(*(worker() for _ in range(tasks)))
+                return (time.perf_counter() - start) / sends
+
+            return lambda: loop.run_until_complete(run())
+
+        loop = asyncio.new_event_loop()
+        fsync = _fsync_seconds(Path(scratch))
+        seq, seq_bare, _ = _side_by_side(_timed(ledgered, 100), _timed(bare, 100), 9)
+        aseq, aseq_bare, _ = _side_by_side(_atimed(loop, aledgered, 100), _atimed(loop, abare, 100), 9)
+        many, many_bare, _ = _side_by_side(concurrently(aledgered), concurrently(abare), 9)
+        loop.close()
+    us = 1e6
+    return Row(
+        f"(l) send ledger: cost per send, in memory (one fsync here: {fsync * us:.0f} us)",
+        f"one at a time: {(seq - seq_bare) * us:.0f} us",
+        f"one at a time: {(aseq - aseq_bare) * us:.0f} us; {tasks} tasks: {(many - many_bare) * us:.0f} us",
+        f"<= 1 ms ({tasks} tasks)",
+        many - many_bare <= 1e-3,
+    )
+
+
 def _serve_timed(conn: Connection, config: SandboxConfig) -> None:
     """In the child process: like `_serve`, and answers each "cpu" message with its CPU seconds so far."""
     with serve_in_thread(create_app(config)) as base_url:
@@ -396,7 +472,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdef"), default=list("abcdef"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefl"), default=list("abcdefl"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
@@ -408,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "d": bench_d,
         "e": lambda: bench_e(args.paced_sends),
         "f": lambda: bench_f(args.throughput_sends),
+        "l": bench_ledger,
     }
     rows = []
     for key in args.only:

@@ -19,8 +19,11 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from ._ledger import LedgerRecord, SendLedger, SendState
+from ._ledger_file import LedgerError
 from ._logging import LOGGER_NAME
 from ._pacing import Pacer
+from ._parsing import Deviation
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -36,7 +39,10 @@ __all__ = (
     "AuthenticationError",
     "BadRequestError",
     "ContractViolationError",
+    "Deviation",
     "LeadwayError",
+    "LedgerError",
+    "LedgerRecord",
     "NotFoundError",
     "Outcome",
     "OutcomeUnknownError",
@@ -46,6 +52,8 @@ __all__ = (
     "RateLimitError",
     "Reconciliation",
     "RetryPolicy",
+    "SendLedger",
+    "SendState",
     "ServerError",
     "TokenError",
     "TokenProvider",

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_errors.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 2d7e3ecf411738b1c22f2344c0c90197ca5a1502d73cdc54bc112938f6f03e6a
+# Source sha256: 711de446a82446c6e81cda6b74f1480b4c01e85a50a9cadcf4e1966c77ae7f4d
 """The error tree of the client, and the one place that maps an answer or a network failure to it.
 
 Sending an invoice is not idempotent, so every error says whether the request provably did not
@@ -28,6 +28,9 @@ from .models.error_response import ErrorResponse
 CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 _MAX_MESSAGE = 200
+# A 2xx is read from the bytes as sent; when it echoed the token, the transport files a copy without
+# it in the answer's extensions under this key, and an error made from the answer carries the copy.
+REDACTED_COPY = "leadway_invoices_client.redacted_copy"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -128,6 +131,7 @@ class ContractViolationError(LeadwayError):
     def __init__(
         self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None, **context: Any
     ) -> None:
+        response = response.extensions.get(REDACTED_COPY, response)
         self.response = response
         self.status_code = response.status_code
         self.reason = reason

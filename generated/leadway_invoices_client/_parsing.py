@@ -1,12 +1,13 @@
 # Copied from spec/runtime/_parsing.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: db65ffac60c04f6375387f82ad460651d8333ccd04cc6b183f19e3da3e91ed06
+# Source sha256: f019f6df80ddedbc668b585c3e157aa7260ed4683389240353d609770c0b9f8a
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
 An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
-spec); if something deviates, it reads the answer again and hands each deviating value to a `Reader`. A tolerant
-reader (the default) records a `Deviation` and the field becomes UNSET, so a typed attribute never
-holds a value of another type; a strict reader raises TypeError instead, which the endpoint turns
-into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
+spec); if something deviates, it reads the answer again and hands each deviating value to a
+`Reader`. A tolerant reader (the default) records a `Deviation` and the field becomes UNSET (a list
+item that deviates is left out of the list, its well-formed siblings kept), so a typed attribute
+never holds a value of another type; a strict reader raises TypeError instead, which the endpoint
+turns into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
 and `status`) raise in both modes: without them the answer says nothing usable.
 """
 
@@ -81,12 +82,6 @@ class Reader:
         self.found.append(Deviation(where, expected, json_type(value)))
         return UNSET
 
-    def wrong_items(self, path: str, key: str, expected: str, bad: list[tuple[int, object]]) -> Unset:
-        """Record each `(index, item)` of a list that is not `expected`; the whole list is UNSET."""
-        for index, item in bad:
-            self.wrong(path, f"{key}[{index}]", expected, item)
-        return UNSET
-
     def fatal(self, path: str, key: str, expected: str, value: object) -> TypeError:
         """The error for a value without which the answer is unusable, whatever the mode."""
         return wrong_type(f"{path}.{key}" if key else path, expected, value)
@@ -99,7 +94,8 @@ def log_deviations(deviations: Sequence[Deviation], *, method: str, operation: s
     shown = "; ".join(str(d) for d in deviations[:_LOGGED])
     more = f"; and {len(deviations) - _LOGGED} more" if len(deviations) > _LOGGED else ""
     logger.warning(
-        "%s %s: the answer deviates from the spec in %d place(s), kept as UNSET (see .deviations): %s%s",
+        "%s %s: the answer deviates from the spec in %d place(s), UNSET or left out of their list"
+        " (see .deviations): %s%s",
         method,
         operation,
         len(deviations),

@@ -26,6 +26,9 @@ from .models.error_response import ErrorResponse
 CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 _MAX_MESSAGE = 200
+# A 2xx is read from the bytes as sent; when it echoed the token, the transport files a copy without
+# it in the answer's extensions under this key, and an error made from the answer carries the copy.
+REDACTED_COPY = "leadway_invoices_client.redacted_copy"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -126,6 +129,7 @@ class ContractViolationError(LeadwayError):
     def __init__(
         self, response: httpx.Response, reason: str, *, method: str, invoice_id: str | None, **context: Any
     ) -> None:
+        response = response.extensions.get(REDACTED_COPY, response)
         self.response = response
         self.status_code = response.status_code
         self.reason = reason

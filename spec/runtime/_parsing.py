@@ -1,10 +1,11 @@
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
 An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
-spec); if something deviates, it reads the answer again and hands each deviating value to a `Reader`. A tolerant
-reader (the default) records a `Deviation` and the field becomes UNSET, so a typed attribute never
-holds a value of another type; a strict reader raises TypeError instead, which the endpoint turns
-into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
+spec); if something deviates, it reads the answer again and hands each deviating value to a
+`Reader`. A tolerant reader (the default) records a `Deviation` and the field becomes UNSET (a list
+item that deviates is left out of the list, its well-formed siblings kept), so a typed attribute
+never holds a value of another type; a strict reader raises TypeError instead, which the endpoint
+turns into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
 and `status`) raise in both modes: without them the answer says nothing usable.
 """
 
@@ -79,12 +80,6 @@ class Reader:
         self.found.append(Deviation(where, expected, json_type(value)))
         return UNSET
 
-    def wrong_items(self, path: str, key: str, expected: str, bad: list[tuple[int, object]]) -> Unset:
-        """Record each `(index, item)` of a list that is not `expected`; the whole list is UNSET."""
-        for index, item in bad:
-            self.wrong(path, f"{key}[{index}]", expected, item)
-        return UNSET
-
     def fatal(self, path: str, key: str, expected: str, value: object) -> TypeError:
         """The error for a value without which the answer is unusable, whatever the mode."""
         return wrong_type(f"{path}.{key}" if key else path, expected, value)
@@ -97,7 +92,8 @@ def log_deviations(deviations: Sequence[Deviation], *, method: str, operation: s
     shown = "; ".join(str(d) for d in deviations[:_LOGGED])
     more = f"; and {len(deviations) - _LOGGED} more" if len(deviations) > _LOGGED else ""
     logger.warning(
-        "%s %s: the answer deviates from the spec in %d place(s), kept as UNSET (see .deviations): %s%s",
+        "%s %s: the answer deviates from the spec in %d place(s), UNSET or left out of their list"
+        " (see .deviations): %s%s",
         method,
         operation,
         len(deviations),

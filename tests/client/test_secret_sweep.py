@@ -5,6 +5,8 @@ old code fails this sweep for custom headers, echoed tokens and pickles (see tes
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import logging
 import pickle
 import traceback
@@ -14,8 +16,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from leadway_invoices_client import AuthenticatedClient, LeadwayError
-from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client import LOGGER_NAME, APIStatusError, AuthenticatedClient, LeadwayError
+from leadway_invoices_client.api.invoices import get_invoice, send_invoice
+from leadway_invoices_client.models.alt_type import AltType
 
 from .conftest import BASE_URL, INVOICE_ID, SUCCESS_BODY, Server, json_response, mock_client, request_body
 
@@ -128,3 +131,178 @@ def test_any_token_is_refused_without_echo_or_sent_exactly(token: str) -> None:
         return
     if len(token) >= 3 and token.strip():
         assert token not in message.replace("the token", "")
+
+
+# --- Tokens of any length (1 to 15 characters included) -----------------------------------------
+# The old code scrubbed only tokens of 16+ characters, so a short (test or misconfigured) token that
+# a server echoed in an error reached str(exc), args, pickles and logs. The echo is framed with
+# `<<`/`>>`: a token as short as "a" is in any text, but `<<a>>` is only where the server put it.
+
+VISIBLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+JSONISH = ['"a"', "a", "1", "e", "0", '"', "\\", ":", ",", "{", "}", "[", "]", "/", "null", "true", "message"]
+REGEXISH = [".*", "[a-z]+", "(", "$", "^", "|", "?", "+", "\\d", "%s", "{0}", "\\u0061", "[REDACTED]", "E", "D]"]
+SHORT_TOKENS = st.one_of(st.text(VISIBLE, min_size=1, max_size=15), st.sampled_from(JSONISH + REGEXISH))
+
+
+def _framed(token: str) -> str:
+    return f"<<{token}>>"
+
+
+def _echo_body(token: str, status: int, slashes: bool = False) -> httpx.Response:
+    body = json.dumps({"statusCode": status, "message": [f"bad {_framed(token)}", "x"], "error": _framed(token)})
+    if slashes:  # as PHP encodes JSON: every `/` escaped
+        body = body.replace("/", "\\/")
+    return httpx.Response(
+        status,
+        content=body.encode(),
+        headers={"Content-Type": "application/json", "WWW-Authenticate": f'Bearer error="{_framed(token)}"'},
+        extensions={"reason_phrase": f"No {_framed(token)}".encode()},
+    )
+
+
+ECHOES: dict[str, Any] = {
+    **{f"{s}": lambda t, s=s: _echo_body(t, s) for s in (400, 401, 403, 404, 422, 429, 500, 503, 418, 302)},
+    "500-php-slashes": lambda t: _echo_body(t, 500, slashes=True),
+    "403-unicode-escapes": lambda t: httpx.Response(  # every character of the token as \u00XX
+        403, content=('{"message": "<<' + "".join(f"\\u{ord(c):04x}" for c in t) + '>>"}').encode()
+    ),
+    "html-502": lambda t: httpx.Response(502, content=f"<html>{_framed(t)}</html>".encode()),
+    "contract-200": lambda t: json_response(200, {"invoice": _framed(t)}),
+    "not-json-200": lambda t: httpx.Response(200, content=f"oops {_framed(t)}".encode()),
+    "read-timeout": lambda t: httpx.ReadTimeout(f"timed out reading for {_framed(t)}"),
+    "connect": lambda t: httpx.ConnectError(f"refused {_framed(t)}"),
+    "dropped": lambda t: httpx.RemoteProtocolError(f"peer closed; Authorization: Bearer {_framed(t)}"),
+}
+
+
+def _forms(token: str) -> list[str]:
+    """The framed echo as it may be written: plain, JSON-escaped, and with PHP's escaped slashes."""
+    escaped = json.dumps(token)[1:-1]
+    return sorted({_framed(token), _framed(escaped), _framed(escaped.replace("/", "\\/"))})
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _everything(error: LeadwayError) -> dict[str, str]:
+    """Every text an error shows or carries, its copies and causes included."""
+    texts = _texts(error)
+    for name, carried in {
+        "copy": copy.copy(error),
+        "deepcopy": copy.deepcopy(error),
+        "unpickled": pickle.loads(pickle.dumps(error)),
+    }.items():
+        texts.update({f"{name}.{where}": text for where, text in _texts(carried).items()})
+    cause: BaseException | None = error
+    depth = 0
+    while cause is not None and depth < 10:  # the whole chain, suppressed context included
+        texts[f"chain[{depth}]"] = f"{cause!s} {cause.args!r}"
+        cause, depth = cause.__cause__ or cause.__context__, depth + 1
+    if error.response is not None:
+        texts["reason_phrase"] = error.response.reason_phrase
+        texts["repr(response)"] = repr(error.response)
+    if isinstance(error, APIStatusError):
+        texts["message"] = repr(error.message)
+        texts["body"] = repr(error.body)
+    return texts
+
+
+class _Records(logging.Handler):
+    """Keeps the package's records (caplog is per test, not per hypothesis example)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    token=SHORT_TOKENS,
+    echo=st.sampled_from(sorted(ECHOES)),
+    mode=st.sampled_from(["sync", "async"]),
+    operation=st.sampled_from(["send", "get"]),
+)
+def test_a_token_of_any_length_echoed_in_an_error_leaves_no_trace(
+    token: str, echo: str, mode: str, operation: str
+) -> None:
+    handler = _Records()
+    records = handler.records
+    package = logging.getLogger(LOGGER_NAME)
+    level = package.level
+    package.addHandler(handler)
+    package.setLevel(logging.DEBUG)
+    try:
+        server = EchoServer([ECHOES[echo]], "Authorization", "Bearer")
+        client = mock_client(server, token=token, retry=None)
+
+        def call() -> object:
+            if operation == "get":  # a read gets the same scrub (the transport's, for every method)
+                location = AltType.LOCATION
+                if mode == "sync":
+                    return get_invoice.sync(INVOICE_ID, client=client, alt_id=INVOICE_ID, alt_type=location)
+                return asyncio.run(get_invoice.asyncio(INVOICE_ID, client=client, alt_id=INVOICE_ID, alt_type=location))
+            if mode == "sync":
+                return send_invoice.sync(INVOICE_ID, client=client, body=request_body())
+            return asyncio.run(send_invoice.asyncio(INVOICE_ID, client=client, body=request_body()))
+
+        with pytest.raises(LeadwayError) as caught:
+            call()
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(level)
+    error = caught.value
+    texts = _everything(error)
+    texts["logs"] = "\n".join(record.getMessage() for record in records)
+    leaks = [where for where, text in texts.items() for form in _forms(token) if form in text]
+    assert leaks == [], f"{token!r} echoed by {echo} shows in {sorted(set(leaks))}"
+    if error.response is not None:
+        # Nothing of the token is left in the body the error carries: raw, escaped or decoded.
+        content = error.response.content
+        assert token.encode() not in content
+        try:
+            decoded = json.loads(content)
+        except ValueError:
+            decoded = None
+        assert all(token not in s for s in _strings(decoded))
+
+
+@settings(max_examples=100, deadline=None)
+@given(token=st.text(min_size=1, max_size=15).filter(lambda t: any(not 0x21 <= ord(c) <= 0x7E for c in t)))
+def test_a_short_token_that_cannot_be_a_header_is_refused_without_echo(token: str) -> None:
+    # Unicode, spaces, control characters: refused before any I/O, and the message names the
+    # problem by position and code point, never by the token's text.
+    with pytest.raises(ValueError, match="the token") as caught:
+        AuthenticatedClient(BASE_URL, token)
+    assert _framed(token) not in str(caught.value)
+    if len(token) >= 3 and token.strip():
+        assert token not in str(caught.value).replace("the token", "")
+
+
+def test_the_replacement_is_obvious() -> None:
+    server = EchoServer([lambda t: _echo_body(t, 400)], "Authorization", "Bearer")
+    with pytest.raises(APIStatusError) as caught:
+        send_invoice.sync(INVOICE_ID, client=mock_client(server, token="abc", retry=None), body=request_body())
+    assert str(caught.value).endswith("400 Bad Request: bad <<[REDACTED]>>; x")
+    assert caught.value.response.headers["WWW-Authenticate"] == 'Bearer error="<<[REDACTED]>>"'
+
+
+@pytest.mark.parametrize("token", ["a", "e", "1", '"', "abc", "s3cr3t-7f0c2d9e41b8-long"])
+def test_a_success_echoing_the_token_is_returned_unaltered(send_detailed: Any, send: Any, token: str) -> None:
+    # The old code rewrote a 2xx body that held a 16+ character token; the answer is the customer's
+    # invoice, read from the very bytes the server sent.
+    body = json.loads(json.dumps(SUCCESS_BODY))
+    body["invoice"]["name"] = f"invoice for {token}"
+    raw = json.dumps(body).encode()
+    client = mock_client(lambda request: httpx.Response(200, content=raw), token=token)
+    assert send_detailed(client).content == raw
+    assert send(client).invoice.raw["name"] == f"invoice for {token}"

@@ -11,7 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from leadway_invoices_client import ContractViolationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from leadway_invoices_client import ContractViolationError, Deviation
+from leadway_invoices_client._parsing import Reader
 from leadway_invoices_client.models import ErrorResponse, SendInvoiceResponse
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
 from leadway_invoices_client.types import UNSET, Unset
@@ -204,9 +207,13 @@ def test_a_deviating_success_is_returned_with_its_deviations_and_raw_json(
     # The raw JSON is all there, deviating values included.
     assert result.raw == body
     assert result.invoice.raw == body["invoice"]
-    # Each deviating field is UNSET: its typed attribute never holds a value of another type.
+    # Each deviating field is UNSET, each deviating list item left out of its list: a typed
+    # attribute never holds a value of another type.
     for path, _, _ in expected:
-        assert _typed_at(result, path) is UNSET, path
+        if path.endswith("]"):
+            assert _typed_at(result, path.rpartition("[")[0]) == [], path  # every item here deviated
+        else:
+            assert _typed_at(result, path) is UNSET, path
     [record] = [r for r in caplog.records if r.name == "leadway_invoices_client"]
     assert record.levelno == logging.WARNING
     for path, _, _ in expected:
@@ -305,3 +312,77 @@ def test_a_model_read_tolerantly_copies_and_pickles_with_its_deviations_and_raw_
         assert twin.raw == result.raw
     built = SendInvoiceResponse.from_dict(SUCCESS_BODY)
     assert pickle.loads(pickle.dumps(built)).deviations == ()
+
+
+# A list where only some items are malformed keeps the good ones; each one left out is a deviation
+# at its own index. The old code made the whole list UNSET (good items lost).
+JUNK = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(), st.just([]))
+_ITEM = SUCCESS_BODY["invoice"]["invoiceItems"][0]
+LINE_ITEMS = st.lists(
+    st.one_of(
+        st.tuples(st.just("good"), st.fixed_dictionaries({}, optional={"qty": st.sampled_from([2, "2", None])})),
+        st.tuples(st.just("junk"), JUNK),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _json_type(value: object) -> str:
+    names = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+    return names.get(type(value), "object")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=LINE_ITEMS,
+    custom=st.lists(
+        st.one_of(st.tuples(st.just("good"), st.text(max_size=5)), st.tuples(st.just("junk"), JUNK)), max_size=5
+    ),
+)
+def test_a_list_keeps_its_well_formed_items_and_names_each_one_left_out(
+    items: list[tuple[str, Any]], custom: list[tuple[str, Any]]
+) -> None:
+    raw_items = [{**_ITEM, **value} if kind == "good" else value for kind, value in items]
+    body = _with(("invoice", "invoiceItems"), raw_items)
+    body["invoice"]["contactDetails"]["customFields"] = [value for _, value in custom]
+    result = SendInvoiceResponse.from_dict(json.loads(json.dumps(body)))
+
+    invoice = result.invoice
+    good = [i for i, (kind, _) in enumerate(items) if kind == "good"]
+    assert isinstance(invoice.invoice_items, list)
+    assert [item.raw for item in invoice.invoice_items] == [raw_items[i] for i in good]
+    assert not isinstance(invoice.contact_details, Unset)
+    assert invoice.contact_details.custom_fields == [value for _, value in custom if isinstance(value, str)]
+    expected = {
+        *(
+            (f"$.invoice.invoiceItems[{i}]", "object", _json_type(value))
+            for i, value in enumerate(raw_items)
+            if i not in good
+        ),
+        *(
+            (f"$.invoice.invoiceItems[{i}].qty", "number", _json_type(raw_items[i]["qty"]))
+            for i in good
+            if not isinstance(raw_items[i]["qty"], int)
+        ),
+        *(
+            (f"$.invoice.contactDetails.customFields[{i}]", "string", _json_type(value))
+            for i, (_, value) in enumerate(custom)
+            if not isinstance(value, str)
+        ),
+    }
+    assert {tuple(d) for d in result.deviations} == expected
+    # Nothing is lost: the raw JSON still holds every item, the dropped ones included.
+    assert result.invoice.raw["invoiceItems"] == raw_items
+    if expected:
+        with pytest.raises(TypeError):
+            SendInvoiceResponse.from_dict(json.loads(json.dumps(body)), Reader(strict=True))
+
+
+def test_a_line_item_that_is_a_string_is_left_out_and_the_others_kept(send: Send) -> None:
+    body = _with(("invoice", "invoiceItems"), [_ITEM, "Charger", {**_ITEM, "name": "Second"}])
+    result = send(Server(json_response(200, body)).client())
+    assert isinstance(result.invoice.invoice_items, list)
+    assert [item.name for item in result.invoice.invoice_items] == [_ITEM["name"], "Second"]
+    assert result.deviations == (Deviation("$.invoice.invoiceItems[1]", "object", "string"),)
+    assert str(result.deviations[0]) == "$.invoice.invoiceItems[1]: expected object, got string"

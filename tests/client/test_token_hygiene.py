@@ -4,12 +4,15 @@ before the fix (bca5469^)."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import pickle
 import traceback
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from leadway_invoices_client import (
     LOGGER_NAME,
     AuthenticatedClient,
@@ -17,6 +20,7 @@ from leadway_invoices_client import (
     TokenError,
     UnexpectedStatusError,
 )
+from leadway_invoices_client._transport import scrubbed
 
 from .conftest import BASE_URL, INVOICE_ID, SUCCESS_BODY, TOKEN, Send, Server, json_response, mock_client
 
@@ -135,3 +139,30 @@ def test_the_request_keeps_no_credential_after_it_was_answered() -> None:
     response = server.client().get_httpx_client().post(f"/invoices/{INVOICE_ID}/send", json={})
     assert server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert "authorization" not in response.request.headers
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    token=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=15),
+    parts=st.lists(st.text(st.sampled_from('ab1e"\\/[]<>DERACT {}:,'), max_size=6), max_size=6),
+)
+def test_a_scrubbed_answer_holds_the_token_nowhere(token: str, parts: list[str]) -> None:
+    # Any text around the token, the marker's own letters and brackets included: the replacement
+    # can neither hold the token nor complete it with its neighbours. The old code left tokens
+    # under 16 characters in place.
+    text = token.join(parts) + token
+    request = httpx.Request("POST", f"{BASE_URL}/invoices/{INVOICE_ID}/send")
+    echo = httpx.Response(
+        400,
+        content=json.dumps({"message": text}).encode(),
+        headers={"X-Echo": text.replace('"', "'")},
+        request=request,
+    )
+    clean = scrubbed(echo, request, token)
+    assert token.encode() not in clean.content
+    try:  # the token may have been part of the JSON's syntax ("m" of "message", `:`): then it is gone
+        decoded = json.loads(clean.content)
+    except ValueError:
+        decoded = {}
+    assert all(token not in key and token not in value for key, value in decoded.items())
+    assert token not in clean.headers["X-Echo"]  # (Content-Length is httpx's own, counted anew)

@@ -168,12 +168,14 @@ class BusinessDetails(OpenObject):
             if all(isinstance(item, str) for item in custom_values):
                 pass
             else:
-                custom_values = reader.wrong_items(
-                    path,
-                    "customValues",
-                    "string",
-                    [(i, item) for i, item in enumerate(custom_values) if not isinstance(item, str)],
-                )
+                custom_values_kept: list[Any] = []
+                for i, item in enumerate(custom_values):
+                    if isinstance(item, str):
+                        custom_values_kept.append(item)
+                    else:
+                        reader.wrong(path, f"customValues[{i}]", "string", item)
+                custom_values = custom_values_kept
+
         elif custom_values is not UNSET:
             custom_values = reader.wrong(path, "customValues", "array", custom_values)
 

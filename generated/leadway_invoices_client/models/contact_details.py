@@ -187,12 +187,14 @@ class ContactDetails(OpenObject):
             if all(isinstance(item, str) for item in custom_fields):
                 pass
             else:
-                custom_fields = reader.wrong_items(
-                    path,
-                    "customFields",
-                    "string",
-                    [(i, item) for i, item in enumerate(custom_fields) if not isinstance(item, str)],
-                )
+                custom_fields_kept: list[Any] = []
+                for i, item in enumerate(custom_fields):
+                    if isinstance(item, str):
+                        custom_fields_kept.append(item)
+                    else:
+                        reader.wrong(path, f"customFields[{i}]", "string", item)
+                custom_fields = custom_fields_kept
+
         elif custom_fields is not UNSET:
             custom_fields = reader.wrong(path, "customFields", "array", custom_fields)
 
@@ -204,12 +206,16 @@ class ContactDetails(OpenObject):
                     for i, item in enumerate(additional_emails)
                 ]
             else:
-                additional_emails = reader.wrong_items(
-                    path,
-                    "additionalEmails",
-                    "object",
-                    [(i, item) for i, item in enumerate(additional_emails) if not isinstance(item, dict)],
-                )
+                additional_emails_kept: list[Any] = []
+                for i, item in enumerate(additional_emails):
+                    if isinstance(item, dict):
+                        additional_emails_kept.append(
+                            AdditionalEmail._read(item, reader, f"{path}.additionalEmails[{i}]")
+                        )
+                    else:
+                        reader.wrong(path, f"additionalEmails[{i}]", "object", item)
+                additional_emails = additional_emails_kept
+
         elif additional_emails is not UNSET:
             additional_emails = reader.wrong(path, "additionalEmails", "array", additional_emails)
 

@@ -463,12 +463,14 @@ class Invoice(OpenObject):
                     InvoiceItem._read(item, reader, f"{path}.invoiceItems[{i}]") for i, item in enumerate(invoice_items)
                 ]
             else:
-                invoice_items = reader.wrong_items(
-                    path,
-                    "invoiceItems",
-                    "object",
-                    [(i, item) for i, item in enumerate(invoice_items) if not isinstance(item, dict)],
-                )
+                invoice_items_kept: list[Any] = []
+                for i, item in enumerate(invoice_items):
+                    if isinstance(item, dict):
+                        invoice_items_kept.append(InvoiceItem._read(item, reader, f"{path}.invoiceItems[{i}]"))
+                    else:
+                        reader.wrong(path, f"invoiceItems[{i}]", "object", item)
+                invoice_items = invoice_items_kept
+
         elif invoice_items is not UNSET:
             invoice_items = reader.wrong(path, "invoiceItems", "array", invoice_items)
 

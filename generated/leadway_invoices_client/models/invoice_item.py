@@ -192,9 +192,14 @@ class InvoiceItem(OpenObject):
             if all(isinstance(item, dict) for item in taxes):
                 taxes = [ItemTax._read(item, reader, f"{path}.taxes[{i}]") for i, item in enumerate(taxes)]
             else:
-                taxes = reader.wrong_items(
-                    path, "taxes", "object", [(i, item) for i, item in enumerate(taxes) if not isinstance(item, dict)]
-                )
+                taxes_kept: list[Any] = []
+                for i, item in enumerate(taxes):
+                    if isinstance(item, dict):
+                        taxes_kept.append(ItemTax._read(item, reader, f"{path}.taxes[{i}]"))
+                    else:
+                        reader.wrong(path, f"taxes[{i}]", "object", item)
+                taxes = taxes_kept
+
         elif taxes is not UNSET:
             taxes = reader.wrong(path, "taxes", "array", taxes)
 

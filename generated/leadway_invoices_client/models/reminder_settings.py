@@ -97,12 +97,14 @@ class ReminderSettings(OpenObject):
             if all(isinstance(item, dict) for item in reminders):
                 reminders = [Reminder._read(item, reader, f"{path}.reminders[{i}]") for i, item in enumerate(reminders)]
             else:
-                reminders = reader.wrong_items(
-                    path,
-                    "reminders",
-                    "object",
-                    [(i, item) for i, item in enumerate(reminders) if not isinstance(item, dict)],
-                )
+                reminders_kept: list[Any] = []
+                for i, item in enumerate(reminders):
+                    if isinstance(item, dict):
+                        reminders_kept.append(Reminder._read(item, reader, f"{path}.reminders[{i}]"))
+                    else:
+                        reader.wrong(path, f"reminders[{i}]", "object", item)
+                reminders = reminders_kept
+
         elif reminders is not UNSET:
             reminders = reader.wrong(path, "reminders", "array", reminders)
 
