@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_reconcile.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: bd40bba8dd2a5218768eb62bec3bde5620ada0dcf0f2a10ca2a9ae1923b97194
+# Source sha256: 1aeeaa7325c400d086c868fbd048d472085b7d701e9f8687ef540bc31cda598f
 """Reconciliation: after a send whose outcome is unknown, read the invoice and say whether it was sent.
 
 It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is one of:
@@ -16,8 +16,8 @@ It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is 
   `updatedAt` did not move: the API shows a first send (draft -> sent) but may show nothing for a
   resend; the InvoiceSent webhook (one delivery per send) is the remaining evidence. Also: a state
   a send does not produce (`void`, an unknown status), or no successful read at the end of the grace
-  period (401, 403, 404 stop at once; timeouts, dropped connections, 5xx after the client's own GET
-  retries, 429 and unusable answers are tried again at the next read). The reason names the status
+  period (401, 403, 404, 400 and 422 stop at once; timeouts, dropped connections, 5xx after the GET
+  client's own retries, 429 and unusable answers are read again at the next turn). The reason names the status
   or the error class, never customer data or the token.
 
 Reads are spread evenly over `grace_period` seconds (at most an hour): the first at once, the last at

@@ -14,8 +14,8 @@ It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is 
   `updatedAt` did not move: the API shows a first send (draft -> sent) but may show nothing for a
   resend; the InvoiceSent webhook (one delivery per send) is the remaining evidence. Also: a state
   a send does not produce (`void`, an unknown status), or no successful read at the end of the grace
-  period (401, 403, 404 stop at once; timeouts, dropped connections, 5xx after the client's own GET
-  retries, 429 and unusable answers are tried again at the next read). The reason names the status
+  period (401, 403, 404, 400 and 422 stop at once; timeouts, dropped connections, 5xx after the GET
+  client's own retries, 429 and unusable answers are read again at the next turn). The reason names the status
   or the error class, never customer data or the token.
 
 Reads are spread evenly over `grace_period` seconds (at most an hour): the first at once, the last at
