@@ -1,9 +1,9 @@
 """Compare our send (or read) operation with the upstream OpenAPI document and list every difference.
 
-    python -m scripts.upstream_drift                       # against spec/upstream/ (the vendored excerpt)
-    python -m scripts.upstream_drift PATH_OR_URL           # any upstream document, JSON or YAML
+    python -m scripts.upstream_drift                       # against upstream's v2 and v3 excerpts (spec/upstream/)
+    python -m scripts.upstream_drift PATH_OR_URL ...       # any upstream documents, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
-    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} (get-invoice)
+    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} against get-invoice
 
 Both documents are reduced to the facts a client depends on: which fields exist where, their JSON
 types, enum values (and whether the enum is open), which are required, which statuses, media types
@@ -15,6 +15,7 @@ listed with a reason in `contract_tests/upstream_known_differences.yaml` (the re
 `upstream_known_differences_read.yaml`); the command exits 1 only on
 differences not listed there, so a new upstream change cannot hide among the intended ones. A listed
 difference matches only when both recorded sides are unchanged: if upstream moves again, it is new.
+Every entry applies to every document compared; one is stale only when no document shows it.
 
 Exit status: 0 no new differences, 1 new differences, 2 a document could not be read or compared.
 """
@@ -31,17 +32,26 @@ from typing import Any
 import httpx
 import yaml
 
-from contract_tests.project import ROOT, SPEC_PATH
+from contract_tests.project import ROOT, SPEC_DIR, SPEC_PATH
+
+# Vendored (with provenance, see spec/upstream/README.md) so the check needs nothing outside the repo.
+# Upstream publishes the send call twice: in its v2 document (`Version: 2021-07-28`, the one our spec
+# follows) and in apps/v3/invoices-v3.json (`Version: v3`); both are watched.
+UPSTREAM_DIR = SPEC_DIR / "upstream"
+UPSTREAM_DEFAULT = UPSTREAM_DIR / "send-invoice.openapi.json"
+UPSTREAM_V3 = UPSTREAM_DIR / "send-invoice-v3.openapi.json"
+UPSTREAM_DOCUMENTS = (UPSTREAM_DEFAULT, UPSTREAM_V3)
+KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One of our operations, where upstream's excerpt of it is vendored, and its known differences."""
+    """One of our operations, upstream's vendored excerpts of it, and its known differences."""
 
     path: str
     method: str
     operation_id: str
-    upstream: Path
+    upstreams: tuple[Path, ...]
     known: Path
 
     @property
@@ -49,25 +59,15 @@ class Operation:
         return f"{self.method.upper()} {self.path}"
 
 
-# The vendored excerpts (spec/upstream/README.md says where they come from); nothing tracked reads
-# outside the repository.
-SEND = Operation(
-    "/invoices/{invoiceId}/send",
-    "post",
-    "send-invoice",
-    ROOT / "spec" / "upstream" / "send-invoice.openapi.json",
-    ROOT / "contract_tests" / "upstream_known_differences.yaml",
-)
+SEND = Operation("/invoices/{invoiceId}/send", "post", "send-invoice", UPSTREAM_DOCUMENTS, KNOWN_PATH)
 READ = Operation(
     "/invoices/{invoiceId}",
     "get",
     "get-invoice",
-    ROOT / "spec" / "upstream" / "get-invoice.openapi.json",
+    (UPSTREAM_DIR / "get-invoice.openapi.json",),
     ROOT / "contract_tests" / "upstream_known_differences_read.yaml",
 )
 OPERATIONS = {"send": SEND, "read": READ}
-UPSTREAM_DEFAULT = SEND.upstream
-KNOWN_PATH = SEND.known
 # Deeper nesting than this only happens through a recursive schema; the send operation has none.
 _MAX_DEPTH = 12
 
@@ -463,7 +463,7 @@ def classify(differences: Sequence[Difference], known: Sequence[KnownDifference]
     )
 
 
-def render(report: Report, *, ours: str, upstream: str, operation: Operation = SEND) -> str:
+def render(report: Report, *, ours: str, upstream: str, stale: bool = True, operation: Operation = SEND) -> str:
     total = len(report.new) + len(report.known)
     lines = [
         f"{operation.title}: {ours} compared with {upstream}",
@@ -477,10 +477,14 @@ def render(report: Report, *, ours: str, upstream: str, operation: Operation = S
         for k in report.known:
             lines.append(f"  - {k.difference.line()}")
             lines.append(f"      why: {' '.join(k.reason.split())}")
-    if report.stale:
-        lines += ["", "Listed as known but no longer found (remove them from the list):"]
-        lines += [f"  - {k.difference.line()}" for k in report.stale]
+    if stale and report.stale:
+        lines += ["", render_stale(report.stale)]
     return "\n".join(lines)
+
+
+def render_stale(stale: Sequence[KnownDifference]) -> str:
+    lines = ["Listed as known but no longer found (remove them from the list):"]
+    return "\n".join(lines + [f"  - {k.difference.line()}" for k in stale])
 
 
 def suggest(differences: Sequence[Difference]) -> str:
@@ -496,7 +500,23 @@ def run(
 ) -> tuple[Report, list[Difference]]:
     ours = operation_facts(load_document(str(spec)), operation)
     differences = compare(ours, operation_facts(load_document(upstream), operation))
-    return classify(differences, load_known(known or operation.known)), differences
+    known = known or operation.known
+    return classify(differences, load_known(known)), differences
+
+
+def run_all(
+    upstreams: Sequence[str], *, spec: Path = SPEC_PATH, known: Path | None = None, operation: Operation = SEND
+) -> tuple[list[Report], list[KnownDifference]]:
+    """One report per document, and the known entries that none of them shows (the stale ones)."""
+    entries = load_known(known or operation.known)
+    ours = operation_facts(load_document(str(spec)), operation)
+    reports: list[Report] = []
+    found: set[Difference] = set()
+    for upstream in upstreams:
+        differences = compare(ours, operation_facts(load_document(upstream), operation))
+        found.update(differences)
+        reports.append(classify(differences, entries))
+    return reports, [k for k in entries if k.difference not in found]
 
 
 def _shown(path: Path) -> str:
@@ -509,7 +529,9 @@ def _shown(path: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
-        "upstream", nargs="?", help="upstream document (path or URL; default: the operation's vendored excerpt)"
+        "upstream",
+        nargs="*",
+        help="upstream documents (paths or URLs; default: the operation's vendored excerpts, v2 and v3 for the send)",
     )
     parser.add_argument("--operation", choices=sorted(OPERATIONS), default="send", help="which call (default send)")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="our spec (default: spec/openapi.yaml)")
@@ -519,18 +541,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     operation = OPERATIONS[args.operation]
-    upstream = args.upstream or str(operation.upstream)
+    upstreams = args.upstream or [str(path) for path in operation.upstreams]
     known = args.known or operation.known
     try:
-        report, _ = run(upstream, spec=args.spec, known=known, operation=operation)
+        reports, stale = run_all(upstreams, spec=args.spec, known=known, operation=operation)
     except DriftError as exc:
         print(f"upstream-drift: {exc}", file=sys.stderr)
         return 2
-    print(render(report, ours=_shown(args.spec), upstream=upstream, operation=operation))
-    if args.suggest_known and report.new:
+    for index, (report, upstream) in enumerate(zip(reports, upstreams, strict=True)):
+        shown = upstream if "://" in upstream else _shown(Path(upstream))
+        text = render(report, ours=_shown(args.spec), upstream=shown, stale=False, operation=operation)
+        print(("\n" if index else "") + text)
+    if stale:
+        print("\n" + render_stale(stale))
+    new = sorted({d for report in reports for d in report.new})
+    if args.suggest_known and new:
         print("\n# Entries for " + str(known) + " (fill in each reason):")
-        print(suggest(report.new))
-    return 1 if report.new else 0
+        print(suggest(new))
+    return 1 if new else 0
 
 
 if __name__ == "__main__":
