@@ -300,12 +300,12 @@ def test_the_read_differs_from_upstreams_get_invoice_only_in_known_ways(capsys: 
     out = capsys.readouterr().out
     assert out.startswith("GET /invoices/{invoiceId}: spec/openapi.yaml compared with")
     assert "0 new" in out
-    report, _ = run(str(upstream_drift.READ.upstream), operation=upstream_drift.READ)
+    report, _ = run(str(upstream_drift.READ.upstreams[0]), operation=upstream_drift.READ)
     assert report.stale == []
 
 
 def test_a_change_to_upstreams_read_is_new(tmp_path: Path) -> None:
-    document = json.loads(upstream_drift.READ.upstream.read_text(encoding="utf-8"))
+    document = json.loads(upstream_drift.READ.upstreams[0].read_text(encoding="utf-8"))
     document["components"]["schemas"]["GetInvoiceResponseDto"]["properties"]["sentAt"] = {"type": "string"}
     changed = tmp_path / "get-invoice.json"
     changed.write_text(json.dumps(document), encoding="utf-8")
