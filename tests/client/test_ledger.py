@@ -487,3 +487,19 @@ def test_a_task_cancelled_at_any_moment_leaves_the_key_to_be_sent_exactly_once(
     assert not [r for r in records if r.reason.startswith("in progress elsewhere")]
     assert records[-1].state is SendState.SENT
     assert deliveries(sandbox.app) == {invoice_id(13): 1}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("grace_period", -1, "grace_period must be >= 0 seconds"),
+        ("grace_period", float("nan"), "grace_period must be a finite number"),
+        ("max_reads", 0, "max_reads must be an int from 1 to 100"),
+        ("max_reads", True, "max_reads must be an int"),
+        ("lease", 0, "lease must be > 0 seconds"),
+        ("lease", "600", "lease must be a finite number"),
+    ],
+)
+def test_bad_options_are_refused_when_the_ledger_is_made(path: Path, option: str, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SendLedger(path, **{option: value})
