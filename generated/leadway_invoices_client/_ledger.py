@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9e6543e006706d1e840262ee520a182f108bbb7309a05ba2fd5fccb2a493029f
+# Source sha256: 9e86832e2d974fd48c556e12aff2ebe4575487a03320a565da2b0631588c7ca7
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -288,8 +288,9 @@ class SendLedger:
         """Send the invoice unless the key says it was (or may have been) sent; record the outcome.
 
         Returns the key's record. Raises only for bad input (TypeError, ValueError, LedgerError)
-        before any I/O, or re-raises what interrupted the call (KeyboardInterrupt...) after
-        leaving the key PENDING, to be reconciled by the next call.
+        before any I/O, LedgerError when the file cannot be written (disk full...), or re-raises
+        what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
+        reconciled by the next call.
         """
         claim = self._claim(key, invoice_id, body)
         try:

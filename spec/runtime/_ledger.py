@@ -286,8 +286,9 @@ class SendLedger:
         """Send the invoice unless the key says it was (or may have been) sent; record the outcome.
 
         Returns the key's record. Raises only for bad input (TypeError, ValueError, LedgerError)
-        before any I/O, or re-raises what interrupted the call (KeyboardInterrupt...) after
-        leaving the key PENDING, to be reconciled by the next call.
+        before any I/O, LedgerError when the file cannot be written (disk full...), or re-raises
+        what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
+        reconciled by the next call.
         """
         claim = self._claim(key, invoice_id, body)
         try:
