@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -12,21 +15,55 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "contract", "upstream-drift"]
+nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "spec/runtime"]
+_PRINT_RUNTIME_VERSIONS = (
+    "from importlib.metadata import version; "
+    "print('testing with', *(f'{name}=={version(name)}' for name in ('attrs', 'httpx', 'httpx-retries')))"
+)
 
 
-def pytest_args(session: nox.Session, default_path: str) -> list[str]:
-    """Posargs for pytest, with `default_path` first unless they name a path themselves.
+# What tests-3.12, tests-3.13 and tests-lowest run: the generated client's tests and the README
+# example, less the files whose tests run for seconds each (bulk pacing against the sandbox, threads
+# and tasks sharing a pacer, processes sharing a ledger). tests-3.11 runs those, with the tests of
+# the sandbox and the tools, which do not depend on the Python version.
+CLIENT_TESTS = [
+    "tests/client",
+    "--ignore=tests/client/test_sandbox.py",
+    "--ignore=tests/client/test_pacing_concurrency.py",
+    "--ignore=tests/client/test_ledger_concurrency.py",
+    "tests/test_readme.py",
+]
+
+
+def pytest_args(session: nox.Session, *default_paths: str) -> list[str]:
+    """Posargs for pytest, with `default_paths` first unless they name a path themselves.
 
     So `nox -s contract -- --contract-max-examples=5000` runs the contract suite only, not every
     testpath pyproject.toml lists.
     """
     names_a_path = any(not arg.startswith("-") for arg in session.posargs)
-    return list(session.posargs) if names_a_path else [default_path, *session.posargs]
+    return list(session.posargs) if names_a_path else [*default_paths, *session.posargs]
+
+
+def redocly_lint(session: nox.Session) -> None:
+    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml).
+
+    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed.
+    """
+    if shutil.which("npm") is None:
+        session.error("the spec linter (Redocly CLI) needs Node.js 20.19+ with npm on PATH")
+    lock_hash = hashlib.sha256(Path("package-lock.json").read_bytes()).hexdigest()
+    stamp = Path("node_modules", ".installed-from-lock")
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
+        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
+        stamp.write_text(lock_hash, encoding="utf-8")
+    # No telemetry and no update check: the linter runs offline.
+    quiet = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    session.run(str(Path("node_modules", ".bin", "redocly")), "lint", "spec/openapi.yaml", env=quiet, external=True)
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
@@ -40,7 +77,8 @@ def install(session: nox.Session, *groups: str, project: bool = True) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def generate(session: nox.Session) -> None:
-    """Rewrite generated/ from spec/ with the pinned generator (run after every spec change)."""
+    """Lint spec/, then rewrite generated/ from it with the pinned generator (after every spec change)."""
+    redocly_lint(session)
     install(session, "generate", project=False)
     session.run("python", "-m", "scripts.generate", "generate")
 
@@ -54,7 +92,8 @@ def drift(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check of the handwritten code."""
+    """Redocly lint of the spec; ruff lint and format check of the handwritten code."""
+    redocly_lint(session)
     install(session, "generate", project=False)
     session.run("ruff", "check", *HANDWRITTEN)
     session.run("ruff", "format", "--check", *HANDWRITTEN)
@@ -70,9 +109,28 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Unit tests of the scripts, sandbox, templates and generated package."""
+    """3.11: every unit test (scripts, sandbox, templates, generated package); 3.12/3.13: the client's."""
     install(session, "test")
-    session.run("pytest", *pytest_args(session, "tests"))
+    session.run("pytest", *pytest_args(session, *(["tests"] if session.python == DEFAULT_PYTHON else CLIENT_TESTS)))
+
+
+@nox.session(name="tests-lowest", python=DEFAULT_PYTHON)
+def tests_lowest(session: nox.Session) -> None:
+    """The client's tests on the lowest versions of attrs, httpx and httpx-retries pyproject.toml allows."""
+    # Not `uv sync`: the lock holds the newest versions. uv's lowest-direct resolution takes the low
+    # end of each range we declare; the test tools keep their exact pins from the `test` group.
+    session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--resolution=lowest-direct",
+        f"--python={session.virtualenv.location}",
+        "--group=test",
+        "--editable=.",
+    )
+    session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
+    session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
 
 
 @nox.session(python=DEFAULT_PYTHON)

@@ -1,6 +1,6 @@
 """Regenerate `generated/` from `spec/`, or check that it has not drifted.
 
-    python -m scripts.generate generate   # rewrite generated/ (what `nox -s generate` runs)
+    python -m scripts.generate generate   # rewrite generated/ (what `scripts/nox -s generate` runs)
     python -m scripts.generate drift      # exit 1 with a unified diff when generated/ is stale
 
 Both first validate the spec (openapi-spec-validator) and every example in it against its schema,
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if diff:
         sys.stdout.writelines(diff)
-        print(f"\n{args.output_dir} differs from what {args.spec_dir} generates: run `nox -s generate`.")
+        print(f"\n{args.output_dir} differs from what {args.spec_dir} generates: run `scripts/nox -s generate`.")
         return 1
     print(f"{args.output_dir} matches {args.spec_dir}")
     return 0

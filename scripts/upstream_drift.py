@@ -1,7 +1,7 @@
 """Compare our send operation with the upstream OpenAPI document and list every difference.
 
-    python -m scripts.upstream_drift                       # against spec/upstream/ (the vendored excerpt)
-    python -m scripts.upstream_drift PATH_OR_URL           # any upstream document, JSON or YAML
+    python -m scripts.upstream_drift                       # against upstream's v2 and v3 excerpts (spec/upstream/)
+    python -m scripts.upstream_drift PATH_OR_URL ...       # any upstream documents, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
 
 Both documents are reduced to the facts a client depends on: which fields exist where, their JSON
@@ -13,6 +13,7 @@ Our spec differs from upstream on purpose in places (see its descriptions). Thos
 listed with a reason in `contract_tests/upstream_known_differences.yaml`; the command exits 1 only on
 differences not listed there, so a new upstream change cannot hide among the intended ones. A listed
 difference matches only when both recorded sides are unchanged: if upstream moves again, it is new.
+Every entry applies to every document compared; one is stale only when no document shows it.
 
 Exit status: 0 no new differences, 1 new differences, 2 a document could not be read or compared.
 """
@@ -29,11 +30,15 @@ from typing import Any
 import httpx
 import yaml
 
-from contract_tests.project import ROOT, SPEC_PATH
+from contract_tests.project import ROOT, SPEC_DIR, SPEC_PATH
 
-# The vendored excerpt (spec/upstream/README.md says where it comes from); nothing tracked reads
-# outside the repository.
-UPSTREAM_DEFAULT = ROOT / "spec" / "upstream" / "send-invoice.openapi.json"
+# Vendored (with provenance, see spec/upstream/README.md) so the check needs nothing outside the repo.
+# Upstream publishes the send call twice: in its v2 document (`Version: 2021-07-28`, the one our spec
+# follows) and in apps/v3/invoices-v3.json (`Version: v3`); both are watched.
+UPSTREAM_DIR = SPEC_DIR / "upstream"
+UPSTREAM_DEFAULT = UPSTREAM_DIR / "send-invoice.openapi.json"
+UPSTREAM_V3 = UPSTREAM_DIR / "send-invoice-v3.openapi.json"
+UPSTREAM_DOCUMENTS = (UPSTREAM_DEFAULT, UPSTREAM_V3)
 KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
 OPERATION_PATH = "/invoices/{invoiceId}/send"
 OPERATION_METHOD = "post"
@@ -433,7 +438,7 @@ def classify(differences: Sequence[Difference], known: Sequence[KnownDifference]
     )
 
 
-def render(report: Report, *, ours: str, upstream: str) -> str:
+def render(report: Report, *, ours: str, upstream: str, stale: bool = True) -> str:
     total = len(report.new) + len(report.known)
     lines = [
         f"POST {OPERATION_PATH}: {ours} compared with {upstream}",
@@ -447,10 +452,14 @@ def render(report: Report, *, ours: str, upstream: str) -> str:
         for k in report.known:
             lines.append(f"  - {k.difference.line()}")
             lines.append(f"      why: {' '.join(k.reason.split())}")
-    if report.stale:
-        lines += ["", "Listed as known but no longer found (remove them from the list):"]
-        lines += [f"  - {k.difference.line()}" for k in report.stale]
+    if stale and report.stale:
+        lines += ["", render_stale(report.stale)]
     return "\n".join(lines)
+
+
+def render_stale(stale: Sequence[KnownDifference]) -> str:
+    lines = ["Listed as known but no longer found (remove them from the list):"]
+    return "\n".join(lines + [f"  - {k.difference.line()}" for k in stale])
 
 
 def suggest(differences: Sequence[Difference]) -> str:
@@ -466,6 +475,21 @@ def run(upstream: str, *, spec: Path = SPEC_PATH, known: Path = KNOWN_PATH) -> t
     return classify(differences, load_known(known)), differences
 
 
+def run_all(
+    upstreams: Sequence[str], *, spec: Path = SPEC_PATH, known: Path = KNOWN_PATH
+) -> tuple[list[Report], list[KnownDifference]]:
+    """One report per document, and the known entries that none of them shows (the stale ones)."""
+    entries = load_known(known)
+    ours = operation_facts(load_document(str(spec)))
+    reports: list[Report] = []
+    found: set[Difference] = set()
+    for upstream in upstreams:
+        differences = compare(ours, operation_facts(load_document(upstream)))
+        found.update(differences)
+        reports.append(classify(differences, entries))
+    return reports, [k for k in entries if k.difference not in found]
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -475,7 +499,12 @@ def _shown(path: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("upstream", nargs="?", default=str(UPSTREAM_DEFAULT), help="upstream document (path or URL)")
+    parser.add_argument(
+        "upstream",
+        nargs="*",
+        default=[str(path) for path in UPSTREAM_DOCUMENTS],
+        help="upstream documents (paths or URLs; default: the vendored v2 and v3 excerpts)",
+    )
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="our spec (default: spec/openapi.yaml)")
     parser.add_argument("--known", type=Path, default=KNOWN_PATH, help="known and intended differences (YAML)")
     parser.add_argument(
@@ -483,15 +512,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report, _ = run(args.upstream, spec=args.spec, known=args.known)
+        reports, stale = run_all(args.upstream, spec=args.spec, known=args.known)
     except DriftError as exc:
         print(f"upstream-drift: {exc}", file=sys.stderr)
         return 2
-    print(render(report, ours=_shown(args.spec), upstream=args.upstream))
-    if args.suggest_known and report.new:
+    for index, (report, upstream) in enumerate(zip(reports, args.upstream, strict=True)):
+        shown = upstream if "://" in upstream else _shown(Path(upstream))
+        print(("\n" if index else "") + render(report, ours=_shown(args.spec), upstream=shown, stale=False))
+    if stale:
+        print("\n" + render_stale(stale))
+    new = sorted({d for report in reports for d in report.new})
+    if args.suggest_known and new:
         print("\n# Entries for " + str(args.known) + " (fill in each reason):")
-        print(suggest(report.new))
-    return 1 if report.new else 0
+        print(suggest(new))
+    return 1 if new else 0
 
 
 if __name__ == "__main__":

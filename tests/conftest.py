@@ -7,23 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.project import PACKAGE_DIR, RUNTIME_DIR, SPEC_DIR
-from tests.runtime_copies import stale_runtime_copies
-
-
-def check_runtime_copies(runtime_dir: Path = RUNTIME_DIR, package_dir: Path = PACKAGE_DIR) -> None:
-    """Stop the run when the package holds a stale copy of a spec/runtime module.
-
-    Raises:
-        pytest.UsageError: naming each stale copy and the command that refreshes it.
-    """
-    problems = stale_runtime_copies(runtime_dir, package_dir)
-    if problems:
-        lines = "\n".join(f"  {problem}" for problem in problems)
-        raise pytest.UsageError(
-            f"the generated package is older than spec/runtime/:\n{lines}\n"
-            "Run `scripts/nox -s generate`, or these tests would test the old copy."
-        )
+from contract_tests.project import SPEC_DIR
+from contract_tests.runtime_copies import check_runtime_copies
 
 
 def pytest_configure(config: pytest.Config) -> None:

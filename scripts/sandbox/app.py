@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from contract_tests.project import SEND_PATH
 from scripts.sandbox.auth import Grant, TokenRegistry
 from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
 from scripts.sandbox.faults import (
@@ -62,7 +63,6 @@ from scripts.sandbox.validation import OperationValidator
 
 logger = logging.getLogger(__name__)
 
-SEND_PATH = "/invoices/{invoiceId}/send"
 INVOICE_PATH = "/invoices/{invoiceId}"
 #: Rate-limit bucket of requests whose body names no location.
 ANONYMOUS_BUCKET = "-"
@@ -124,8 +124,7 @@ class Sandbox:
         return self.state.summaries()
 
     def reset(self) -> None:
-        """Restore the seed (and the invoices file) and the startup faults, empty the outbox, forget
-        rate-limit counts."""
+        """Restore the seed, the invoices file and the startup faults; empty the outbox; forget rate-limit counts."""
         self.state.reset()
         self.limiter.reset()
         self.faults.reset()

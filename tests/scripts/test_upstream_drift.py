@@ -15,7 +15,17 @@ import yaml
 
 from contract_tests.project import SPEC_PATH
 from scripts import upstream_drift
-from scripts.upstream_drift import UPSTREAM_DEFAULT, Difference, DriftError, main, run
+from scripts.upstream_drift import (
+    UPSTREAM_DEFAULT,
+    UPSTREAM_DIR,
+    UPSTREAM_DOCUMENTS,
+    UPSTREAM_V3,
+    Difference,
+    DriftError,
+    main,
+    run,
+    run_all,
+)
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -45,20 +55,49 @@ def operation(document: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_the_reference_excerpt_differs_only_in_known_and_intended_ways(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_reference_excerpts_differ_only_in_known_and_intended_ways(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "0 new" in out
+    assert out.count("0 new") == 2
+    assert "compared with spec/upstream/send-invoice.openapi.json" in out
+    assert "compared with spec/upstream/send-invoice-v3.openapi.json" in out
     assert "response 200 body: invoice.status: enum: upstream [draft, paid" in out
     assert "why: Open enum on purpose" in out
     assert "no longer found" not in out
 
 
 def test_every_known_difference_is_still_found_and_has_a_reason() -> None:
-    report, differences = run(str(UPSTREAM_DEFAULT))
-    assert report.stale == []
-    assert len(report.known) == len(differences) > 0
-    assert all(len(k.reason.split()) >= 5 for k in report.known)
+    reports, stale = run_all([str(path) for path in UPSTREAM_DOCUMENTS])
+    assert stale == []
+    for report in reports:
+        assert report.new == []
+        assert all(len(k.reason.split()) >= 5 for k in report.known)
+
+
+def test_upstream_v3_send_differs_from_v2_only_in_the_version_header() -> None:
+    _, v2 = run(str(UPSTREAM_DEFAULT))
+    _, v3 = run(str(UPSTREAM_V3))
+    assert set(v3) - set(v2) == {Difference("header parameter Version", "enum", "[v3]", "[2021-07-28]")}
+    assert set(v2) - set(v3) == set()
+
+
+def test_a_single_document_run_reports_entries_only_another_one_shows_as_stale(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([str(UPSTREAM_DEFAULT)]) == 0
+    stale = capsys.readouterr().out.split("no longer found", 1)[1]
+    assert "header parameter Version: enum: upstream [v3]" in stale
+
+
+def test_every_vendored_excerpt_has_its_provenance() -> None:
+    readme = (UPSTREAM_DIR / "README.md").read_text(encoding="utf-8")
+    excerpts = sorted(path.name for path in UPSTREAM_DIR.glob("*.json"))
+    assert {UPSTREAM_DEFAULT.name, UPSTREAM_V3.name} <= set(excerpts)
+    for name in excerpts:
+        row = next(line for line in readme.splitlines() if f"`{name}`" in line)
+        assert "GoHighLevel/highlevel-api-docs" in row
+        assert "CC0-1.0" in row
+        assert any(len(word.strip("`,()")) == 40 for word in row.split()), f"{name}: no full commit"
 
 
 def test_our_spec_compared_with_itself_has_no_differences() -> None:

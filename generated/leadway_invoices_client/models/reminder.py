@@ -61,7 +61,7 @@ class Reminder(OpenObject):
     reminder_number: float | Unset = UNSET
 
     start_time: str | Unset = UNSET
-    """ Business hours start """
+    """ Business hours start, for example `9:00 AM`. """
 
     end_time: str | Unset = UNSET
     """ Business hours end. """

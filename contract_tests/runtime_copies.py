@@ -3,12 +3,18 @@
 A post hook in spec/generator.yaml copies each spec/runtime/*.py into the package and stamps it
 with its source's sha256; an edit to the source without `scripts/nox -s generate` leaves the tests
 importing the old copy. Comparing hashes needs no ruff, although the hooks reformat the copy.
+Both conftests (tests/ and contract_tests/) run the check first, so either suite alone refuses to
+test a stale package.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+import pytest
+
+from contract_tests.project import PACKAGE_DIR, RUNTIME_DIR
 
 COPIED_FROM = "# Copied from spec/runtime/"
 SOURCE_HASH = "# Source sha256: "
@@ -32,3 +38,18 @@ def stale_runtime_copies(runtime_dir: Path, package_dir: Path) -> list[str]:
         if first.startswith(COPIED_FROM) and not (runtime_dir / copy.name).is_file():
             problems.append(f"{copy} is a copy of {runtime_dir / copy.name}, which no longer exists")
     return problems
+
+
+def check_runtime_copies(runtime_dir: Path = RUNTIME_DIR, package_dir: Path = PACKAGE_DIR) -> None:
+    """Stop the run when the package holds a stale copy of a spec/runtime module.
+
+    Raises:
+        pytest.UsageError: naming each stale copy and the command that refreshes it.
+    """
+    problems = stale_runtime_copies(runtime_dir, package_dir)
+    if problems:
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        raise pytest.UsageError(
+            f"the generated package is older than spec/runtime/:\n{lines}\n"
+            "Run `scripts/nox -s generate`, or these tests would test the old copy."
+        )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
 import pytest
 
+from contract_tests import runtime_copies
 from contract_tests.project import PACKAGE_DIR, RUNTIME_DIR
-from tests.conftest import check_runtime_copies
-from tests.runtime_copies import stale_runtime_copies
+from contract_tests.runtime_copies import check_runtime_copies, stale_runtime_copies
 
 
 @pytest.fixture
@@ -66,3 +67,11 @@ def test_a_copy_whose_source_was_deleted_is_reported(copies: tuple[Path, Path]) 
 
 def test_unchanged_copies_pass(copies: tuple[Path, Path]) -> None:
     check_runtime_copies(*copies)
+
+
+@pytest.mark.parametrize("conftest", ["tests.conftest", "contract_tests.conftest"])
+def test_either_suite_alone_checks_the_copies_first(monkeypatch: pytest.MonkeyPatch, conftest: str) -> None:
+    module = importlib.import_module(conftest)
+    monkeypatch.setattr(runtime_copies, "stale_runtime_copies", lambda *_: ["_retry.py is not a copy of the current"])
+    with pytest.raises(pytest.UsageError, match="scripts/nox -s generate"):
+        module.pytest_configure(pytest.Config.__new__(pytest.Config))
