@@ -438,6 +438,7 @@ def built(**overrides: Any) -> OutcomeUnknownError:
         ({"grace_period": float("nan")}, ValueError, "grace_period"),
         ({"grace_period": float("inf")}, ValueError, "grace_period"),
         ({"grace_period": -1}, ValueError, "grace_period"),
+        ({"grace_period": 3601}, ValueError, "from 0 to 3600"),
         ({"grace_period": True}, ValueError, "grace_period"),
         ({"max_reads": 0}, ValueError, "max_reads"),
         ({"max_reads": 101}, ValueError, "max_reads"),
