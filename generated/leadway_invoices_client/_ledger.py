@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9e86832e2d974fd48c556e12aff2ebe4575487a03320a565da2b0631588c7ca7
+# Source sha256: af91bd0ebde2796f8f429acb0126c9f1b76db77821dfe70606948632c8c7cf8f
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -538,6 +538,10 @@ class SendLedger:
     def _reconciled(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
         cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
         outcome = Outcome(found.outcome)
+        if outcome is Outcome.UNDETERMINED and found.after_status is None:
+            # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
+            # learnt about the invoice, so a later call reads again rather than asking a person.
+            return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
         state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(
             outcome, SendState.NEEDS_ATTENTION
         )
