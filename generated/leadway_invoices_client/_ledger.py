@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: af91bd0ebde2796f8f429acb0126c9f1b76db77821dfe70606948632c8c7cf8f
+# Source sha256: 3624f1ac9f0bb1ac68928e358312d2eb15ac49d8f0a439d858e77ee45880d62a
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -10,7 +10,7 @@ in one SQLite file (`_ledger_file`) shared by every thread and process that send
 * a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, or
   a process killed between intent and outcome) is reconciled by reading the invoice before anything
   is resent: SENT, NOT_SENT (sent by a later call) or UNDETERMINED (NEEDS_ATTENTION: never resent
-  automatically; a person decides with `resolve`);
+  automatically; a person decides with `resolve`), or PENDING again while the invoice cannot be read;
 * only a provable not-sent (a 4xx, a failure before the request left the machine, a reconciled
   NOT_SENT) is sent again, by the next call for the key;
 * a key is claimed atomically (BEGIN IMMEDIATE), with its owner's identity (`_ledger_owner`), so two
@@ -80,7 +80,8 @@ class SendState(enum.StrEnum):
     """Where a key stands."""
 
     PENDING = "pending"
-    """Intent recorded; being sent, or left by a send that was interrupted (reconciled next time)."""
+    """Intent recorded; being sent, or left by a send that was interrupted or whose invoice could
+    not be read yet: reconciled by the next call."""
     SENT = "sent"
     """Sent (a 2xx, or reconciled as sent): never sent again."""
     NOT_SENT = "not_sent"

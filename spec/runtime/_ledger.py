@@ -8,7 +8,7 @@ in one SQLite file (`_ledger_file`) shared by every thread and process that send
 * a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, or
   a process killed between intent and outcome) is reconciled by reading the invoice before anything
   is resent: SENT, NOT_SENT (sent by a later call) or UNDETERMINED (NEEDS_ATTENTION: never resent
-  automatically; a person decides with `resolve`);
+  automatically; a person decides with `resolve`), or PENDING again while the invoice cannot be read;
 * only a provable not-sent (a 4xx, a failure before the request left the machine, a reconciled
   NOT_SENT) is sent again, by the next call for the key;
 * a key is claimed atomically (BEGIN IMMEDIATE), with its owner's identity (`_ledger_owner`), so two
@@ -78,7 +78,8 @@ class SendState(enum.StrEnum):
     """Where a key stands."""
 
     PENDING = "pending"
-    """Intent recorded; being sent, or left by a send that was interrupted (reconciled next time)."""
+    """Intent recorded; being sent, or left by a send that was interrupted or whose invoice could
+    not be read yet: reconciled by the next call."""
     SENT = "sent"
     """Sent (a 2xx, or reconciled as sent): never sent again."""
     NOT_SENT = "not_sent"
