@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 3624f1ac9f0bb1ac68928e358312d2eb15ac49d8f0a439d858e77ee45880d62a
+# Source sha256: 9ef5963b0e1239f674d53843cab615347ce9c02a56befdf6587bb804f31fcb41
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -44,7 +44,8 @@ import attrs
 
 from . import _ledger_owner
 from ._errors import ContractViolationError, LeadwayError, OutcomeUnknownError
-from ._ledger_file import Job, LedgerError, LedgerFile
+from ._ledger_file import Job, LedgerFile
+from ._ledger_file import LedgerError as LedgerError  # the ledger's error, importable beside it
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._validation import path_segment
 from .api.invoices import send_invoice

@@ -42,7 +42,8 @@ import attrs
 
 from . import _ledger_owner
 from ._errors import ContractViolationError, LeadwayError, OutcomeUnknownError
-from ._ledger_file import Job, LedgerError, LedgerFile
+from ._ledger_file import Job, LedgerFile
+from ._ledger_file import LedgerError as LedgerError  # the ledger's error, importable beside it
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._validation import path_segment
 from .api.invoices import send_invoice
