@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9ef5963b0e1239f674d53843cab615347ce9c02a56befdf6587bb804f31fcb41
+# Source sha256: 06b29e4a18f8c4df192eab41b2c9e9dfbf2e7959802a09d16b3cfe778f4bae66
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -294,7 +294,7 @@ class SendLedger:
         what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
         reconciled by the next call.
         """
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = self._file.submit(claim)
             if plan.record is not None:
@@ -320,7 +320,7 @@ class SendLedger:
         """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = await self._asubmit(claim)
             if plan.record is not None:
@@ -395,9 +395,11 @@ class SendLedger:
             concurrent.futures.wait([running])
             raise
 
-    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest) -> Job:
+    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
         key = _check_key(key)
+        if not isinstance(client, AuthenticatedClient):
+            raise TypeError(f"client must be an AuthenticatedClient, not {type(client).__name__}")
         invoice_id = path_segment("invoice_id", invoice_id)
         if not isinstance(body, SendInvoiceRequest):
             raise TypeError(f"body must be a SendInvoiceRequest, not {type(body).__name__}")

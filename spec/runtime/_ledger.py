@@ -292,7 +292,7 @@ class SendLedger:
         what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
         reconciled by the next call.
         """
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = self._file.submit(claim)
             if plan.record is not None:
@@ -318,7 +318,7 @@ class SendLedger:
         """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = await self._asubmit(claim)
             if plan.record is not None:
@@ -393,9 +393,11 @@ class SendLedger:
             concurrent.futures.wait([running])
             raise
 
-    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest) -> Job:
+    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
         key = _check_key(key)
+        if not isinstance(client, AuthenticatedClient):
+            raise TypeError(f"client must be an AuthenticatedClient, not {type(client).__name__}")
         invoice_id = path_segment("invoice_id", invoice_id)
         if not isinstance(body, SendInvoiceRequest):
             raise TypeError(f"body must be a SendInvoiceRequest, not {type(body).__name__}")
