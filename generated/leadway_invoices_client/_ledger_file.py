@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger_file.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9509eb94d01181eba78103e2715735661bbc564e719a6ddb85aed423a4e571d0
+# Source sha256: 70c94bacdb08dfd515a5beecf2f3c5c89e108861e63da300c8ed5e6a18c21651
 """The send ledger's SQLite file: its schema, opening and checking it, and group commit.
 
 Durability: the file is in WAL mode. A batch holding an intent commits with synchronous=FULL (on
@@ -127,6 +127,9 @@ class LedgerFile:
                 except Exception as exc:
                     conn.execute(f"ROLLBACK TO job{number}")
                     job.error = exc
+                    if isinstance(exc, sqlite3.Error):
+                        job.error = LedgerError(f"ledger {self.path} cannot be written: {exc}")
+                        job.error.__cause__ = exc
                 conn.execute(f"RELEASE job{number}")
             conn.execute("COMMIT")
         except BaseException as exc:

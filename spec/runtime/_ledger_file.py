@@ -125,6 +125,9 @@ class LedgerFile:
                 except Exception as exc:
                     conn.execute(f"ROLLBACK TO job{number}")
                     job.error = exc
+                    if isinstance(exc, sqlite3.Error):
+                        job.error = LedgerError(f"ledger {self.path} cannot be written: {exc}")
+                        job.error.__cause__ = exc
                 conn.execute(f"RELEASE job{number}")
             conn.execute("COMMIT")
         except BaseException as exc:
