@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 06b29e4a18f8c4df192eab41b2c9e9dfbf2e7959802a09d16b3cfe778f4bae66
+# Source sha256: 9abcb6d8ab9beec831a3b85c90a2826a05375d706a63a9409392f38b937f2f77
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -24,7 +24,6 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import enum
@@ -32,10 +31,8 @@ import json
 import math
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,14 +255,8 @@ class SendLedger:
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
         self._file.close()
 
     def __enter__(self) -> SendLedger:
@@ -317,7 +308,7 @@ class SendLedger:
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
-        """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
+        """`send` for asyncio. The ledger's writes run in its writer thread (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
         claim = self._claim(key, invoice_id, body, client)
@@ -380,20 +371,18 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
-        # joins the next commit, so the more tasks wait, the more intents share one fsync.
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
-            pool = self._pool
-        running = pool.submit(self._file.submit, job)
+        # The file's writer thread commits every job posted while it was busy together: the more
+        # tasks wait, the more intents share one fsync.
         try:
-            return await asyncio.wrap_future(running)
+            await self._file.post(job, asyncio.get_running_loop())
         except asyncio.CancelledError:
-            # The job goes on in its thread: let it land (a commit: milliseconds) before the
+            # The job goes on in the writer thread: let it land (a commit: milliseconds) before the
             # cancellation goes on, so that what it recorded can be released.
-            concurrent.futures.wait([running])
+            self._file.wait(job)
             raise
+        if job.error is not None:
+            raise job.error
+        return job.result
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""

@@ -22,7 +22,6 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import enum
@@ -30,10 +29,8 @@ import json
 import math
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,14 +253,8 @@ class SendLedger:
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
         self._file.close()
 
     def __enter__(self) -> SendLedger:
@@ -315,7 +306,7 @@ class SendLedger:
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
-        """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
+        """`send` for asyncio. The ledger's writes run in its writer thread (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
         claim = self._claim(key, invoice_id, body, client)
@@ -378,20 +369,18 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
-        # joins the next commit, so the more tasks wait, the more intents share one fsync.
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
-            pool = self._pool
-        running = pool.submit(self._file.submit, job)
+        # The file's writer thread commits every job posted while it was busy together: the more
+        # tasks wait, the more intents share one fsync.
         try:
-            return await asyncio.wrap_future(running)
+            await self._file.post(job, asyncio.get_running_loop())
         except asyncio.CancelledError:
-            # The job goes on in its thread: let it land (a commit: milliseconds) before the
+            # The job goes on in the writer thread: let it land (a commit: milliseconds) before the
             # cancellation goes on, so that what it recorded can be released.
-            concurrent.futures.wait([running])
+            self._file.wait(job)
             raise
+        if job.error is not None:
+            raise job.error
+        return job.result
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
