@@ -59,9 +59,11 @@ from leadway_invoices_client import (
     SendLedger,
     SendState,
 )
-from leadway_invoices_client._bulk import RowResult, bulk_client, run_bulk
+from leadway_invoices_client._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, RowResult, bulk_client
 from leadway_invoices_client._bulk_rows import BulkRow
+from leadway_invoices_client._bulk_workers import Workers, WorkerSetup
 from leadway_invoices_client.api.invoices import send_invoice
+from leadway_invoices_client.cli import worker_count
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
 
@@ -510,8 +512,11 @@ class _NoLedger:
         pass
 
 
-def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger: bool = True) -> dict[str, float]:
-    """One bulk run as the command does it; the figures (g) reports. `ledger=False`: sends without one."""
+def bulk_run(
+    sends: int, locations: int, burst: int, interval: float, *, ledger: bool = True, workers: int | None = None
+) -> dict[str, float]:
+    """One bulk run as the command does it (its worker processes, one per core by default); the
+    figures (g) reports. `ledger=False`: sends without one."""
     with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch:
         invoices_file, rows = _bulk_world(Path(scratch), sends, locations)
         config = SandboxConfig(
@@ -526,22 +531,29 @@ def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger:
         def finished(result: RowResult) -> None:
             done.append(time.perf_counter())
 
-        async def run(base_url: str) -> list[RowResult]:
-            async with bulk_client(base_url, DEFAULT_TOKEN, retry=None) as client:  # retries off: any 429 surfaces
-                with SendLedger(Path(scratch) / "bench.ledger.sqlite3") if ledger else _NoLedger() as book:
-                    report = await run_bulk(rows, ledger=book, client=client, on_result=finished)  # type: ignore[arg-type]
-            return report.results
-
         try:
             if not ours.poll(30):
                 raise RuntimeError("the sandbox process did not start within 30 s")
             base_url = ours.recv()
+            count = worker_count(workers, rows, locations)
+            share = max(1, DEFAULT_CONCURRENCY // count)
+            ledger_path = Path(scratch) / "bench.ledger.sqlite3"
+            setup = WorkerSetup(
+                # Retries off: any 429 surfaces. (Workers fork: these need not pickle.)
+                open_client=lambda: bulk_client(base_url, DEFAULT_TOKEN, concurrency=share, retry=None),
+                open_ledger=(lambda: SendLedger(ledger_path)) if ledger else _NoLedger,  # type: ignore[arg-type,return-value]
+                per_location=DEFAULT_PER_LOCATION,
+                concurrency=share,
+            )
             ours.send("cpu")
             cpu_before = ours.recv()
-            start, cpu_start = time.perf_counter(), time.process_time()
-            results = asyncio.run(run(base_url))
+            start, cpu_start, children_start = time.perf_counter(), time.process_time(), os.times()
+            results = Workers(rows, setup, count).collect(finished).results
             elapsed = done[-1] - start
-            client_cpu_ms = (time.process_time() - cpu_start) * 1000 / sends
+            children = os.times()
+            children_cpu = children.children_user + children.children_system
+            children_cpu -= children_start.children_user + children_start.children_system
+            client_cpu_ms = (time.process_time() - cpu_start + children_cpu) * 1000 / sends
             ours.send("cpu")
             cpu_ms = (ours.recv() - cpu_before) * 1000 / sends
         finally:
@@ -561,6 +573,7 @@ def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger:
         "cpu_ms": cpu_ms,
         "client_cpu_ms": client_cpu_ms,
         "elapsed": elapsed,
+        "workers": count,
     }
 
 

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: fe4c79ac861c3fed7884e3466720930d8aeaf5878524a9654a1db1d70940a7ad
+# Source sha256: f58e625264265fd1bd5e81c7c6fc0c3542a6a5582c3ed1785ef52ae64b042a42
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import ipaddress
 import math
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
+from ._bulk_workers import Workers, WorkerSetup
 from ._ledger import SendLedger, SendState
 from ._ledger_file import LedgerError
 from .client import AuthenticatedClient
@@ -161,7 +163,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="of which per location (default %(default)s)",
     )
+    send.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        help="processes sending, each for its own locations (default: one per core, at most one per location)",
+    )
     return top
+
+
+def worker_count(requested: int | None, rows: Sequence[object], locations: int) -> int:
+    """How many processes send: as asked, else one per core; never more than locations or rows."""
+    wanted = requested if requested is not None else (os.cpu_count() or 1)
+    return max(1, min(wanted, locations, len(rows)))
 
 
 def ledger_path(file: Path, ledger: Path | None) -> Path:
@@ -214,17 +228,12 @@ def _progress(console: Console) -> Progress:
     )
 
 
-async def _send_all(
-    checked: BulkFile,
-    target: Target,
-    ledger: SendLedger,
-    args: argparse.Namespace,
-    progress_console: Console,
-    stop: asyncio.Event,
-) -> BulkReport:
+@contextmanager
+def _progress_bar(console: Console, total: int) -> Iterator[Callable[[RowResult], None]]:
+    """A progress bar for `total` rows; yields what to call with each finished row."""
     counts = {"sent": 0, "not sent": 0, "attention": 0}
-    with _progress(progress_console) as progress:
-        task = progress.add_task("send", total=len(checked.rows), status="")
+    with _progress(console) as progress:
+        task = progress.add_task("send", total=total, status="")
 
         def on_result(result: RowResult) -> None:
             state = None if result.record is None else result.record.state
@@ -239,6 +248,57 @@ async def _send_all(
             status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
             progress.update(task, advance=1, status=status)
 
+        yield on_result
+
+
+def _open_client(base_url: str, token: str, concurrency: int) -> AuthenticatedClient:
+    return bulk_client(base_url, token, concurrency=concurrency)
+
+
+def _open_ledger(path: Path, grace_period: float) -> SendLedger:
+    return SendLedger(path, grace_period=grace_period)
+
+
+def _send_in_workers(
+    checked: BulkFile, target: Target, path: Path, args: argparse.Namespace, workers: int, console: Console
+) -> BulkReport | None:
+    """The rows sent by `workers` processes; None when a second Ctrl-C abandoned the sends in flight."""
+    share = max(1, args.concurrency // workers)  # the same sends in flight in all as with one process
+    setup = WorkerSetup(
+        open_client=functools.partial(_open_client, target.base_url, target.token, share),
+        open_ledger=functools.partial(_open_ledger, path, args.grace_period),
+        per_location=args.per_location,
+        concurrency=share,
+    )
+    # Started before the progress bar's thread: a worker is forked from a process with one thread.
+    pool = Workers(checked.rows, setup, workers)
+    interrupts = 0
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            console.print("Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)")
+        pool.interrupt()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with _progress_bar(console, len(checked.rows)) as on_result:
+            report = pool.collect(on_result)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return None if pool.abandoned else report
+
+
+async def _send_all(
+    checked: BulkFile,
+    target: Target,
+    ledger: SendLedger,
+    args: argparse.Namespace,
+    progress_console: Console,
+    stop: asyncio.Event,
+) -> BulkReport:
+    with _progress_bar(progress_console, len(checked.rows)) as on_result:
         async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
             with _stop_on_sigint(stop, progress_console):
                 return await run_bulk(
@@ -280,13 +340,23 @@ def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Cons
         ledger = SendLedger(path, grace_period=args.grace_period)
     except LedgerError as exc:
         raise UsageError(str(exc)) from None
-    stop = asyncio.Event()
-    with ledger:
-        try:
-            report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
-        except KeyboardInterrupt:
-            err.print("Interrupted: sends in flight were abandoned; run again to reconcile and resume")
+    workers = worker_count(args.workers, checked.rows, len({row.location_id for row in checked.rows}))
+    abandoned = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
+    if workers > 1:
+        ledger.close()  # opened to check the file; each worker opens its own connection
+        sent = _send_in_workers(checked, target, path, args, workers, err)
+        if sent is None:
+            err.print(abandoned)
             return ExitCode.INTERRUPTED
+        report = sent
+    else:
+        stop = asyncio.Event()
+        with ledger:
+            try:
+                report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
+            except KeyboardInterrupt:
+                err.print(abandoned)
+                return ExitCode.INTERRUPTED
     counted = tally(report)
     print_summary(out, counted, source=str(args.file), ledger=str(path))
     return counted.exit_code
