@@ -1,0 +1,107 @@
+"""Several worker processes share a bulk send by location, and still send each key exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from leadway_invoices_client import SendLedger, SendState
+from leadway_invoices_client._bulk_rows import BulkRow
+from leadway_invoices_client._bulk_workers import split
+from leadway_invoices_client.cli import worker_count
+from leadway_invoices_client.models import SendAction
+
+from scripts.sandbox import DEFAULT_TOKEN
+from tests.bulk.conftest import command, command_env
+from tests.bulk.world import build
+
+
+def _row(line: int, location: str) -> BulkRow:
+    return BulkRow(line, f"k{line}", f"inv{line}", location, "user", SendAction.EMAIL, False)
+
+
+def test_split_gives_each_location_to_one_worker_balanced_and_in_file_order() -> None:
+    rows = [_row(line, location) for line, location in enumerate("aabacbdaab")]
+
+    shares = split(rows, 2)
+
+    by_worker = [{rows[index].location_id for index in share} for share in shares]
+    assert len(shares) == 2
+    assert by_worker[0].isdisjoint(by_worker[1])
+    assert sorted(index for share in shares for index in share) == list(range(len(rows)))
+    assert all(share == sorted(share) for share in shares)
+    assert sorted(len(share) for share in shares) == [5, 5]  # a: 5 rows; b, c, d: 3, 1, 1
+
+
+def test_split_never_makes_an_idle_worker() -> None:
+    rows = [_row(line, "only") for line in range(4)]
+
+    assert split(rows, 3) == [[0, 1, 2, 3]]
+    assert split([], 3) == []
+
+
+def test_worker_count_is_one_per_core_at_most_one_per_location() -> None:
+    rows = [object()] * 10
+    assert worker_count(3, rows, 2) == 2
+    assert worker_count(3, rows, 5) == 3
+    assert worker_count(None, rows, 1) == 1
+    assert worker_count(None, rows, 64) == max(1, min(os.cpu_count() or 1, 64))
+    assert worker_count(4, [], 0) == 1
+
+
+def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
+    tmp_path: Path, sandbox_process: Any
+) -> None:
+    world = build(90, 6, {7: "404", 20: "void"})
+    rows, invoices, _ = world.write(tmp_path)
+    sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "10", "--burst-interval-ms", "200")
+    argv = command(rows, sandbox.url, "--workers", "3")
+
+    first = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
+    delivered = Counter(d["invoiceId"] for d in sandbox.outbox())
+    with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
+        records = ledger.records()
+    rerun = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
+
+    assert first.returncode == 1, first.stderr  # the unknown and the void invoice are not sent
+    assert DEFAULT_TOKEN not in first.stdout + first.stderr
+    assert delivered == dict.fromkeys(world.deliverable, 1)
+    assert len(records) == 90
+    assert Counter(record.state for record in records) == {SendState.SENT: 88, SendState.NOT_SENT: 2}
+    assert all(record.attempts == 1 for record in records)
+    assert rerun.returncode == 1, rerun.stderr
+    assert "by an earlier run" in rerun.stdout
+    assert Counter(d["invoiceId"] for d in sandbox.outbox()) == delivered
+
+
+def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox_process: Any) -> None:
+    world = build(200, 4, {})
+    rows, invoices, _ = world.write(tmp_path)
+    # 4 locations x 5 per 500 ms: the run would last ~5 s.
+    sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "5", "--burst-interval-ms", "500")
+    argv = command(rows, sandbox.url, "--workers", "2")
+    process = subprocess.Popen(argv, env=command_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while len(sandbox.outbox()) < 20 and process.poll() is None:
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    time.sleep(0.5)  # an answer already on its way may still be recorded by the sandbox
+    after_kill = len(sandbox.outbox())
+    time.sleep(1.5)  # a surviving worker would send ~30 more in this time
+
+    assert len(sandbox.outbox()) == after_kill < 200
+
+    finish = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
+
+    assert finish.returncode == 0, finish.stdout + finish.stderr
+    assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
