@@ -541,7 +541,7 @@ def bulk_run(
             setup = WorkerSetup(
                 # Retries off: any 429 surfaces. (Workers fork: these need not pickle.)
                 open_client=lambda: bulk_client(base_url, DEFAULT_TOKEN, concurrency=share, retry=None),
-                open_ledger=(lambda: SendLedger(ledger_path)) if ledger else _NoLedger,  # type: ignore[arg-type,return-value]
+                open_ledger=(lambda: SendLedger(ledger_path)) if ledger else _NoLedger,  # type: ignore[arg-type]
                 per_location=DEFAULT_PER_LOCATION,
                 concurrency=share,
             )

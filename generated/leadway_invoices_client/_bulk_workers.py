@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_workers.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: dad79881d6e8ba7ae622e2babb7d542e3a5ae6874efa382b0e1e7a9a4eec0af7
+# Source sha256: 672ee6b078d57ebc844446f9e23ef1683175e391b5f9971369ed52cc1cb2f5e2
 """Running a bulk send in several processes: its locations split across workers, a core each.
 
 One process spends ~2 ms of CPU per send (httpx, the ledger, asyncio), so one core caps a bulk run
@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -143,8 +144,11 @@ class Workers:
         self.abandoned = False
         # fork where it is safe and cheap (no re-import: a worker is sending within milliseconds);
         # spawn elsewhere (then `setup` must pickle).
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        context = multiprocessing.get_context(method)
+        context: multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext = (
+            multiprocessing.get_context("fork")
+            if sys.platform.startswith("linux")
+            else multiprocessing.get_context("spawn")
+        )
         self._links: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         for indexes in split(self.rows, workers):
             ours, theirs = context.Pipe(duplex=False)

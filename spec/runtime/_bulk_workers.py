@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -141,8 +142,11 @@ class Workers:
         self.abandoned = False
         # fork where it is safe and cheap (no re-import: a worker is sending within milliseconds);
         # spawn elsewhere (then `setup` must pickle).
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        context = multiprocessing.get_context(method)
+        context: multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext = (
+            multiprocessing.get_context("fork")
+            if sys.platform.startswith("linux")
+            else multiprocessing.get_context("spawn")
+        )
         self._links: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
         for indexes in split(self.rows, workers):
             ours, theirs = context.Pipe(duplex=False)

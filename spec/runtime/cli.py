@@ -1,12 +1,13 @@
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
-    LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
+    LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run] [--workers N]
 
 The file is CSV with the header `key,invoice_id,location_id,user_id,action,live_mode`, or JSON lines
 with those keys. It is checked whole before anything is sent: every bad row is reported with its line
 number, and none is sent while any is bad. Each send goes through a `SendLedger` (default: FILE's
 name plus `.ledger.sqlite3`, beside it), so a run that is stopped or killed can be run again: keys
-already sent are skipped, keys left pending are reconciled before anything is resent.
+already sent are skipped, keys left pending are reconciled before anything is resent. The rows are
+sent by worker processes, each for its own locations (`_bulk_workers`).
 
 Exit status: 0 every row sent; 1 some row not sent or needing attention (the summary lists each);
 2 bad usage, environment or file (nothing sent); 130 stopped by Ctrl-C (run again to resume).
