@@ -538,9 +538,10 @@ def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger:
             base_url = ours.recv()
             ours.send("cpu")
             cpu_before = ours.recv()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             results = asyncio.run(run(base_url))
             elapsed = done[-1] - start
+            client_cpu_ms = (time.process_time() - cpu_start) * 1000 / sends
             ours.send("cpu")
             cpu_ms = (ours.recv() - cpu_before) * 1000 / sends
         finally:
@@ -558,6 +559,7 @@ def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger:
         "refused": refused,
         "sent": sent,
         "cpu_ms": cpu_ms,
+        "client_cpu_ms": client_cpu_ms,
         "elapsed": elapsed,
     }
 
@@ -571,9 +573,10 @@ def bench_g(sends: int) -> Row:
     share = figures["rate"] / figures["allowed"]
     text = (
         f"{share:.0%} of allowed {figures['allowed']:.0f}/s ({figures['rate']:.0f} sends/s, {figures['sent']:.0f} sent"
-        f" in {figures['elapsed']:.2f} s), {figures['refused']:.0f} x 429; sandbox {figures['cpu_ms']:.2f} ms CPU per"
-        f" send; ledger {cost * 1000:.2f} ms per send (without it: {bare['rate'] / bare['allowed']:.0%},"
-        f" {bare['rate']:.0f} sends/s)"
+        f" in {figures['elapsed']:.2f} s), {figures['refused']:.0f} x 429; CPU per send: client"
+        f" {figures['client_cpu_ms']:.2f} ms, sandbox {figures['cpu_ms']:.2f} ms; ledger {cost * 1000:.2f} ms per send"
+        f" (without it: {bare['rate'] / bare['allowed']:.0%}, {bare['rate']:.0f} sends/s); load average"
+        f" {os.getloadavg()[0]:.1f}"
     )
     ok = share >= 0.95 and figures["refused"] == 0 and cost <= 0.001
     return Row(

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_summary.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 74ad18cdaa016d13b66e020cce139534831a61dbf1527bd7647bdca98fb38872
+# Source sha256: dddea2a96a715b5afd78cca11bdb6d9d214381e14999b439245de182b1e04473
 """What a bulk send tells its user at the end: counts, every row not sent with its reason, every row
 that needs attention with the evidence, and the exit code that says whether everything was sent.
 """
@@ -87,7 +87,8 @@ def _add(tally: Tally, result: RowResult) -> None:
             tally.already_sent += 1
         else:
             tally.sent += 1
-        if record.evidence is not None:
+        # By its reason, not its evidence: a key resent after a reconciled not-sent keeps that evidence.
+        if "reconciled" in record.reason:
             tally.confirmed += 1
     elif record.state is SendState.NOT_SENT:
         # The table says "not sent" already; the ledger's reason repeats it for readers of the ledger alone.

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9f1aeb5b5e265004012681cb3133aeee1764ac83057d2de35da43b227c3e85cb
+# Source sha256: fe4c79ac861c3fed7884e3466720930d8aeaf5878524a9654a1db1d70940a7ad
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
@@ -36,7 +36,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
-from ._ledger import LedgerError, SendLedger, SendState
+from ._ledger import SendLedger, SendState
+from ._ledger_file import LedgerError
 from .client import AuthenticatedClient
 
 PRODUCTION_URL = "https://services.leadconnectorhq.com"

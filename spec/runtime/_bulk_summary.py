@@ -85,7 +85,8 @@ def _add(tally: Tally, result: RowResult) -> None:
             tally.already_sent += 1
         else:
             tally.sent += 1
-        if record.evidence is not None:
+        # By its reason, not its evidence: a key resent after a reconciled not-sent keeps that evidence.
+        if "reconciled" in record.reason:
             tally.confirmed += 1
     elif record.state is SendState.NOT_SENT:
         # The table says "not sent" already; the ledger's reason repeats it for readers of the ledger alone.

@@ -34,7 +34,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
-from ._ledger import LedgerError, SendLedger, SendState
+from ._ledger import SendLedger, SendState
+from ._ledger_file import LedgerError
 from .client import AuthenticatedClient
 
 PRODUCTION_URL = "https://services.leadconnectorhq.com"

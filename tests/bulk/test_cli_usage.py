@@ -113,3 +113,11 @@ def test_the_token_is_not_an_option(good_file: Path, capsys: pytest.CaptureFixtu
 
     assert exited.value.code == 2
     assert "unrecognized arguments: --token" in capsys.readouterr().err
+
+
+def test_a_ledger_path_that_cannot_be_a_ledger_is_a_usage_error(good_file: Path, tmp_path: Path) -> None:
+    code, out, err = run(["send", str(good_file), "--ledger", str(tmp_path)], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert out == ""
+    assert "is a directory" in err

@@ -11,6 +11,7 @@ from typing import Any
 
 from leadway_invoices_client import SendLedger, SendState
 
+from scripts.sandbox import DEFAULT_TOKEN
 from tests.bulk.conftest import command, command_env
 from tests.bulk.world import build
 
@@ -34,6 +35,7 @@ def test_ctrl_c_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
         states = Counter(record.state for record in ledger.records())
 
     assert process.returncode == 130, err
+    assert DEFAULT_TOKEN not in out + err
     assert "Stopping: no new sends" in err
     assert "not started" in out
     assert "run the same command again to resume" in out
@@ -46,4 +48,27 @@ def test_ctrl_c_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
 
     assert rerun.returncode == 0, rerun.stderr
     assert "by an earlier run" in rerun.stdout
+    assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
+
+
+def test_a_second_ctrl_c_abandons_the_sends_in_flight_and_a_rerun_reconciles_them(
+    tmp_path: Path, sandbox_process: Any
+) -> None:
+    world = build(60, 2, {})
+    rows, invoices, _ = world.write(tmp_path)
+    sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "5", "--burst-interval-ms", "500")
+    argv = command(rows, sandbox.url)
+
+    process = subprocess.Popen(argv, env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while len(sandbox.outbox()) < 8 and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    rerun = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=60)
+
+    assert process.returncode == 130, err
+    assert "Interrupted: sends in flight were abandoned; run again to reconcile and resume" in err
+    assert rerun.returncode == 0, rerun.stderr
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)

@@ -40,6 +40,7 @@ def test_every_row_is_counted_and_each_one_not_sent_is_listed_with_its_reason_or
             result(2, SendState.SENT, "sent"),
             result(3, SendState.SENT, "sent", skipped=True),
             result(9, SendState.SENT, "outcome unknown: OutcomeUnknownError; reconciled SENT", evidence=True),
+            result(10, SendState.SENT, "sent", evidence=True),  # resent after a reconciled not-sent
             result(5, SendState.NOT_SENT, "not sent: NotFoundError 404"),
             result(4, SendState.NEEDS_ATTENTION, "outcome unknown: ServerError 500; reconciled", evidence=True),
             result(6, SendState.PENDING, "in progress elsewhere (pid 12)", skipped=True),
@@ -51,7 +52,7 @@ def test_every_row_is_counted_and_each_one_not_sent_is_listed_with_its_reason_or
     counted = tally(report)
     text = render(report)
 
-    assert (counted.sent, counted.already_sent, counted.confirmed, counted.not_started) == (2, 1, 1, 1)
+    assert (counted.sent, counted.already_sent, counted.confirmed, counted.not_started) == (3, 1, 1, 1)
     assert [line.row.line for line in counted.not_sent] == [5, 7]
     assert [line.row.line for line in counted.attention] == [4, 6]
     assert counted.exit_code is ExitCode.NOT_ALL_SENT
