@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 06b29e4a18f8c4df192eab41b2c9e9dfbf2e7959802a09d16b3cfe778f4bae66
+# Source sha256: d3099c940c430bda9bcb49e087342c5754518bc080dad888de91ae08c8d9284a
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -24,7 +24,6 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import enum
@@ -380,19 +379,34 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
-        # joins the next commit, so the more tasks wait, the more intents share one fsync.
+        # Off the event loop (an intent waits for its fsync): one thread of the ledger's own
+        # commits whatever the tasks queued meanwhile, batch after batch, and wakes each task.
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send-ledger")
             pool = self._pool
-        running = pool.submit(self._file.submit, job)
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Any] = loop.create_future()
+
+        def settle(done: Job) -> None:
+            if not settled.done():
+                if done.error is not None:
+                    settled.set_exception(done.error)
+                else:
+                    settled.set_result(done.result)
+
+        def notify(done: Job) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, done)
+
+        job.notify = notify
+        self._file.submit_later(job, pool.submit)
         try:
-            return await asyncio.wrap_future(running)
+            return await settled
         except asyncio.CancelledError:
-            # The job goes on in its thread: let it land (a commit: milliseconds) before the
-            # cancellation goes on, so that what it recorded can be released.
-            concurrent.futures.wait([running])
+            # The job goes on in the ledger's thread: let it land (a commit: milliseconds) before
+            # the cancellation goes on, so that what it recorded can be released.
+            job.finished.wait()
             raise
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:

@@ -22,7 +22,6 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import enum
@@ -378,19 +377,34 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
-        # joins the next commit, so the more tasks wait, the more intents share one fsync.
+        # Off the event loop (an intent waits for its fsync): one thread of the ledger's own
+        # commits whatever the tasks queued meanwhile, batch after batch, and wakes each task.
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send-ledger")
             pool = self._pool
-        running = pool.submit(self._file.submit, job)
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Any] = loop.create_future()
+
+        def settle(done: Job) -> None:
+            if not settled.done():
+                if done.error is not None:
+                    settled.set_exception(done.error)
+                else:
+                    settled.set_result(done.result)
+
+        def notify(done: Job) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, done)
+
+        job.notify = notify
+        self._file.submit_later(job, pool.submit)
         try:
-            return await asyncio.wrap_future(running)
+            return await settled
         except asyncio.CancelledError:
-            # The job goes on in its thread: let it land (a commit: milliseconds) before the
-            # cancellation goes on, so that what it recorded can be released.
-            concurrent.futures.wait([running])
+            # The job goes on in the ledger's thread: let it land (a commit: milliseconds) before
+            # the cancellation goes on, so that what it recorded can be released.
+            job.finished.wait()
             raise
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
