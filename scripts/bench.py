@@ -10,8 +10,7 @@ which goes first), so machine noise hits both alike. What is measured:
   (a) per call, the generated client's `send_invoice.sync`/`asyncio` against raw httpx posting the
       same JSON and `json.loads`-ing the answer, both over the same in-memory MockTransport;
   (b) the same against the loopback sandbox, served by a separate process so that the server does
-      not share the client's GIL (its own request validation takes ~7 ms of CPU per send, which
-      dominates a call);
+      not share the client's GIL;
   (c) `SendInvoiceResponse.from_dict(json.loads(body))` against `json.loads(body)` alone (an answer
       that follows the spec: the tolerant reader's fast path);
   (d) seconds to regenerate the package and to run the drift check;
@@ -220,7 +219,7 @@ def bench_a() -> Row:
 def bench_b(calls: int) -> Row:
     config = SandboxConfig(burst_limit=10**9, daily_limit=10**9)
     # Many short paired rounds: the sandbox shares two cores with the client and whatever else runs,
-    # and its ~10 ms per send varies by +-10% from one second to the next.
+    # so its time per send varies from one second to the next.
     rounds = 100
     with sandbox_process(config) as base_url:
         s, a, rs, ra = _client_vs_raw(base_url, None, n=max(1, calls // rounds), rounds=rounds)

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: a23090b416926c5631df22a2b53a9dcd3110f0be7ccad6b1af94e0b0f9a7e4ca
+# Source sha256: c5a0985695a1354e353fc9f9cf5169d6b6d97ca23ded1bdbfbdd27f7b08ee7ad
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -24,6 +24,8 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -274,49 +276,63 @@ class SendLedger:
         """Send the invoice unless the key says it was (or may have been) sent; record the outcome.
 
         Returns the key's record. Raises only for bad input (TypeError, ValueError, LedgerError)
-        before any I/O, or re-raises what interrupted the send (KeyboardInterrupt...) after
-        leaving the key for reconciliation.
+        before any I/O, or re-raises what interrupted the call (KeyboardInterrupt...) after
+        leaving the key PENDING, to be reconciled by the next call.
         """
-        plan: _Plan = self._file.submit(self._claim(key, invoice_id, body))
-        if plan.record is not None:
-            return plan.record
-        if plan.reconcile_only:
-            return self._reconcile(plan, client, None)
+        claim = self._claim(key, invoice_id, body)
         try:
-            send_invoice.sync(plan.invoice_id, client=client, body=body)
-        except LeadwayError as error:
-            if _not_sent(error):
-                return self._write(plan, SendState.NOT_SENT, f"not sent: {describe(error)}")
-            self._write(plan, SendState.PENDING, f"outcome unknown: {describe(error)}; reconciling", keep_claim=True)
-            return self._reconcile(plan, client, error)
+            plan: _Plan = self._file.submit(claim)
+            if plan.record is not None:
+                return plan.record
+            if plan.reconcile_only:
+                return self._reconcile(plan, client, None)
+            try:
+                send_invoice.sync(plan.invoice_id, client=client, body=body)
+            except LeadwayError as error:
+                if _not_sent(error):
+                    return self._write(plan, SendState.NOT_SENT, f"not sent: {describe(error)}")
+                reason = f"outcome unknown: {describe(error)}; reconciling"
+                self._write(plan, SendState.PENDING, reason, keep_claim=True)
+                return self._reconcile(plan, client, error)
+            return self._write(plan, SendState.SENT, "sent")
         except BaseException as error:
-            self._write(plan, SendState.PENDING, f"interrupted: {describe(error)}")
+            self._abandon(claim, error)
             raise
-        return self._write(plan, SendState.SENT, "sent")
 
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
         """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
-        fsync), off the event loop; writes of concurrent tasks share one commit."""
-        plan: _Plan = await self._asubmit(self._claim(key, invoice_id, body))
-        if plan.record is not None:
-            return plan.record
-        if plan.reconcile_only:
-            return await self._areconcile(plan, client, None)
+        fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
+        leaves the key PENDING, like an interrupted `send`."""
+        claim = self._claim(key, invoice_id, body)
         try:
-            await send_invoice.asyncio(plan.invoice_id, client=client, body=body)
-        except LeadwayError as error:
-            if _not_sent(error):
-                return await self._awrite(plan, SendState.NOT_SENT, f"not sent: {describe(error)}")
-            reason = f"outcome unknown: {describe(error)}; reconciling"
-            await self._awrite(plan, SendState.PENDING, reason, keep_claim=True)
-            return await self._areconcile(plan, client, error)
+            plan: _Plan = await self._asubmit(claim)
+            if plan.record is not None:
+                return plan.record
+            if plan.reconcile_only:
+                return await self._areconcile(plan, client, None)
+            try:
+                await send_invoice.asyncio(plan.invoice_id, client=client, body=body)
+            except LeadwayError as error:
+                if _not_sent(error):
+                    return await self._awrite(plan, SendState.NOT_SENT, f"not sent: {describe(error)}")
+                reason = f"outcome unknown: {describe(error)}; reconciling"
+                await self._awrite(plan, SendState.PENDING, reason, keep_claim=True)
+                return await self._areconcile(plan, client, error)
+            return await self._awrite(plan, SendState.SENT, "sent")
         except BaseException as error:
-            # Inline, not in a thread: a cancelled task must not be cancelled again before this lands.
-            self._write(plan, SendState.PENDING, f"interrupted: {describe(error)}")
+            self._abandon(claim, error)
             raise
-        return await self._awrite(plan, SendState.SENT, "sent")
+
+    def _abandon(self, claim: Job, error: BaseException) -> None:
+        """After an interruption: a claim still held is released, PENDING, so the next call
+        reconciles the key. Written inline (a cancelled task must not be cancelled again before
+        this lands); its own failure must not hide the interruption."""
+        plan = claim.result if claim.done and claim.error is None else None
+        if isinstance(plan, _Plan) and plan.claim and _ledger_owner.holds(plan.claim):
+            with contextlib.suppress(LedgerError):
+                self._write(plan, SendState.PENDING, f"interrupted: {describe(error)}")
 
     def resolve(self, key: str, state: SendState, note: str) -> LedgerRecord:
         """A person's verdict on a key (typically NEEDS_ATTENTION after checking the InvoiceSent
@@ -355,7 +371,14 @@ class SendLedger:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
             pool = self._pool
-        return await asyncio.get_running_loop().run_in_executor(pool, self._file.submit, job)
+        running = pool.submit(self._file.submit, job)
+        try:
+            return await asyncio.wrap_future(running)
+        except asyncio.CancelledError:
+            # The job goes on in its thread: let it land (a commit: milliseconds) before the
+            # cancellation goes on, so that what it recorded can be released.
+            concurrent.futures.wait([running])
+            raise
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
@@ -482,9 +505,6 @@ class SendLedger:
             found = self._reconciler(**self._reconcile_args(plan, client, error))
         except Exception as failure:
             return self._write(plan, *self._unreconciled(error, failure), skipped=error is None)
-        except BaseException as failure:
-            self._write(plan, SendState.PENDING, f"interrupted while reconciling: {describe(failure)}")
-            raise
         return self._write(plan, *self._reconciled(error, found), evidence=found, skipped=error is None)
 
     async def _areconcile(self, plan: _Plan, client: AuthenticatedClient, error: LeadwayError | None) -> LedgerRecord:
@@ -492,9 +512,6 @@ class SendLedger:
             found = await self._areconciler(**self._reconcile_args(plan, client, error))
         except Exception as failure:
             return await self._awrite(plan, *self._unreconciled(error, failure), skipped=error is None)
-        except BaseException as failure:
-            self._write(plan, SendState.PENDING, f"interrupted while reconciling: {describe(failure)}")
-            raise
         return await self._awrite(plan, *self._reconciled(error, found), evidence=found, skipped=error is None)
 
     @staticmethod

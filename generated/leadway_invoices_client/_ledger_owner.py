@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger_owner.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: f7138834b4e3110875b2d8b0dcdbc8a2d84c1bd9bf293ff79e5d6280eff259dd
+# Source sha256: 61b21474dfc025870cc672d682c3048b3e9cd973cc0c22d5f384dccedb94b347
 """Who holds a ledger key while it is being sent, and whether that holder is still alive.
 
 A key being sent is marked with its owner: the process (pid, and on Linux its start time, boot id
@@ -83,6 +83,12 @@ def new_claim() -> str:
     with _active_lock:
         _active.add(claim)
     return claim
+
+
+def holds(claim: str) -> bool:
+    """Whether a send of this process still holds `claim`."""
+    with _active_lock:
+        return claim in _active
 
 
 def drop_claim(claim: str) -> None:

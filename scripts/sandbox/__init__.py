@@ -10,6 +10,16 @@ In-process::
     app.state.sandbox.outbox                    # what was "delivered"
 
 From a shell: `python -m scripts.sandbox --port 8765` (or `nox -s sandbox -- --port 8765`).
+
+Faults: per request with the `X-Sandbox-Fault` header (`scripts/sandbox/faults.py`), or per invoice
+for clients that send no header (`scripts/sandbox/invoice_faults.py`)::
+
+    app = create_app(SandboxConfig(faults={DRAFT_INVOICE_ID: "drop-after-send"}))   # or faults_file=PATH
+    # python -m scripts.sandbox --faults faults.json     ({"<invoiceId>": "<fault>", ...})
+    # PUT /_sandbox/faults/{invoiceId} (text body: the fault), DELETE to clear, GET /_sandbox/faults
+    # to list: agency token only; not part of the public spec.
+
+An invoice's fault applies to every send of it until cleared; the header, when sent, wins.
 """
 
 from __future__ import annotations

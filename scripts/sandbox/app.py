@@ -124,8 +124,7 @@ class Sandbox:
         return self.state.summaries()
 
     def reset(self) -> None:
-        """Restore the seed (and the invoices file) and the startup faults, empty the outbox, forget
-        rate-limit counts."""
+        """Restore the seed, the invoices file and the startup faults; empty the outbox; forget rate-limit counts."""
         self.state.reset()
         self.limiter.reset()
         self.faults.reset()

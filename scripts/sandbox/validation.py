@@ -28,7 +28,8 @@ from jsonschema_path import SchemaPath
 from openapi_core import OpenAPI
 from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.unmarshalling.request.unmarshallers import BaseRequestUnmarshaller
 from openapi_core.validation.request.exceptions import (
     InvalidParameter,
     InvalidRequestBody,
@@ -105,6 +106,8 @@ class _SchemaValidator:
 
     def __init__(self, openapi: OpenAPI, schema: SchemaPath) -> None:
         unmarshaller = openapi.request_unmarshaller
+        # The protocol type hides the settings; the concrete class has them.
+        assert isinstance(unmarshaller, BaseRequestUnmarshaller)
         compiled = unmarshaller.schema_validators_factory.create(
             unmarshaller.spec,
             schema,
@@ -221,10 +224,10 @@ class OperationValidator:
             # json.loads gives up on very deep nesting: validate the rest without the body, and say why.
             result = self._openapi.unmarshal_request(_AsIfOnSandboxServer(request, b""))
             body_problems = ["body: JSON nested too deeply to read"]
-        if any(isinstance(error, PathNotFound | OperationNotFound) for error in result.errors):
+        if any(isinstance(error, PathError) for error in result.errors):
             # A dot segment (`%2e%2e`) that the router kept as the id but the spec's path resolution
-            # removed: the id breaks the parameter's pattern. (`/invoices/%2E/send` resolves to
-            # `/invoices/send`, the read's path with another method: OperationNotFound.)
+            # removed: the id breaks the parameter's pattern. The shortened path may even name another
+            # operation (`/invoices/./send` -> `GET /invoices/{invoiceId}` with id `send`).
             invoice_id = str(request.path_params.get("invoiceId", ""))[:40]
             token = _bearer(request)
             return CheckedRequest(token=token, messages=[f"path parameter invoiceId: {invoice_id!r} is not a valid id"])
@@ -245,8 +248,8 @@ class OperationValidator:
             messages.append(problem)
         if messages:
             return CheckedRequest(token=token, messages=messages)
-        invoice_id = result.parameters.path.get("invoiceId")
-        return CheckedRequest(token=token, invoice_id=None if invoice_id is None else str(invoice_id), body=result.body)
+        path_id = result.parameters.path.get("invoiceId")
+        return CheckedRequest(token=token, invoice_id=None if path_id is None else str(path_id), body=result.body)
 
 
 def _parameters(openapi: OpenAPI, path_item: SchemaPath, operation: SchemaPath) -> list[_Parameter]:
@@ -265,7 +268,7 @@ def _parameters(openapi: OpenAPI, path_item: SchemaPath, operation: SchemaPath) 
             # A string in the simple or form style is taken as sent; other styles and types are not.
             if "schema" in parameter and "content" not in parameter:
                 schema = parameter / "schema"
-                style = (parameter / "style").read_str(default="") if "style" in parameter else ""
+                style = str((parameter / "style").read_str()) if "style" in parameter else ""
                 if style in ("", "simple", "form") and "type" in schema and (schema / "type").read_value() == "string":
                     validator = _SchemaValidator(openapi, schema)
             required = bool((parameter / "required").read_bool(default=False))

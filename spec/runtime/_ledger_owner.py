@@ -83,6 +83,12 @@ def new_claim() -> str:
     return claim
 
 
+def holds(claim: str) -> bool:
+    """Whether a send of this process still holds `claim`."""
+    with _active_lock:
+        return claim in _active
+
+
 def drop_claim(claim: str) -> None:
     with _active_lock:
         _active.discard(claim)

@@ -94,11 +94,15 @@ def open_ledger(path: Path, base_url: str, grace_period: float = 0.0, **kwargs: 
 
 
 def send_all(
-    path: str, base_url: str, keys: list[str], fault: str | None, grace_period: float
+    path: str, base_url: str, keys: list[str], fault: str | None, grace_period: float, real: bool = False
 ) -> list[tuple[str, str, bool]]:
-    """Worker: send each key (`key-N` names invoice N) through one ledger; (key, state, skipped) each."""
+    """Worker: send each key (`key-N` names invoice N) through one ledger; (key, state, skipped) each.
+    `real`: reconcile with the package's own reconciler (reading the invoice) instead of the stand-in."""
     results = []
-    with open_ledger(Path(path), base_url, grace_period) as ledger, client(base_url, fault) as http:
+    ledger_cm = (
+        SendLedger(Path(path), grace_period=grace_period) if real else open_ledger(Path(path), base_url, grace_period)
+    )
+    with ledger_cm as ledger, client(base_url, fault) as http:
         for key in keys:
             record = ledger.send(key, client=http, invoice_id=invoice_id(int(key.split("-")[1])), body=sms_body())
             results.append((record.key, record.state.value, record.skipped))

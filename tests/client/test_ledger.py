@@ -5,7 +5,9 @@ the outbox proves each invoice was delivered at most once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -272,7 +274,7 @@ def test_an_interrupted_send_is_left_for_reconciliation(sandbox: Served, path: P
 
 def test_a_cancelled_task_is_left_for_reconciliation(sandbox: Served, path: Path) -> None:
     async def cancelled(ledger: SendLedger) -> None:
-        async with client(sandbox.base_url, "slow:5") as http:
+        async with client(sandbox.base_url, "slow:1") as http:
             task = asyncio.create_task(ledger.asend("k", client=http, invoice_id=invoice_id(9), body=sms_body()))
             while (record := ledger.get("k")) is None or record.state is not SendState.PENDING:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)  # the ledger file is the only signal: poll it
@@ -286,6 +288,10 @@ def test_a_cancelled_task_is_left_for_reconciliation(sandbox: Served, path: Path
 
     assert left is not None
     assert (left.state, left.reason) == (SendState.PENDING, "interrupted: CancelledError")
+    # The sandbox lands the abandoned request a second later: wait, so no later test sees it.
+    deadline = time.monotonic() + 30
+    while not deliveries(sandbox.app) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 # -- bad input: a clear error before any I/O -----------------------------------------------------------
@@ -457,3 +463,27 @@ def test_the_file_holds_no_token_and_no_customer_data(sandbox: Served, path: Pat
     for marker in customer:
         assert marker.encode() not in stored, marker
     assert len(deliveries(sandbox.app)) == 2  # the sends did happen
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.002, 0.01, 0.03, 0.1])
+def test_a_task_cancelled_at_any_moment_leaves_the_key_to_be_sent_exactly_once(
+    sandbox: Served, path: Path, delay: float
+) -> None:
+    async def main() -> list[LedgerRecord]:
+        async with client(sandbox.base_url) as http:
+            with open_ledger(path, sandbox.base_url, grace_period=1.0) as ledger:
+                task = asyncio.create_task(ledger.asend("k", client=http, invoice_id=invoice_id(13), body=sms_body()))
+                await asyncio.sleep(delay)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return [
+                    await ledger.asend("k", client=http, invoice_id=invoice_id(13), body=sms_body()) for _ in range(3)
+                ]
+
+    records = asyncio.run(main())
+
+    # Never stuck "in progress" behind the cancelled task's claim; reconciled, then sent once.
+    assert not [r for r in records if r.reason.startswith("in progress elsewhere")]
+    assert records[-1].state is SendState.SENT
+    assert deliveries(sandbox.app) == {invoice_id(13): 1}
