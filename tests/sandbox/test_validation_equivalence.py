@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
+from contract_tests.project import SEND_PATH
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN
-from scripts.sandbox.app import SEND_PATH
 from scripts.sandbox.config import SPEC_PATH
 from scripts.sandbox.validation import OperationValidator
 from tests.sandbox.conftest import send_body
