@@ -18,6 +18,10 @@ which goes first), so machine noise hits both alike. What is measured:
       achieved rate over allowed rate, with retries off so that any 429 would surface;
   (f) the sandbox's own throughput: sends per second it answers under concurrent load (plain HTTP/1.1
       from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process);
+  (g) the bulk-send command's engine (`run_bulk`: SendLedger, one paced async client) sending 1,000
+      rows over 10 locations to a sandbox limited to 100 per 2 s per location, retries off so that any
+      429 surfaces: aggregate rate over the allowed 500/s, 429s, the sandbox's CPU per send; and the
+      same run without a ledger, whose difference is the ledger's cost per send in a bulk run.
   (l) the send ledger's cost per send: `SendLedger.send`/`asend` (a durable intent, the send, the
       outcome) against the bare send, both over the same in-memory MockTransport, each ledger
       send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
@@ -46,7 +50,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from leadway_invoices_client import DEFAULT_TIMEOUT, AuthenticatedClient, Pacer, RateLimitError, SendLedger
+from leadway_invoices_client import (
+    DEFAULT_TIMEOUT,
+    AuthenticatedClient,
+    LedgerRecord,
+    Pacer,
+    RateLimitError,
+    SendLedger,
+    SendState,
+)
+from leadway_invoices_client._bulk import RowResult, bulk_client, run_bulk
+from leadway_invoices_client._bulk_rows import BulkRow
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
@@ -461,6 +475,119 @@ def bench_f(sends: int) -> Row:
     )
 
 
+def _bulk_world(folder: Path, sends: int, locations: int) -> tuple[Path, list[BulkRow]]:
+    """An invoices file with one draft per location (copies of the first seeded invoice), and
+    `sends` rows spread over them: each row a key of its own (a resend of a sent invoice is allowed)."""
+    template = json.loads(_example())["invoice"]
+    invoices, rows = [], []
+    for index in range(locations):
+        invoices.append({**template, "_id": f"65d{index:021x}", "altId": f"65e{index:021x}", "status": "draft"})
+    for number in range(sends):
+        invoice = invoices[number % locations]
+        row = BulkRow(
+            number + 2, f"bench-{number}", invoice["_id"], invoice["altId"], SEED_USER_ID, SendAction.SMS, False
+        )
+        rows.append(row)
+    path = folder / "bench-invoices.json"
+    path.write_text(json.dumps({"invoices": invoices}), encoding="utf-8")
+    return path, rows
+
+
+class _NoLedger:
+    """Sends straight through, recording nothing: what the engine does without a ledger's cost."""
+
+    async def asend(self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest) -> Any:
+        try:
+            await send_invoice.asyncio(invoice_id, client=client, body=body)
+        except RateLimitError:
+            return LedgerRecord(key, invoice_id, body.alt_id, SendState.NOT_SENT, "RateLimitError 429", 1)
+        return LedgerRecord(key, invoice_id, body.alt_id, SendState.SENT, "sent", 1)
+
+    def __enter__(self) -> _NoLedger:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+
+def bulk_run(sends: int, locations: int, burst: int, interval: float, *, ledger: bool = True) -> dict[str, float]:
+    """One bulk run as the command does it; the figures (g) reports. `ledger=False`: sends without one."""
+    with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch:
+        invoices_file, rows = _bulk_world(Path(scratch), sends, locations)
+        config = SandboxConfig(
+            invoices_file=invoices_file, burst_limit=burst, burst_interval_ms=int(interval * 1000), daily_limit=10**9
+        )
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=_serve_timed, args=(theirs, config), name="leadway-bench-sandbox", daemon=True)
+        process.start()
+        done: list[float] = []
+
+        def finished(result: RowResult) -> None:
+            done.append(time.perf_counter())
+
+        async def run(base_url: str) -> list[RowResult]:
+            async with bulk_client(base_url, DEFAULT_TOKEN, retry=None) as client:  # retries off: any 429 surfaces
+                with SendLedger(Path(scratch) / "bench.ledger.sqlite3") if ledger else _NoLedger() as book:
+                    report = await run_bulk(rows, ledger=book, client=client, on_result=finished)  # type: ignore[arg-type]
+            return report.results
+
+        try:
+            if not ours.poll(30):
+                raise RuntimeError("the sandbox process did not start within 30 s")
+            base_url = ours.recv()
+            ours.send("cpu")
+            cpu_before = ours.recv()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            results = asyncio.run(run(base_url))
+            elapsed = done[-1] - start
+            client_cpu_ms = (time.process_time() - cpu_start) * 1000 / sends
+            ours.send("cpu")
+            cpu_ms = (ours.recv() - cpu_before) * 1000 / sends
+        finally:
+            if process.is_alive():
+                ours.send(None)
+            process.join(10)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    refused = sum(1 for r in results if r.record is None or "429" in r.record.reason)
+    sent = sum(1 for r in results if r.record is not None and r.record.state == "sent")
+    return {
+        "rate": sends / elapsed,
+        "allowed": locations * burst / interval,
+        "refused": refused,
+        "sent": sent,
+        "cpu_ms": cpu_ms,
+        "client_cpu_ms": client_cpu_ms,
+        "elapsed": elapsed,
+    }
+
+
+def bench_g(sends: int) -> Row:
+    locations, burst, interval = 10, 100, 2.0
+    figures = bulk_run(sends, locations, burst, interval)
+    bare = bulk_run(sends, locations, burst, interval, ledger=False)
+    # What the ledger adds to a bulk run, per send (its cost in isolation is (l)).
+    cost = (figures["elapsed"] - bare["elapsed"]) / sends
+    share = figures["rate"] / figures["allowed"]
+    text = (
+        f"{share:.0%} of allowed {figures['allowed']:.0f}/s ({figures['rate']:.0f} sends/s, {figures['sent']:.0f} sent"
+        f" in {figures['elapsed']:.2f} s), {figures['refused']:.0f} x 429; CPU per send: client"
+        f" {figures['client_cpu_ms']:.2f} ms, sandbox {figures['cpu_ms']:.2f} ms; ledger {cost * 1000:.2f} ms per send"
+        f" (without it: {bare['rate'] / bare['allowed']:.0%}, {bare['rate']:.0f} sends/s); load average"
+        f" {os.getloadavg()[0]:.1f}"
+    )
+    ok = share >= 0.95 and figures["refused"] == 0 and cost <= 0.001
+    return Row(
+        f"(g) bulk send, {sends} rows over {locations} locations, {burst}/{int(interval * 1000)} ms burst each",
+        "",
+        text,
+        ">= 95%, no 429, ledger <= 1 ms",
+        ok,
+    )
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| benchmark | sync | async | target | met |", "|---|---|---|---|---|"]
     for row in rows:
@@ -471,10 +598,11 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdefl"), default=list("abcdefl"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefgl"), default=list("abcdefgl"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
+    parser.add_argument("--bulk-sends", type=int, default=1000, help="rows for (g) (default 1000)")
     args = parser.parse_args(argv)
     benches: dict[str, Callable[[], Row]] = {
         "a": bench_a,
@@ -483,6 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "d": bench_d,
         "e": lambda: bench_e(args.paced_sends),
         "f": lambda: bench_f(args.throughput_sends),
+        "g": lambda: bench_g(args.bulk_sends),
         "l": bench_ledger,
     }
     rows = []

@@ -1,17 +1,24 @@
-"""Send one invoice with the generated client and print what happened.
+"""The demo: a bulk send of a shipped example file, or one invoice, with the generated client.
 
-    python -m scripts.demo                      # local sandbox on a free loopback port (what `nox -s demo` runs)
-    python -m scripts.demo --fault drop-after-send   # the same, with a sandbox fault injected
+    python -m scripts.demo                      # bulk: `leadway-invoices send examples/invoices.csv` against
+                                                # a local sandbox (what `nox -s demo` runs)
+    python -m scripts.demo --one                # send one invoice to a local sandbox and show what happened
+    python -m scripts.demo --one --fault drop-after-send   # the same, with a sandbox fault injected
     LEADWAY_API_TOKEN=... python -m scripts.demo --production \\
         --invoice-id ID --location-id ID --user-id ID [--action email] [--live]
 
-Without `--production` nothing leaves the machine: the sandbox runs in this process, and the summary
-shows the invoice's status before and after, the deliveries from the sandbox's outbox and the
-rate-limit budget left. With `--production` the real API emails and/or texts a real customer, so it
-needs an explicit token and ids, sends `liveMode: false` unless `--live` is given, and refuses a
-sandbox token.
+Without `--production` nothing leaves the machine: the sandbox runs in this process. The bulk demo
+serves the invoices of `examples/sandbox-invoices.json` with a small rate-limit budget (so the
+pacing shows in the progress bar) and runs the bulk-send command on `examples/invoices.csv`, whose
+rows include an unknown, a void and a paid invoice (the summary lists them as not sent) and one
+whose connection the sandbox drops after sending (`examples/sandbox-faults.json`): the ledger reads
+the invoice back and counts it sent. The one-invoice demo shows the invoice's status before and
+after, the deliveries from the sandbox's outbox and the rate-limit budget left. With `--production`
+the real API emails and/or texts a real customer, so it needs an explicit token and ids, sends
+`liveMode: false` unless `--live` is given, and refuses a sandbox token.
 
-Exit status: 0 sent, 1 the send failed or its outcome is unknown, 2 bad usage.
+Exit status: 0 the demo ran as intended (bulk: the command's own exit status 0 or 1 shown in its
+summary), or the one invoice was sent; 1 the send failed or its outcome is unknown; 2 bad usage.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
-from leadway_invoices_client import AuthenticatedClient, LeadwayError, RateLimit
+from leadway_invoices_client import AuthenticatedClient, LeadwayError, RateLimit, cli
 from leadway_invoices_client._wire import error_message
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models.alt_type import AltType
@@ -35,7 +44,7 @@ from leadway_invoices_client.models.send_invoice_request import SendInvoiceReque
 from leadway_invoices_client.models.send_invoice_response import SendInvoiceResponse
 from leadway_invoices_client.types import Response, Unset
 
-from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL, SANDBOX_TOKEN_ENV, Target, TargetRefused
+from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL, ROOT, SANDBOX_TOKEN_ENV, Target, TargetRefused
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     FAULT_HEADER,
@@ -47,6 +56,14 @@ from scripts.sandbox import (
 )
 
 ACTIONS = [action.value for action in SendAction]
+EXAMPLES = ROOT / "examples"
+#: The bulk demo's file, and the invoices its sandbox serves.
+EXAMPLE_ROWS = EXAMPLES / "invoices.csv"
+EXAMPLE_INVOICES = EXAMPLES / "sandbox-invoices.json"
+#: A fault on one invoice: its connection drops after the send, and reconciliation finds it sent.
+EXAMPLE_FAULTS = EXAMPLES / "sandbox-faults.json"
+# Small enough that the pacing shows (each location waits for its budget), large enough to take seconds, not minutes.
+DEMO_BURST_LIMIT, DEMO_BURST_INTERVAL_MS = 4, 1000
 
 
 class UsageError(Exception):
@@ -180,6 +197,46 @@ def run_sandbox(args: argparse.Namespace) -> Summary:
     return summary
 
 
+def run_bulk_demo(out: TextIO, err: TextIO) -> int:
+    """Serve the example invoices on a free loopback port and run the bulk-send command on the example file.
+
+    The ledger goes to a scratch folder, so that it starts empty like the fresh sandbox.
+    Returns the command's exit status.
+    """
+    config = SandboxConfig(
+        invoices_file=EXAMPLE_INVOICES,
+        faults_file=EXAMPLE_FAULTS,
+        burst_limit=DEMO_BURST_LIMIT,
+        burst_interval_ms=DEMO_BURST_INTERVAL_MS,
+    )
+    with serve_in_thread(create_app(config)) as base_url, tempfile.TemporaryDirectory(prefix="leadway-demo-") as tmp:
+        shown = os.path.relpath(EXAMPLE_ROWS)
+        rows = shown if not shown.startswith("..") else str(EXAMPLE_ROWS)
+        ledger = str(Path(tmp) / (EXAMPLE_ROWS.name + cli.LEDGER_SUFFIX))
+        print(
+            f"Leadway bulk-send demo: a local sandbox at {base_url} (nothing leaves this machine), limited to"
+            f" {DEMO_BURST_LIMIT} sends per {DEMO_BURST_INTERVAL_MS} ms per location, runs\n"
+            f"  {API_TOKEN_ENV}={config.agency_token} leadway-invoices send {rows} --base-url {base_url}\n"
+            "(with a fresh ledger in a scratch folder, since the sandbox is fresh too)\n",
+            file=out,
+            flush=True,
+        )
+        code = cli.main(
+            ["send", rows, "--base-url", base_url, "--ledger", ledger],
+            environ={API_TOKEN_ENV: config.agency_token},
+            stdout=out,
+            stderr=err,
+        )
+        with httpx.Client(base_url=base_url, timeout=10) as admin:
+            delivered = len(admin.get("/_sandbox/outbox").json())
+    print(
+        f"\nThe command exited with {code}. The sandbox's outbox holds {delivered} messages: one per sent invoice."
+        " Run again, the command would send none of them twice: its ledger skips every key already sent.",
+        file=out,
+    )
+    return code
+
+
 def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Send:
     """Check everything a production send needs, before any I/O.
 
@@ -262,8 +319,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line (exit status 2 with a message on bad input)."""
     parser = argparse.ArgumentParser(
         prog="python -m scripts.demo",
-        description="Send one invoice with the generated client (to a local sandbox unless --production).",
+        description=(
+            "Bulk-send the example file to a local sandbox; or, with --one or --production, send one invoice"
+            " with the generated client."
+        ),
     )
+    parser.add_argument("--one", action="store_true", help="send one invoice to the local sandbox")
     parser.add_argument("--production", action="store_true", help=f"send to {PRODUCTION_URL} (needs ${API_TOKEN_ENV})")
     parser.add_argument("--invoice-id", help="invoice to send (sandbox default: the first draft)")
     parser.add_argument("--location-id", help="location (altId) of the invoice (sandbox default: the invoice's)")
@@ -280,10 +341,20 @@ def main(
     environ: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Run the demo; `environ`, `transport` and `out` are for tests (defaults: os.environ, the network, stdout)."""
+    """Run the demo; `environ`, `transport`, `out` and `err` are for tests (defaults: os.environ, the network,
+    stdout, stderr)."""
     args = parse_args(argv)
     out = out or sys.stdout
+    one_only = [flag for flag, value in (("--invoice-id", args.invoice_id), ("--fault", args.fault)) if value]
+    if not (args.one or args.production):
+        if one_only:
+            print(f"demo: error: {', '.join(one_only)} needs --one (or --production)", file=sys.stderr)
+            return 2
+        code = run_bulk_demo(out, err or sys.stderr)
+        # Some example rows are not sent on purpose: the command's 1 is the demo working.
+        return 0 if code in (0, 1) else code
     try:
         if args.production:
             summary = run_production(production_target(args, os.environ if environ is None else environ), transport)

@@ -1,8 +1,9 @@
-"""Compare our send operation with the upstream OpenAPI document and list every difference.
+"""Compare our send (or read) operation with the upstream OpenAPI document and list every difference.
 
     python -m scripts.upstream_drift                       # against upstream's v2 and v3 excerpts (spec/upstream/)
     python -m scripts.upstream_drift PATH_OR_URL ...       # any upstream documents, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
+    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} against get-invoice
 
 Both documents are reduced to the facts a client depends on: which fields exist where, their JSON
 types, enum values (and whether the enum is open), which are required, which statuses, media types
@@ -10,7 +11,8 @@ and headers are documented, and the scopes the operation needs. Descriptions, ex
 names are ignored: upstream renames its DTOs freely and that breaks nobody.
 
 Our spec differs from upstream on purpose in places (see its descriptions). Those differences are
-listed with a reason in `contract_tests/upstream_known_differences.yaml`; the command exits 1 only on
+listed with a reason in `contract_tests/upstream_known_differences.yaml` (the read's in
+`upstream_known_differences_read.yaml`); the command exits 1 only on
 differences not listed there, so a new upstream change cannot hide among the intended ones. A listed
 difference matches only when both recorded sides are unchanged: if upstream moves again, it is new.
 Every entry applies to every document compared; one is stale only when no document shows it.
@@ -40,9 +42,32 @@ UPSTREAM_DEFAULT = UPSTREAM_DIR / "send-invoice.openapi.json"
 UPSTREAM_V3 = UPSTREAM_DIR / "send-invoice-v3.openapi.json"
 UPSTREAM_DOCUMENTS = (UPSTREAM_DEFAULT, UPSTREAM_V3)
 KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
-OPERATION_PATH = "/invoices/{invoiceId}/send"
-OPERATION_METHOD = "post"
-OPERATION_ID = "send-invoice"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One of our operations, upstream's vendored excerpts of it, and its known differences."""
+
+    path: str
+    method: str
+    operation_id: str
+    upstreams: tuple[Path, ...]
+    known: Path
+
+    @property
+    def title(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+SEND = Operation("/invoices/{invoiceId}/send", "post", "send-invoice", UPSTREAM_DOCUMENTS, KNOWN_PATH)
+READ = Operation(
+    "/invoices/{invoiceId}",
+    "get",
+    "get-invoice",
+    (UPSTREAM_DIR / "get-invoice.openapi.json",),
+    ROOT / "contract_tests" / "upstream_known_differences_read.yaml",
+)
+OPERATIONS = {"send": SEND, "read": READ}
 # Deeper nesting than this only happens through a recursive schema; the send operation has none.
 _MAX_DEPTH = 12
 
@@ -132,8 +157,8 @@ def _resolve(document: Mapping[str, Any], node: Any, seen: frozenset[str] = froz
     return node
 
 
-def find_operation(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The send operation: by path and method, else by operationId (upstream may rename the param)."""
+def find_operation(document: Mapping[str, Any], wanted: Operation = SEND) -> dict[str, Any]:
+    """The operation: by path and method, else by operationId (upstream may rename the param)."""
 
     def shape(path: str) -> str:
         parts = path.strip("/").split("/")
@@ -144,16 +169,16 @@ def find_operation(document: Mapping[str, Any]) -> dict[str, Any]:
         item = _resolve(document, item)
         if not isinstance(item, Mapping):
             continue
-        operation = item.get(OPERATION_METHOD)
+        operation = item.get(wanted.method)
         if not isinstance(operation, Mapping):
             continue
-        if shape(path) == shape(OPERATION_PATH):
+        if shape(path) == shape(wanted.path):
             return dict(operation)
-        if operation.get("operationId") == OPERATION_ID:
+        if operation.get("operationId") == wanted.operation_id:
             candidates.append(dict(operation))
     if len(candidates) == 1:
         return candidates[0]
-    raise DriftError(f"no POST {OPERATION_PATH} (operationId {OPERATION_ID}) in the document")
+    raise DriftError(f"no {wanted.title} (operationId {wanted.operation_id}) in the document")
 
 
 # --- reduction to facts --------------------------------------------------------------------------
@@ -261,8 +286,8 @@ def _json_media(content: Mapping[str, Any]) -> Any:
     return None
 
 
-def operation_facts(document: Mapping[str, Any]) -> OperationFacts:
-    operation = find_operation(document)
+def operation_facts(document: Mapping[str, Any], wanted: Operation = SEND) -> OperationFacts:
+    operation = find_operation(document, wanted)
     fields: dict[str, Node] = {}
     media_types: dict[str, frozenset[str]] = {}
     headers: dict[str, frozenset[str]] = {}
@@ -438,10 +463,10 @@ def classify(differences: Sequence[Difference], known: Sequence[KnownDifference]
     )
 
 
-def render(report: Report, *, ours: str, upstream: str, stale: bool = True) -> str:
+def render(report: Report, *, ours: str, upstream: str, stale: bool = True, operation: Operation = SEND) -> str:
     total = len(report.new) + len(report.known)
     lines = [
-        f"POST {OPERATION_PATH}: {ours} compared with {upstream}",
+        f"{operation.title}: {ours} compared with {upstream}",
         f"{total} differences: {len(report.new)} new, {len(report.known)} known and intended.",
     ]
     if report.new:
@@ -470,21 +495,25 @@ def suggest(differences: Sequence[Difference]) -> str:
     return yaml.safe_dump(entries, sort_keys=False, width=120, allow_unicode=True)
 
 
-def run(upstream: str, *, spec: Path = SPEC_PATH, known: Path = KNOWN_PATH) -> tuple[Report, list[Difference]]:
-    differences = compare(operation_facts(load_document(str(spec))), operation_facts(load_document(upstream)))
+def run(
+    upstream: str, *, spec: Path = SPEC_PATH, known: Path | None = None, operation: Operation = SEND
+) -> tuple[Report, list[Difference]]:
+    ours = operation_facts(load_document(str(spec)), operation)
+    differences = compare(ours, operation_facts(load_document(upstream), operation))
+    known = known or operation.known
     return classify(differences, load_known(known)), differences
 
 
 def run_all(
-    upstreams: Sequence[str], *, spec: Path = SPEC_PATH, known: Path = KNOWN_PATH
+    upstreams: Sequence[str], *, spec: Path = SPEC_PATH, known: Path | None = None, operation: Operation = SEND
 ) -> tuple[list[Report], list[KnownDifference]]:
     """One report per document, and the known entries that none of them shows (the stale ones)."""
-    entries = load_known(known)
-    ours = operation_facts(load_document(str(spec)))
+    entries = load_known(known or operation.known)
+    ours = operation_facts(load_document(str(spec)), operation)
     reports: list[Report] = []
     found: set[Difference] = set()
     for upstream in upstreams:
-        differences = compare(ours, operation_facts(load_document(upstream)))
+        differences = compare(ours, operation_facts(load_document(upstream), operation))
         found.update(differences)
         reports.append(classify(differences, entries))
     return reports, [k for k in entries if k.difference not in found]
@@ -502,28 +531,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "upstream",
         nargs="*",
-        default=[str(path) for path in UPSTREAM_DOCUMENTS],
-        help="upstream documents (paths or URLs; default: the vendored v2 and v3 excerpts)",
+        help="upstream documents (paths or URLs; default: the operation's vendored excerpts, v2 and v3 for the send)",
     )
+    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="send", help="which call (default send)")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="our spec (default: spec/openapi.yaml)")
-    parser.add_argument("--known", type=Path, default=KNOWN_PATH, help="known and intended differences (YAML)")
+    parser.add_argument("--known", type=Path, help="known and intended differences (YAML; default: the operation's)")
     parser.add_argument(
         "--suggest-known", action="store_true", help="print YAML entries for the new differences, to fill in"
     )
     args = parser.parse_args(argv)
+    operation = OPERATIONS[args.operation]
+    upstreams = args.upstream or [str(path) for path in operation.upstreams]
+    known = args.known or operation.known
     try:
-        reports, stale = run_all(args.upstream, spec=args.spec, known=args.known)
+        reports, stale = run_all(upstreams, spec=args.spec, known=known, operation=operation)
     except DriftError as exc:
         print(f"upstream-drift: {exc}", file=sys.stderr)
         return 2
-    for index, (report, upstream) in enumerate(zip(reports, args.upstream, strict=True)):
+    for index, (report, upstream) in enumerate(zip(reports, upstreams, strict=True)):
         shown = upstream if "://" in upstream else _shown(Path(upstream))
-        print(("\n" if index else "") + render(report, ours=_shown(args.spec), upstream=shown, stale=False))
+        text = render(report, ours=_shown(args.spec), upstream=shown, stale=False, operation=operation)
+        print(("\n" if index else "") + text)
     if stale:
         print("\n" + render_stale(stale))
     new = sorted({d for report in reports for d in report.new})
     if args.suggest_known and new:
-        print("\n# Entries for " + str(args.known) + " (fill in each reason):")
+        print("\n# Entries for " + str(known) + " (fill in each reason):")
         print(suggest(new))
     return 1 if new else 0
 

@@ -1,19 +1,23 @@
-"""`python -m scripts.demo`: the sandbox run end to end, and production mode without ever leaving loopback."""
+"""`python -m scripts.demo`: the bulk demo and the one-invoice sandbox run end to end, and production mode
+without ever leaving loopback."""
 
 from __future__ import annotations
 
+import csv
 import io
 import ipaddress
 import json
+import re
 import socket
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from leadway_invoices_client import cli
 
 from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL
-from scripts.demo import Summary, main, render
+from scripts.demo import EXAMPLE_FAULTS, EXAMPLE_INVOICES, EXAMPLE_ROWS, Summary, main, render
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN, TOKEN_ENV, VOID_INVOICE_ID
 from scripts.sandbox.state import seed_invoices
 
@@ -54,8 +58,44 @@ def run(argv: list[str], **kwargs: Any) -> tuple[int, str]:
     return code, out.getvalue()
 
 
+def test_the_default_demo_bulk_sends_the_example_file_with_progress_and_a_summary() -> None:
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main([], out=out, err=err)
+
+    output = out.getvalue()
+    rows = list(csv.DictReader(EXAMPLE_ROWS.open(encoding="utf-8")))
+    refused = {"invoice-1004/2026-11": "NotFoundError 404", "invoice-1010/2026-11": "BadRequestError 400"}
+    refused["invoice-1017/2026-11"] = "BadRequestError 400"
+    assert code == 0
+    assert "leadway-invoices send examples/invoices.csv --base-url http://127.0.0.1:" in output
+    assert "Bulk send of examples/invoices.csv" in output
+    assert re.search(rf"│ sent +│ +{len(rows) - len(refused)} │ 1 confirmed by reading the invoice", output)
+    assert re.search(r"│ not sent +│ +3 │", output)
+    for key, reason in refused.items():
+        line = next(line for line in output.splitlines() if key in line)
+        assert reason.split()[0] in line
+    assert f"The command exited with 1. The sandbox's outbox holds {len(rows) - len(refused)} messages" in output
+    assert f"{len(rows)}/{len(rows)}" in err.getvalue()  # the progress bar's last state
+
+
+def test_the_example_file_is_valid_and_every_row_names_a_served_invoice_but_one() -> None:
+    rows = list(csv.DictReader(EXAMPLE_ROWS.open(encoding="utf-8")))
+    served = {invoice["_id"] for invoice in json.loads(EXAMPLE_INVOICES.read_text(encoding="utf-8"))["invoices"]}
+    faults = json.loads(EXAMPLE_FAULTS.read_text(encoding="utf-8"))
+
+    assert cli.main(["send", str(EXAMPLE_ROWS), "--dry-run"], environ={}, stdout=io.StringIO()) == 0
+    assert [row["invoice_id"] for row in rows if row["invoice_id"] not in served] == ["ffff00010000000000000004"]
+    assert faults == {"65c000010000000000000007": "drop-after-send"}
+
+
+def test_single_invoice_options_need_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--fault", "503"]) == (2, "")
+    assert "demo: error: --fault needs --one (or --production)" in capsys.readouterr().err
+
+
 def test_sandbox_demo_sends_one_invoice_and_summarises_it() -> None:
-    code, output = run([])
+    code, output = run(["--one"])
 
     assert code == 0
     lines = output.splitlines()
@@ -70,7 +110,7 @@ def test_sandbox_demo_sends_one_invoice_and_summarises_it() -> None:
 
 
 def test_sandbox_demo_live_and_email_only() -> None:
-    code, output = run(["--live", "--action", "email"])
+    code, output = run(["--one", "--live", "--action", "email"])
 
     assert code == 0
     assert "(liveMode true)" in output
@@ -78,14 +118,14 @@ def test_sandbox_demo_live_and_email_only() -> None:
 
 
 def test_sandbox_demo_send_manually_delivers_nothing() -> None:
-    code, output = run(["--action", "send_manually"])
+    code, output = run(["--one", "--action", "send_manually"])
 
     assert code == 0
     assert "  Delivered   nothing" in output
 
 
 def test_sandbox_demo_reports_a_refusal_and_exits_1() -> None:
-    code, output = run(["--invoice-id", VOID_INVOICE_ID])
+    code, output = run(["--one", "--invoice-id", VOID_INVOICE_ID])
 
     assert code == 1
     assert "Status      void -> void" in output
@@ -93,7 +133,7 @@ def test_sandbox_demo_reports_a_refusal_and_exits_1() -> None:
 
 
 def test_sandbox_demo_shows_deliveries_even_when_the_connection_drops() -> None:
-    code, output = run(["--fault", "drop-after-send"])
+    code, output = run(["--one", "--fault", "drop-after-send"])
 
     assert code == 1
     assert "Status      draft -> sent" in output
@@ -104,11 +144,11 @@ def test_sandbox_demo_shows_deliveries_even_when_the_connection_drops() -> None:
 def test_sandbox_demo_uses_the_environment_sandbox_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, "my-own-sandbox-token")
 
-    assert run([])[0] == 0
+    assert run(["--one"])[0] == 0
 
 
 def test_unknown_sandbox_invoice_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, output = run(["--invoice-id", "ffffffffffffffffffffffff"])
+    code, output = run(["--one", "--invoice-id", "ffffffffffffffffffffffff"])
 
     assert code == 2
     assert output == ""
@@ -117,7 +157,7 @@ def test_unknown_sandbox_invoice_is_a_usage_error(capsys: pytest.CaptureFixture[
 
 def test_bad_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["--action", "fax"])
+        main(["--one", "--action", "fax"])
 
     assert exited.value.code == 2
     assert "invalid choice: 'fax'" in capsys.readouterr().err

@@ -56,3 +56,7 @@ def test_the_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_
     probe = "import leadway_invoices_client.api.invoices.send_invoice as m; print(m.__file__)"
     result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert str(venv) in result.stdout
+    script = subprocess.run(
+        [str(venv / "bin" / "leadway-invoices"), "send", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--dry-run" in script.stdout

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from contract_tests.project import ROOT
-from scripts.sandbox import create_app, serve_in_thread
+from scripts.sandbox import SandboxConfig, create_app, serve_in_thread
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCUMENTED_URL = "http://127.0.0.1:8765"
@@ -39,3 +39,27 @@ def test_the_usage_example_sends_sync_and_async_and_shows_a_detailed_error() -> 
     # The two drafts were delivered (the second to two addresses); the paid invoice was not.
     delivered = {delivery.invoice_id for delivery in app.state.sandbox.outbox}
     assert delivered == {"6578278e879ad2646715ba9c", "6578278e879ad2646715ba9d"}
+
+
+def _reconcile_example() -> str:
+    section = README.split("### Reading an invoice and reconciling an unknown outcome", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "the reconciliation section must open with a python example"
+    return match.group(1)
+
+
+def test_the_reconcile_example_finds_the_send_whose_answer_was_lost() -> None:
+    example = _usage_example() + _reconcile_example()
+    app = create_app(SandboxConfig(faults={"65782a3c879ad2646715bb13": "drop-after-send"}))
+    with serve_in_thread(app) as url:
+        result = subprocess.run(
+            [sys.executable, "-c", example.replace(DOCUMENTED_URL, url)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "sent draft sent 1"
+    # The answer was lost, the send was not, and nothing sent it twice.
+    assert [d.invoice_id for d in app.state.sandbox.outbox].count("65782a3c879ad2646715bb13") == 1

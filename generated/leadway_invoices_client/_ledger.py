@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: c5a0985695a1354e353fc9f9cf5169d6b6d97ca23ded1bdbfbdd27f7b08ee7ad
+# Source sha256: 9e86832e2d974fd48c556e12aff2ebe4575487a03320a565da2b0631588c7ca7
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import enum
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -187,6 +188,14 @@ async def default_areconciler(
     return await areconcile_send(client=client, **send)
 
 
+def _seconds(name: str, value: object, *, zero: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
+    if value < 0 or (value == 0 and not zero):
+        raise ValueError(f"{name} must be {'>= 0' if zero else '> 0'} seconds, not {value!r}")
+    return float(value)
+
+
 def _check_key(key: object) -> str:
     if not isinstance(key, str):
         raise TypeError(f"a ledger key must be a str, not {type(key).__name__}")
@@ -238,9 +247,12 @@ class SendLedger:
         areconciler: AsyncReconciler = default_areconciler,
     ) -> None:
         self.path = Path(path)
-        self.grace_period = grace_period
+        # Checked now: reconciliation would refuse them only after a send, when nothing can be fixed.
+        self.grace_period = _seconds("grace_period", grace_period, zero=True)
+        if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= 100:
+            raise ValueError(f"max_reads must be an int from 1 to 100, not {max_reads!r}")
         self.max_reads = max_reads
-        self.lease = lease
+        self.lease = _seconds("lease", lease, zero=False)
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
@@ -276,8 +288,9 @@ class SendLedger:
         """Send the invoice unless the key says it was (or may have been) sent; record the outcome.
 
         Returns the key's record. Raises only for bad input (TypeError, ValueError, LedgerError)
-        before any I/O, or re-raises what interrupted the call (KeyboardInterrupt...) after
-        leaving the key PENDING, to be reconciled by the next call.
+        before any I/O, LedgerError when the file cannot be written (disk full...), or re-raises
+        what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
+        reconciled by the next call.
         """
         claim = self._claim(key, invoice_id, body)
         try:

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_reconcile.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: c437a5155de3961718c5da3ac8efb43b0693d086ada842186d89565573b351c5
+# Source sha256: 1aeeaa7325c400d086c868fbd048d472085b7d701e9f8687ef540bc31cda598f
 """Reconciliation: after a send whose outcome is unknown, read the invoice and say whether it was sent.
 
 It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is one of:
@@ -16,12 +16,14 @@ It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is 
   `updatedAt` did not move: the API shows a first send (draft -> sent) but may show nothing for a
   resend; the InvoiceSent webhook (one delivery per send) is the remaining evidence. Also: a state
   a send does not produce (`void`, an unknown status), or no successful read at the end of the grace
-  period (401, 403, 404 stop at once; timeouts, dropped connections, 5xx after the client's own GET
-  retries, 429 and unusable answers are tried again at the next read). The reason names the status
+  period (401, 403, 404, 400 and 422 stop at once; timeouts, dropped connections, 5xx after the GET
+  client's own retries, 429 and unusable answers are read again at the next turn). The reason names the status
   or the error class, never customer data or the token.
 
-Reads are spread evenly over `grace_period` seconds: the first at once, the last at the end (one read
-only: at the end), so a send the API is still processing has time to show. SENT stops early; a final
+Reads are spread evenly over `grace_period` seconds (at most an hour): the first at once, the last at
+the end (one read only: at the end), so a send the API is still processing has time to show. Each
+read is a `get_invoice` call with the client's own timeouts and GET retries, so a reconciliation
+takes about the grace period, plus up to `max_reads` slow reads. SENT stops early; a final
 answer needs the last read. Bad input (an error of another type: TypeError; an error that does not
 name its invoice and location, an unsafe id, a naive datetime, a bad grace period: ValueError) is
 refused before any I/O.
@@ -66,6 +68,8 @@ SENT_OR_LATER = frozenset({"sent", "payment_processing", "paid", "partially_paid
 _PERMANENT = (AuthenticationError, PermissionDeniedError, NotFoundError, BadRequestError, UnprocessableEntityError)
 _WEBHOOK = "the InvoiceSent webhook (one delivery per send) is the remaining evidence"
 MAX_READS = 100
+# An hour: longer is a mistake (minutes given as seconds twice over), not a grace period.
+MAX_GRACE_PERIOD = 3600.0
 
 # Seams for tests: reads are spaced on this clock and these sleeps.
 _clock: Callable[[], float] = time.monotonic
@@ -120,8 +124,10 @@ def _timestamp(value: str | None) -> datetime.datetime | None:
 def _check_seconds(grace_period: object, max_reads: object) -> tuple[float, int]:
     if isinstance(grace_period, bool) or not isinstance(grace_period, int | float):
         raise ValueError(f"grace_period must be a number of seconds, not {type(grace_period).__name__}")
-    if not math.isfinite(grace_period) or grace_period < 0:
-        raise ValueError(f"grace_period must be a finite number of seconds >= 0, not {grace_period!r}")
+    if not math.isfinite(grace_period) or not 0 <= grace_period <= MAX_GRACE_PERIOD:
+        raise ValueError(
+            f"grace_period must be a number of seconds from 0 to {MAX_GRACE_PERIOD:g}, not {grace_period!r}"
+        )
     if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= MAX_READS:
         raise ValueError(f"max_reads must be an int from 1 to {MAX_READS}, not {max_reads!r}")
     return float(grace_period), max_reads

@@ -44,7 +44,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from contract_tests.project import SEND_PATH
+# Re-exported: the sandbox's tests name the routes by these.
+from contract_tests.project import READ_PATH as INVOICE_PATH
+from contract_tests.project import SEND_PATH as SEND_PATH
 from scripts.sandbox.auth import Grant, TokenRegistry
 from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
 from scripts.sandbox.faults import (
@@ -63,7 +65,6 @@ from scripts.sandbox.validation import OperationValidator
 
 logger = logging.getLogger(__name__)
 
-INVOICE_PATH = "/invoices/{invoiceId}"
 #: Rate-limit bucket of requests whose body names no location.
 ANONYMOUS_BUCKET = "-"
 

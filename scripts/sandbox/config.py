@@ -31,6 +31,11 @@ class SandboxError(Exception):
     """Bad input to the sandbox itself (setting, fixture file, port): the message says what and where."""
 
 
+def _utc_now() -> dt.datetime:
+    # A module-level function, not a lambda: a config is pickled into the benchmarks' sandbox process.
+    return dt.datetime.now(dt.UTC)
+
+
 def _token_from_env() -> str:
     # An empty variable is treated as unset: an empty bearer token could never be sent.
     return os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
@@ -67,7 +72,7 @@ class SandboxConfig:
     burst_interval_ms: int = DEFAULT_BURST_INTERVAL_MS
     daily_limit: int = DEFAULT_DAILY_LIMIT
     clock: Callable[[], float] = time.monotonic
-    wall_clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    wall_clock: Callable[[], dt.datetime] = field(default=_utc_now)
     max_slow_seconds: float = MAX_SLOW_SECONDS
     faults: Mapping[str, str] = field(default_factory=dict)
     faults_file: Path | None = None

@@ -487,3 +487,34 @@ def test_a_task_cancelled_at_any_moment_leaves_the_key_to_be_sent_exactly_once(
     assert not [r for r in records if r.reason.startswith("in progress elsewhere")]
     assert records[-1].state is SendState.SENT
     assert deliveries(sandbox.app) == {invoice_id(13): 1}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("grace_period", -1, "grace_period must be >= 0 seconds"),
+        ("grace_period", float("nan"), "grace_period must be a finite number"),
+        ("max_reads", 0, "max_reads must be an int from 1 to 100"),
+        ("max_reads", True, "max_reads must be an int"),
+        ("lease", 0, "lease must be > 0 seconds"),
+        ("lease", "600", "lease must be a finite number"),
+    ],
+)
+def test_bad_options_are_refused_when_the_ledger_is_made(path: Path, option: str, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SendLedger(path, **{option: value})
+
+
+def test_a_ledger_damaged_inside_is_refused(path: Path) -> None:
+    counting = Counting()
+    with SendLedger(path) as ledger:
+        for n in range(300):
+            ledger.send(f"key-{n}", client=mock_client(counting), invoice_id=invoice_id(0), body=sms_body())
+    # Closing the last connection folds the WAL into the file: damage a page in its middle.
+    damaged = bytearray(path.read_bytes())
+    assert len(damaged) > 4 * 4096
+    damaged[2 * 4096 : 3 * 4096] = b"\xa5" * 4096
+    path.write_bytes(bytes(damaged))
+
+    with pytest.raises(LedgerError, match=r"(corrupt|not a usable send ledger \(database disk image is malformed\))"):
+        SendLedger(path)

@@ -86,6 +86,7 @@ def test_threads_sharing_one_ledger_send_each_key_once(sandbox: tuple[Starlette,
             thread.join()
 
     sent = Counter(key for key, state, skipped in results if not skipped)
+    print(f"\n8 threads x {len(KEYS)} keys: {dict(Counter((s, k) for _, s, k in results))}")
     assert len(results) == 8 * len(KEYS)
     assert sent == dict.fromkeys(KEYS, 1)
     assert {state for _, state, _ in results} <= {"sent", "pending"}  # pending: in progress elsewhere
@@ -144,6 +145,8 @@ def test_processes_send_each_key_once(sandbox: tuple[Starlette, str], path: Path
         runs = pool.starmap(send_all, [(str(path), base_url, shuffled(KEYS, seed), None, 0.0) for seed in range(8)])
 
     results = [item for run in runs for item in run]
+    states = Counter((state, skipped) for _, state, skipped in results)
+    print(f"\n8 processes x {len(KEYS)} keys: {dict(states)}; deliveries: {sum(deliveries(app).values())}")
     assert len(results) == 8 * len(KEYS)
     assert Counter(key for key, _, skipped in results if not skipped) == dict.fromkeys(KEYS, 1)
     exactly_once(app)
@@ -215,7 +218,9 @@ def test_workers_killed_again_and_again_then_finished_deliver_each_invoice_once(
     kills = 0
     for round_ in range(3):
         workers = [
-            SPAWN.Process(target=send_all, args=(str(path), base_url, shuffled(KEYS, 10 * round_ + n), "slow:0.1", 1.5))
+            SPAWN.Process(
+                target=send_all, args=(str(path), base_url, shuffled(KEYS, 10 * round_ + n), "slow:0.1", 1.5, True)
+            )
             for n in range(3)
         ]
         for worker in workers:
@@ -235,11 +240,17 @@ def test_workers_killed_again_and_again_then_finished_deliver_each_invoice_once(
     with SendLedger(path) as ledger:
         left = Counter(r.state.value for r in ledger.records())
     # Finish: the first run reconciles what the kills left; a reconciled NOT_SENT is sent by the next.
-    send_all(str(path), base_url, KEYS, None, 1.5)
-    send_all(str(path), base_url, KEYS, None, 1.5)
+    send_all(str(path), base_url, KEYS, None, 1.5, True)
+    send_all(str(path), base_url, KEYS, None, 1.5, True)
 
+    with SendLedger(path) as ledger:
+        # How each key ended: sent at once, or reconciled (SENT, or NOT_SENT and then sent).
+        ended = Counter(
+            r.reason.split(": ")[0].removeprefix("left pending by an interrupted send; ") for r in ledger.records()
+        )
+    delivered = sum(deliveries(app).values())
     print(
-        f"\nkilled {kills} workers in 3 rounds; left behind: {dict(left)}; deliveries: {sum(deliveries(app).values())}"
+        f"\nkilled {kills} workers in 3 rounds; left behind: {dict(left)}; ended: {dict(ended)}; delivered: {delivered}"
     )
     assert kills >= 3, left
     exactly_once(app)

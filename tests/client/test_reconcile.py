@@ -438,6 +438,7 @@ def built(**overrides: Any) -> OutcomeUnknownError:
         ({"grace_period": float("nan")}, ValueError, "grace_period"),
         ({"grace_period": float("inf")}, ValueError, "grace_period"),
         ({"grace_period": -1}, ValueError, "grace_period"),
+        ({"grace_period": 3601}, ValueError, "from 0 to 3600"),
         ({"grace_period": True}, ValueError, "grace_period"),
         ({"max_reads": 0}, ValueError, "max_reads"),
         ({"max_reads": 101}, ValueError, "max_reads"),
@@ -612,3 +613,19 @@ def test_no_post_leaves_during_reconcile_over_a_socket(sandbox: tuple[Sandbox, s
 
     assert seen == ["GET", "GET", "GET"]
     assert json.dumps(box.state.summaries()).count('"sent"') == 0
+
+
+def test_a_resend_that_landed_is_sent_when_updated_at_moves(sandbox: tuple[Sandbox, str]) -> None:
+    # The sandbox moves updatedAt on every send; upstream may not on a resend (then: UNDETERMINED).
+    box, base_url = sandbox
+    client = AuthenticatedClient(base_url, DEFAULT_TOKEN)
+    send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=request_body(SEED_LOCATIONS[0]))
+    before = read(client)
+    _, error = send_with_fault(box, base_url, "drop-after-send")
+    assert isinstance(error, OutcomeUnknownError)
+
+    result = reconcile(error, client=client, before=before, grace_period=0.3, max_reads=2)
+
+    assert (result.outcome, result.before_status, result.after_status) == (Outcome.SENT, "sent", "sent")
+    assert "moved past the one read before" in result.reason
+    assert len(box.state.deliveries_for(DRAFT_INVOICE_ID)) == 2

@@ -293,3 +293,31 @@ def test_an_upstream_document_can_be_fetched_by_url(loopback_server: str, capsys
 def test_difference_lines_name_both_sides() -> None:
     line = Difference("request body: action", "enum", "[a]", "[a, b]").line()
     assert line == "request body: action: enum: upstream [a]; ours [a, b]"
+
+
+def test_the_read_differs_from_upstreams_get_invoice_only_in_known_ways(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--operation", "read"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("GET /invoices/{invoiceId}: spec/openapi.yaml compared with")
+    assert "0 new" in out
+    report, _ = run(str(upstream_drift.READ.upstreams[0]), operation=upstream_drift.READ)
+    assert report.stale == []
+
+
+def test_a_change_to_upstreams_read_is_new(tmp_path: Path) -> None:
+    document = json.loads(upstream_drift.READ.upstreams[0].read_text(encoding="utf-8"))
+    document["components"]["schemas"]["GetInvoiceResponseDto"]["properties"]["sentAt"] = {"type": "string"}
+    changed = tmp_path / "get-invoice.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+
+    report, _ = run(str(changed), operation=upstream_drift.READ)
+
+    assert [d.line() for d in report.new] == [
+        "response 200 body: sentAt: field: upstream present (optional); ours absent"
+    ]
+
+
+def test_no_known_difference_cites_a_send_time_no_source_shows() -> None:
+    # Issue 11: no upstream source shows an invoice `sentAt`; neither list may claim one.
+    for known in (upstream_drift.SEND.known, upstream_drift.READ.known):
+        assert "sentAt" not in known.read_text(encoding="utf-8")

@@ -1,0 +1,312 @@
+"""`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
+
+    LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run]
+
+The file is CSV with the header `key,invoice_id,location_id,user_id,action,live_mode`, or JSON lines
+with those keys. It is checked whole before anything is sent: every bad row is reported with its line
+number, and none is sent while any is bad. Each send goes through a `SendLedger` (default: FILE's
+name plus `.ledger.sqlite3`, beside it), so a run that is stopped or killed can be run again: keys
+already sent are skipped, keys left pending are reconciled before anything is resent.
+
+Exit status: 0 every row sent; 1 some row not sent or needing attention (the summary lists each);
+2 bad usage, environment or file (nothing sent); 130 stopped by Ctrl-C (run again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import math
+import os
+import signal
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
+from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
+from ._bulk_summary import ExitCode, print_summary, tally
+from ._ledger import SendLedger, SendState
+from ._ledger_file import LedgerError
+from .client import AuthenticatedClient
+
+PRODUCTION_URL = "https://services.leadconnectorhq.com"
+TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 (a variable name, not a token)
+# The local sandbox's documented tokens (and the variable that replaces its agency token): they
+# open nothing real, and one sent to a real API is a mistake worth stopping before any I/O.
+SANDBOX_TOKENS = frozenset({"sandbox-agency-token", "sandbox-location-token"})
+SANDBOX_TOKEN_ENV = "LEADWAY_SANDBOX_TOKEN"  # noqa: S105
+LEDGER_SUFFIX = ".ledger.sqlite3"
+DEFAULT_GRACE_PERIOD = 10.0
+
+
+class UsageError(Exception):
+    """The command line, environment or file cannot be used; nothing was sent. The message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    token: str
+
+    def __repr__(self) -> str:
+        return f"Target(base_url={self.base_url!r})"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_target(base_url: str, environ: Mapping[str, str]) -> Target:
+    """The API to send to and the token, unless sending there would be unsafe.
+
+    Raises:
+        UsageError: not an https URL (plain http only to loopback), no token, or a sandbox token
+            for anything but loopback.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageError(f"--base-url must be an https URL, got {base_url!r}")
+    loopback = _is_loopback(parts.hostname)
+    if parts.scheme != "https" and not loopback:
+        raise UsageError(f"refusing to send a token to {base_url} over plain http: https only (http for loopback)")
+    token = environ.get(TOKEN_ENV, "")
+    if not token.strip():
+        raise UsageError(f"no API token: set ${TOKEN_ENV} (the token is never taken on the command line)")
+    sandbox_tokens = SANDBOX_TOKENS | ({environ[SANDBOX_TOKEN_ENV]} if environ.get(SANDBOX_TOKEN_ENV) else set())
+    if token in sandbox_tokens and not loopback:
+        raise UsageError(f"${TOKEN_ENV} holds a sandbox token; refusing to send it to {base_url}")
+    return Target(base_url.rstrip("/"), token)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds, zero or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="leadway-invoices",
+        description="Leadway invoices from the command line. The token comes from $" + TOKEN_ENV + ".",
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    send = commands.add_parser(
+        "send",
+        help="send every invoice a CSV or JSON-lines file lists, exactly once (resumable)",
+        description=(
+            "Send every invoice FILE lists, each exactly once: a ledger beside FILE records every send, "
+            "so running the same command again resumes. Exit status: 0 all sent, 1 some not sent or "
+            "needing attention, 2 bad usage or file (nothing sent), 130 interrupted."
+        ),
+    )
+    send.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help=f"CSV with header {','.join(COLUMNS)}, or JSON lines with those keys",
+    )
+    send.add_argument("--base-url", default=PRODUCTION_URL, help="the API (default %(default)s)")
+    send.add_argument("--ledger", type=Path, metavar="PATH", help=f"the ledger file (default FILE{LEDGER_SUFFIX})")
+    send.add_argument(
+        "--dry-run", action="store_true", help="check the whole file and report every bad row; send nothing"
+    )
+    send.add_argument(
+        "--grace-period",
+        type=_seconds,
+        default=DEFAULT_GRACE_PERIOD,
+        metavar="SECONDS",
+        help="after an unknown outcome, how long the invoice is watched for the send (default %(default)s)",
+    )
+    send.add_argument(
+        "--concurrency",
+        type=_count,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="sends in flight at once (default %(default)s)",
+    )
+    send.add_argument(
+        "--per-location",
+        type=_count,
+        default=DEFAULT_PER_LOCATION,
+        metavar="N",
+        help="of which per location (default %(default)s)",
+    )
+    return top
+
+
+def ledger_path(file: Path, ledger: Path | None) -> Path:
+    return ledger if ledger is not None else file.with_name(file.name + LEDGER_SUFFIX)
+
+
+def _report_problems(console: Console, path: Path, checked: BulkFile) -> None:
+    for problem in checked.problems:
+        console.print(f"{path}: {problem}", markup=False, highlight=False, soft_wrap=True)
+    rows = len(checked.rows) + len({p.line for p in checked.problems})
+    console.print(
+        f"{path}: {len({p.line for p in checked.problems})} of {rows} rows have problems; nothing was sent",
+        markup=False,
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+@contextmanager
+def _stop_on_sigint(stop: asyncio.Event, console: Console) -> Iterator[None]:
+    """The first Ctrl-C stops starting sends (those in flight finish); a second one interrupts at once."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        console.print("Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)")
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError):  # no signal handlers on this loop (Windows, or not the main thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+async def _send_all(
+    checked: BulkFile,
+    target: Target,
+    ledger: SendLedger,
+    args: argparse.Namespace,
+    progress_console: Console,
+    stop: asyncio.Event,
+) -> BulkReport:
+    counts = {"sent": 0, "not sent": 0, "attention": 0}
+    with _progress(progress_console) as progress:
+        task = progress.add_task("send", total=len(checked.rows), status="")
+
+        def on_result(result: RowResult) -> None:
+            state = None if result.record is None else result.record.state
+            key = (
+                "sent"
+                if state is SendState.SENT
+                else "not sent"
+                if state in (None, SendState.NOT_SENT)
+                else "attention"
+            )
+            counts[key] += 1
+            status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
+            progress.update(task, advance=1, status=status)
+
+        async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
+            with _stop_on_sigint(stop, progress_console):
+                return await run_bulk(
+                    checked.rows,
+                    ledger=ledger,
+                    client=client,
+                    stop=stop,
+                    on_result=on_result,
+                    per_location=args.per_location,
+                    concurrency=args.concurrency,
+                )
+
+
+def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err: Console) -> int:
+    try:
+        checked = read_rows(args.file)
+    except BulkFileError as exc:
+        raise UsageError(str(exc)) from None
+    if checked.problems:
+        _report_problems(err, args.file, checked)
+        return ExitCode.USAGE
+    path = ledger_path(args.file, args.ledger)
+    if args.dry_run:
+        locations = len({row.location_id for row in checked.rows})
+        out.print(
+            f"{args.file}: all {len(checked.rows)} rows are valid ({locations} locations); nothing sent (--dry-run)",
+            markup=False,
+            soft_wrap=True,
+            highlight=False,
+        )
+        return ExitCode.ALL_SENT
+    target = check_target(args.base_url, environ)
+    try:
+        # Built here, so a token that cannot be a header is refused before the ledger file is made.
+        AuthenticatedClient(target.base_url, token=target.token)
+    except ValueError as exc:
+        raise UsageError(f"${TOKEN_ENV}: {exc}") from None
+    try:
+        ledger = SendLedger(path, grace_period=args.grace_period)
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
+    stop = asyncio.Event()
+    with ledger:
+        try:
+            report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
+        except KeyboardInterrupt:
+            err.print("Interrupted: sends in flight were abandoned; run again to reconcile and resume")
+            return ExitCode.INTERRUPTED
+    counted = tally(report)
+    print_summary(out, counted, source=str(args.file), ledger=str(path))
+    return counted.exit_code
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """The console script. `environ`, `stdout` and `stderr` are for tests (defaults: the process's)."""
+    args = parser().parse_args(argv)
+    out = Console(file=stdout or sys.stdout, highlight=False)
+    err = Console(file=stderr or sys.stderr, highlight=False)
+    try:
+        return send_command(args, os.environ if environ is None else environ, out, err)
+    except UsageError as exc:
+        err.print(f"leadway-invoices: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return ExitCode.USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
