@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9abcb6d8ab9beec831a3b85c90a2826a05375d706a63a9409392f38b937f2f77
+# Source sha256: d3099c940c430bda9bcb49e087342c5754518bc080dad888de91ae08c8d9284a
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -31,8 +31,10 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,8 +257,14 @@ class SendLedger:
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self._file.close()
 
     def __enter__(self) -> SendLedger:
@@ -308,7 +316,7 @@ class SendLedger:
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
-        """`send` for asyncio. The ledger's writes run in its writer thread (an intent waits for its
+        """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
         claim = self._claim(key, invoice_id, body, client)
@@ -371,18 +379,35 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # The file's writer thread commits every job posted while it was busy together: the more
-        # tasks wait, the more intents share one fsync.
+        # Off the event loop (an intent waits for its fsync): one thread of the ledger's own
+        # commits whatever the tasks queued meanwhile, batch after batch, and wakes each task.
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send-ledger")
+            pool = self._pool
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Any] = loop.create_future()
+
+        def settle(done: Job) -> None:
+            if not settled.done():
+                if done.error is not None:
+                    settled.set_exception(done.error)
+                else:
+                    settled.set_result(done.result)
+
+        def notify(done: Job) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, done)
+
+        job.notify = notify
+        self._file.submit_later(job, pool.submit)
         try:
-            await self._file.post(job, asyncio.get_running_loop())
+            return await settled
         except asyncio.CancelledError:
-            # The job goes on in the writer thread: let it land (a commit: milliseconds) before the
-            # cancellation goes on, so that what it recorded can be released.
-            self._file.wait(job)
+            # The job goes on in the ledger's thread: let it land (a commit: milliseconds) before
+            # the cancellation goes on, so that what it recorded can be released.
+            job.finished.wait()
             raise
-        if job.error is not None:
-            raise job.error
-        return job.result
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger_file.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: f844bd2deffc8e7d5674569214be8afc211252ea7eef9f4bfe6d077f49e2bac5
+# Source sha256: 5bc92dc5c3f0de0472648b6160c708e86212319dc5ac7d200fe40c73b981d8f2
 """The send ledger's SQLite file: its schema, opening and checking it, and group commit.
 
 Durability: the file is in WAL mode. A batch holding an intent commits with synchronous=FULL (on
@@ -8,15 +8,12 @@ with synchronous=NORMAL: a killed process loses nothing, an OS crash may lose th
 whose keys are then PENDING and reconciled.
 
 Group commit: the fsync of an intent dominates a send's ledger cost, so writes queued by several
-threads while one commit is under way go into the next transaction together, one fsync for all of
-them. asyncio tasks `post` their writes to one writer thread of the file instead: no thread per
-waiting write, and one wake-up of the event loop per commit, not per write.
+threads (and asyncio tasks, whose writes run in threads) while one commit is under way go into
+the next transaction together, one fsync for all of them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sqlite3
 import threading
 import time
@@ -72,6 +69,8 @@ class Job:
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = False
+        self.finished = threading.Event()  # set once `done` is
+        self.notify: Callable[[Job], None] | None = None
 
 
 class LedgerFile:
@@ -83,20 +82,9 @@ class LedgerFile:
         self._lock = threading.Lock()  # held by the thread using the connection (the batch leader)
         self._queue: list[Job] = []
         self._queue_lock = threading.Lock()
-        # Posted (asyncio) jobs and the futures their tasks await; the writer thread commits them.
-        self._posted: list[tuple[Job, asyncio.AbstractEventLoop, asyncio.Future[Job]]] = []
-        self._wake = threading.Condition(self._queue_lock)
-        self._landed = threading.Condition()
-        self._writer: threading.Thread | None = None
-        self._closing = False
+        self._draining = False  # a thread is committing queued jobs for `submit_later`
 
     def close(self) -> None:
-        with self._queue_lock:
-            self._closing = True
-            writer = self._writer
-            self._wake.notify_all()
-        if writer is not None and writer is not threading.current_thread():
-            writer.join()  # it commits what was posted before it ends
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -129,45 +117,26 @@ class LedgerFile:
             raise job.error
         return job.result
 
-    def post(self, job: Job, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Job]:
-        """Queue `job` for the writer thread; the future (of `loop`) gets the job once it is done
-        (its `result` or `error` set, like `submit`'s)."""
-        future: asyncio.Future[Job] = loop.create_future()
+    def submit_later(self, job: Job, start: Callable[[Callable[[], None]], object]) -> None:
+        """Queue `job` without waiting: `job.notify(job)` is called once it is done. When no thread
+        is draining the queue, `start(drain)` runs one (an executor's submit): a single thread then
+        commits batch after batch until the queue is empty, rather than a thread per waiting job."""
+        self._db()
         with self._queue_lock:
-            if self._closing or self._conn is None:
-                raise LedgerError(f"ledger {self.path} is closed")
             self._queue.append(job)
-            self._posted.append((job, loop, future))
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_posted, name="send-ledger-writer", daemon=True)
-                self._writer.start()
-            self._wake.notify()
-        return future
+            idle, self._draining = not self._draining, True
+        if idle:
+            start(self._drain)
 
-    def wait(self, job: Job) -> None:
-        """Block until `job` is done (a task cancelled while its write is under way lets it land)."""
-        with self._landed:
-            self._landed.wait_for(lambda: job.done)
-
-    def _write_posted(self) -> None:
+    def _drain(self) -> None:
         while True:
-            with self._wake:
-                self._wake.wait_for(lambda: bool(self._posted) or self._closing)
-                if not self._posted:
-                    return
             with self._lock:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                    posted, self._posted = self._posted, []
-                # Posted jobs missing from the batch were taken (and committed) by a `submit` leader.
-                if batch:
-                    self._commit(batch)
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Job, asyncio.Future[Job]]]] = {}
-            for job, loop, future in posted:
-                by_loop.setdefault(loop, []).append((job, future))
-            for loop, settled in by_loop.items():
-                with contextlib.suppress(RuntimeError):  # the loop was closed: nobody awaits these
-                    loop.call_soon_threadsafe(_settle, settled)
+                    if not batch:
+                        self._draining = False
+                        return
+                self._commit(batch)
 
     def _commit(self, batch: list[Job]) -> None:
         try:
@@ -202,16 +171,11 @@ class LedgerFile:
             if not isinstance(exc, Exception):
                 raise
         finally:
-            with self._landed:
-                for job in batch:
-                    job.done = True
-                self._landed.notify_all()
-
-
-def _settle(settled: list[tuple[Job, asyncio.Future[Job]]]) -> None:
-    for job, future in settled:
-        if not future.done():  # cancelled meanwhile
-            future.set_result(job)
+            for job in batch:
+                job.done = True
+                job.finished.set()
+                if job.notify is not None:  # a `submit_later` job, whichever thread committed it
+                    job.notify(job)
 
 
 def _open(path: Path) -> sqlite3.Connection:

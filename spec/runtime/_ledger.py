@@ -29,8 +29,10 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,8 +255,14 @@ class SendLedger:
         self._reconciler = reconciler
         self._areconciler = areconciler
         self._file = LedgerFile(self.path)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self._file.close()
 
     def __enter__(self) -> SendLedger:
@@ -306,7 +314,7 @@ class SendLedger:
     async def asend(
         self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
     ) -> LedgerRecord:
-        """`send` for asyncio. The ledger's writes run in its writer thread (an intent waits for its
+        """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
         claim = self._claim(key, invoice_id, body, client)
@@ -369,18 +377,35 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # The file's writer thread commits every job posted while it was busy together: the more
-        # tasks wait, the more intents share one fsync.
+        # Off the event loop (an intent waits for its fsync): one thread of the ledger's own
+        # commits whatever the tasks queued meanwhile, batch after batch, and wakes each task.
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send-ledger")
+            pool = self._pool
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Any] = loop.create_future()
+
+        def settle(done: Job) -> None:
+            if not settled.done():
+                if done.error is not None:
+                    settled.set_exception(done.error)
+                else:
+                    settled.set_result(done.result)
+
+        def notify(done: Job) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, done)
+
+        job.notify = notify
+        self._file.submit_later(job, pool.submit)
         try:
-            await self._file.post(job, asyncio.get_running_loop())
+            return await settled
         except asyncio.CancelledError:
-            # The job goes on in the writer thread: let it land (a commit: milliseconds) before the
-            # cancellation goes on, so that what it recorded can be released.
-            self._file.wait(job)
+            # The job goes on in the ledger's thread: let it land (a commit: milliseconds) before
+            # the cancellation goes on, so that what it recorded can be released.
+            job.finished.wait()
             raise
-        if job.error is not None:
-            raise job.error
-        return job.result
 
     def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""

@@ -17,16 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from contract_tests.project import SEND_PATH
+from contract_tests.project import READ_PATH, SEND_PATH
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN
-from scripts.sandbox.app import INVOICE_PATH
 from scripts.sandbox.config import SPEC_PATH
 from scripts.sandbox.validation import OperationValidator
 from tests.sandbox.conftest import send_body
 
 VALIDATOR = OperationValidator(SPEC_PATH, SEND_PATH, "post")
 # Another operation of the spec, validated by the same code with no code of its own.
-GET_VALIDATOR = OperationValidator(SPEC_PATH, INVOICE_PATH, "get")
+GET_VALIDATOR = OperationValidator(SPEC_PATH, READ_PATH, "get")
 
 
 def make_request(invoice_id: str, headers: list[tuple[str, str]], query: str = "", method: str = "POST") -> Request:
