@@ -116,7 +116,14 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """3.11: every unit test (scripts, sandbox, templates, generated package); 3.12/3.13: the client's."""
     install(session, "test")
-    session.run("pytest", *pytest_args(session, *(["tests"] if session.python == DEFAULT_PYTHON else CLIENT_TESTS)))
+    if session.python != DEFAULT_PYTHON:
+        session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
+    elif session.posargs:
+        session.run("pytest", *pytest_args(session, "tests"))
+    else:
+        # Two workers: measured 158 s -> 106 s for the whole suite, as many tests wait on sockets,
+        # fsync and sleeps rather than the CPU. Targeted runs (with posargs) stay in one process.
+        session.run("pytest", "--numprocesses=2", "tests")
 
 
 @nox.session(name="tests-lowest", python=DEFAULT_PYTHON)
