@@ -18,10 +18,11 @@ which goes first), so machine noise hits both alike. What is measured:
       achieved rate over allowed rate, with retries off so that any 429 would surface;
   (f) the sandbox's own throughput: sends per second it answers under concurrent load (plain HTTP/1.1
       from this process, like `wrk`), and the CPU milliseconds it spends per send (in its own process);
-  (g) the bulk-send command's engine (`run_bulk`: SendLedger, one paced async client) sending 1,000
-      rows over 10 locations to a sandbox limited to 100 per 2 s per location, retries off so that any
-      429 surfaces: aggregate rate over the allowed 500/s, 429s, the sandbox's CPU per send; and the
-      same run without a ledger, whose difference is the ledger's cost per send in a bulk run.
+  (g) the bulk-send command's engine (its worker processes, one per core: each `run_bulk` with a
+      SendLedger connection and one paced async client) sending 1,000 rows over 10 locations to a
+      sandbox limited to 100 per 2 s per location, retries off so that any 429 surfaces: aggregate
+      rate over the allowed 500/s, 429s, CPU per send (client: all its processes; the sandbox's);
+      and the same run without a ledger, whose difference is the ledger's cost per send in a bulk run.
   (l) the send ledger's cost per send: `SendLedger.send`/`asend` (a durable intent, the send, the
       outcome) against the bare send, both over the same in-memory MockTransport, each ledger
       send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
@@ -588,7 +589,8 @@ def bench_g(sends: int) -> Row:
         f"{share:.0%} of allowed {figures['allowed']:.0f}/s ({figures['rate']:.0f} sends/s, {figures['sent']:.0f} sent"
         f" in {figures['elapsed']:.2f} s), {figures['refused']:.0f} x 429; CPU per send: client"
         f" {figures['client_cpu_ms']:.2f} ms, sandbox {figures['cpu_ms']:.2f} ms; ledger {cost * 1000:.2f} ms per send"
-        f" (without it: {bare['rate'] / bare['allowed']:.0%}, {bare['rate']:.0f} sends/s); load average"
+        f" (without it: {bare['rate'] / bare['allowed']:.0%}, {bare['rate']:.0f} sends/s); {figures['workers']:.0f}"
+        f" worker processes; load average"
         f" {os.getloadavg()[0]:.1f}"
     )
     ok = share >= 0.95 and figures["refused"] == 0 and cost <= 0.001
