@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_workers.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 672ee6b078d57ebc844446f9e23ef1683175e391b5f9971369ed52cc1cb2f5e2
+# Source sha256: 3d6f8cc7f8f37427a7d9295ffd2e656a9e5f1361c9f70d13080a4cf0742e7a97
 """Running a bulk send in several processes: its locations split across workers, a core each.
 
 One process spends ~2 ms of CPU per send (httpx, the ledger, asyncio), so one core caps a bulk run
@@ -39,6 +39,8 @@ from ._bulk_rows import BulkRow
 from ._ledger import SendLedger
 from .client import AuthenticatedClient
 
+#: Workers need POSIX process groups and signals (a Ctrl-C passed on, SIGKILL); elsewhere one process sends.
+WORKERS_SUPPORTED = os.name == "posix"
 #: Seconds between a worker's reports to the parent (the progress bar's pace; fewer is less CPU).
 REPORT_EVERY = 0.1
 _PR_SET_PDEATHSIG = 1

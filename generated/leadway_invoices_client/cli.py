@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: e68654a55d5fa975e0e4ea0e0a0e13ca98a0dd5b91e242f21f680b24ccac9fe4
+# Source sha256: a368fae53cfcca1c90d84c58bc3c0a9a2d618cbeeb1a71728804e8ed4fde39f8
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run] [--workers N]
@@ -38,7 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
-from ._bulk_workers import Workers, WorkerSetup
+from ._bulk_workers import WORKERS_SUPPORTED, Workers, WorkerSetup
 from ._ledger import SendLedger, SendState
 from ._ledger_file import LedgerError
 from .client import AuthenticatedClient
@@ -168,13 +168,16 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=_count,
         metavar="N",
-        help="processes sending, each for its own locations (default: one per core, at most one per location)",
+        help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )
     return top
 
 
 def worker_count(requested: int | None, rows: Sequence[object], locations: int) -> int:
-    """How many processes send: as asked, else one per core; never more than locations or rows."""
+    """How many processes send: as asked, else one per core; never more than locations or rows.
+    One where worker processes are not supported (they rely on POSIX process groups and signals)."""
+    if not WORKERS_SUPPORTED:
+        return 1
     wanted = requested if requested is not None else (os.cpu_count() or 1)
     return max(1, min(wanted, locations, len(rows)))
 

@@ -37,6 +37,8 @@ from ._bulk_rows import BulkRow
 from ._ledger import SendLedger
 from .client import AuthenticatedClient
 
+#: Workers need POSIX process groups and signals (a Ctrl-C passed on, SIGKILL); elsewhere one process sends.
+WORKERS_SUPPORTED = os.name == "posix"
 #: Seconds between a worker's reports to the parent (the progress bar's pace; fewer is less CPU).
 REPORT_EVERY = 0.1
 _PR_SET_PDEATHSIG = 1

@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, BulkReport, RowResult, bulk_client, run_bulk
 from ._bulk_rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from ._bulk_summary import ExitCode, print_summary, tally
-from ._bulk_workers import Workers, WorkerSetup
+from ._bulk_workers import WORKERS_SUPPORTED, Workers, WorkerSetup
 from ._ledger import SendLedger, SendState
 from ._ledger_file import LedgerError
 from .client import AuthenticatedClient
@@ -166,13 +166,16 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=_count,
         metavar="N",
-        help="processes sending, each for its own locations (default: one per core, at most one per location)",
+        help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )
     return top
 
 
 def worker_count(requested: int | None, rows: Sequence[object], locations: int) -> int:
-    """How many processes send: as asked, else one per core; never more than locations or rows."""
+    """How many processes send: as asked, else one per core; never more than locations or rows.
+    One where worker processes are not supported (they rely on POSIX process groups and signals)."""
+    if not WORKERS_SUPPORTED:
+        return 1
     wanted = requested if requested is not None else (os.cpu_count() or 1)
     return max(1, min(wanted, locations, len(rows)))
 

@@ -10,9 +10,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._bulk_workers import split
+from leadway_invoices_client._bulk_workers import WORKERS_SUPPORTED, split
 from leadway_invoices_client.cli import worker_count
 from leadway_invoices_client.models import SendAction
 
@@ -45,6 +46,7 @@ def test_split_never_makes_an_idle_worker() -> None:
     assert split([], 3) == []
 
 
+@pytest.mark.skipif(not WORKERS_SUPPORTED, reason="one process sends where workers are not supported")
 def test_worker_count_is_one_per_core_at_most_one_per_location() -> None:
     rows = [object()] * 10
     assert worker_count(3, rows, 2) == 2
