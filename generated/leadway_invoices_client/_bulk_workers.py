@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_bulk_workers.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 3d6f8cc7f8f37427a7d9295ffd2e656a9e5f1361c9f70d13080a4cf0742e7a97
+# Source sha256: 9a85b61cbc040834ec58cc179bc8bb8c9e6991de60af6a07a6da7e8ba0b776c8
 """Running a bulk send in several processes: its locations split across workers, a core each.
 
 One process spends ~2 ms of CPU per send (httpx, the ledger, asyncio), so one core caps a bulk run
@@ -144,6 +144,7 @@ class Workers:
     def __init__(self, rows: Sequence[BulkRow], setup: WorkerSetup, workers: int) -> None:
         self.rows = list(rows)
         self.abandoned = False
+        self.lost = 0  # workers that ended without reporting their end (a crash, or killed)
         # fork where it is safe and cheap (no re-import: a worker is sending within milliseconds);
         # spawn elsewhere (then `setup` must pickle).
         context: multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext = (
@@ -185,6 +186,7 @@ class Workers:
                     kind, payload = conn.recv()
                 except EOFError:
                     cut_short = True
+                    self.lost += 1
                     open_links.pop(conn).join()
                     continue
                 if kind == "results":

@@ -1,5 +1,5 @@
 # Copied from spec/runtime/cli.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: a368fae53cfcca1c90d84c58bc3c0a9a2d618cbeeb1a71728804e8ed4fde39f8
+# Source sha256: cfb16d661c6b911e27863cb765cd048787d45406ae2e37bd2e395193823e6747
 """`leadway-invoices send FILE`: send every invoice a file lists, exactly once, and say what happened.
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run] [--workers N]
@@ -291,6 +291,8 @@ def _send_in_workers(
             report = pool.collect(on_result)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if pool.lost:
+        console.print(f"{pool.lost} worker process(es) ended unexpectedly; run the same command again to resume")
     return None if pool.abandoned else report
 
 

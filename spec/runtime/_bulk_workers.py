@@ -142,6 +142,7 @@ class Workers:
     def __init__(self, rows: Sequence[BulkRow], setup: WorkerSetup, workers: int) -> None:
         self.rows = list(rows)
         self.abandoned = False
+        self.lost = 0  # workers that ended without reporting their end (a crash, or killed)
         # fork where it is safe and cheap (no re-import: a worker is sending within milliseconds);
         # spawn elsewhere (then `setup` must pickle).
         context: multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext = (
@@ -183,6 +184,7 @@ class Workers:
                     kind, payload = conn.recv()
                 except EOFError:
                     cut_short = True
+                    self.lost += 1
                     open_links.pop(conn).join()
                     continue
                 if kind == "results":

@@ -289,6 +289,8 @@ def _send_in_workers(
             report = pool.collect(on_result)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if pool.lost:
+        console.print(f"{pool.lost} worker process(es) ended unexpectedly; run the same command again to resume")
     return None if pool.abandoned else report
 
 

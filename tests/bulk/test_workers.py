@@ -107,3 +107,29 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox_process: Any) 
 
     assert finish.returncode == 0, finish.stdout + finish.stderr
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker processes in /proc (Linux)")
+def test_a_killed_worker_is_reported_and_a_rerun_finishes_its_rows(tmp_path: Path, sandbox_process: Any) -> None:
+    world = build(120, 4, {})
+    rows, invoices, _ = world.write(tmp_path)
+    sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "5", "--burst-interval-ms", "500")
+    argv = command(rows, sandbox.url, "--workers", "2")
+    process = subprocess.Popen(argv, env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while len(sandbox.outbox()) < 10 and process.poll() is None:
+        time.sleep(0.02)
+    workers = _children(process.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = process.communicate(timeout=60)
+    rerun = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
+
+    assert len(workers) == 2
+    assert process.returncode != 0
+    assert "1 worker process(es) ended unexpectedly" in err
+    assert "not started" in out
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
