@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: 9e86832e2d974fd48c556e12aff2ebe4575487a03320a565da2b0631588c7ca7
+# Source sha256: d3099c940c430bda9bcb49e087342c5754518bc080dad888de91ae08c8d9284a
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -10,7 +10,7 @@ in one SQLite file (`_ledger_file`) shared by every thread and process that send
 * a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, or
   a process killed between intent and outcome) is reconciled by reading the invoice before anything
   is resent: SENT, NOT_SENT (sent by a later call) or UNDETERMINED (NEEDS_ATTENTION: never resent
-  automatically; a person decides with `resolve`);
+  automatically; a person decides with `resolve`), or PENDING again while the invoice cannot be read;
 * only a provable not-sent (a 4xx, a failure before the request left the machine, a reconciled
   NOT_SENT) is sent again, by the next call for the key;
 * a key is claimed atomically (BEGIN IMMEDIATE), with its owner's identity (`_ledger_owner`), so two
@@ -24,7 +24,6 @@ updatedAt). No token, no request or answer body.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import enum
@@ -44,7 +43,8 @@ import attrs
 
 from . import _ledger_owner
 from ._errors import ContractViolationError, LeadwayError, OutcomeUnknownError
-from ._ledger_file import Job, LedgerError, LedgerFile
+from ._ledger_file import Job, LedgerFile
+from ._ledger_file import LedgerError as LedgerError  # the ledger's error, importable beside it
 from ._reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
 from ._validation import path_segment
 from .api.invoices import send_invoice
@@ -80,7 +80,8 @@ class SendState(enum.StrEnum):
     """Where a key stands."""
 
     PENDING = "pending"
-    """Intent recorded; being sent, or left by a send that was interrupted (reconciled next time)."""
+    """Intent recorded; being sent, or left by a send that was interrupted or whose invoice could
+    not be read yet: reconciled by the next call."""
     SENT = "sent"
     """Sent (a 2xx, or reconciled as sent): never sent again."""
     NOT_SENT = "not_sent"
@@ -292,7 +293,7 @@ class SendLedger:
         what interrupted the call (KeyboardInterrupt...) after leaving the key PENDING, to be
         reconciled by the next call.
         """
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = self._file.submit(claim)
             if plan.record is not None:
@@ -318,7 +319,7 @@ class SendLedger:
         """`send` for asyncio. The ledger's writes run in worker threads (an intent waits for its
         fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
-        claim = self._claim(key, invoice_id, body)
+        claim = self._claim(key, invoice_id, body, client)
         try:
             plan: _Plan = await self._asubmit(claim)
             if plan.record is not None:
@@ -378,24 +379,41 @@ class SendLedger:
     # -- steps: each a Job for the ledger file -----------------------------------------------------
 
     async def _asubmit(self, job: Job) -> Any:
-        # A pool of its own, larger than asyncio's default (cores + 4): each waiting task's job
-        # joins the next commit, so the more tasks wait, the more intents share one fsync.
+        # Off the event loop (an intent waits for its fsync): one thread of the ledger's own
+        # commits whatever the tasks queued meanwhile, batch after batch, and wakes each task.
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="send-ledger")
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="send-ledger")
             pool = self._pool
-        running = pool.submit(self._file.submit, job)
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[Any] = loop.create_future()
+
+        def settle(done: Job) -> None:
+            if not settled.done():
+                if done.error is not None:
+                    settled.set_exception(done.error)
+                else:
+                    settled.set_result(done.result)
+
+        def notify(done: Job) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                loop.call_soon_threadsafe(settle, done)
+
+        job.notify = notify
+        self._file.submit_later(job, pool.submit)
         try:
-            return await asyncio.wrap_future(running)
+            return await settled
         except asyncio.CancelledError:
-            # The job goes on in its thread: let it land (a commit: milliseconds) before the
-            # cancellation goes on, so that what it recorded can be released.
-            concurrent.futures.wait([running])
+            # The job goes on in the ledger's thread: let it land (a commit: milliseconds) before
+            # the cancellation goes on, so that what it recorded can be released.
+            job.finished.wait()
             raise
 
-    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest) -> Job:
+    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
         """Check the input (raising before anything is recorded), then the claim's job."""
         key = _check_key(key)
+        if not isinstance(client, AuthenticatedClient):
+            raise TypeError(f"client must be an AuthenticatedClient, not {type(client).__name__}")
         invoice_id = path_segment("invoice_id", invoice_id)
         if not isinstance(body, SendInvoiceRequest):
             raise TypeError(f"body must be a SendInvoiceRequest, not {type(body).__name__}")
@@ -538,6 +556,10 @@ class SendLedger:
     def _reconciled(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
         cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
         outcome = Outcome(found.outcome)
+        if outcome is Outcome.UNDETERMINED and found.after_status is None:
+            # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
+            # learnt about the invoice, so a later call reads again rather than asking a person.
+            return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
         state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(
             outcome, SendState.NEEDS_ATTENTION
         )

@@ -67,6 +67,8 @@ class Job:
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = False
+        self.finished = threading.Event()  # set once `done` is
+        self.notify: Callable[[Job], None] | None = None
 
 
 class LedgerFile:
@@ -78,6 +80,7 @@ class LedgerFile:
         self._lock = threading.Lock()  # held by the thread using the connection (the batch leader)
         self._queue: list[Job] = []
         self._queue_lock = threading.Lock()
+        self._draining = False  # a thread is committing queued jobs for `submit_later`
 
     def close(self) -> None:
         with self._lock:
@@ -112,6 +115,27 @@ class LedgerFile:
             raise job.error
         return job.result
 
+    def submit_later(self, job: Job, start: Callable[[Callable[[], None]], object]) -> None:
+        """Queue `job` without waiting: `job.notify(job)` is called once it is done. When no thread
+        is draining the queue, `start(drain)` runs one (an executor's submit): a single thread then
+        commits batch after batch until the queue is empty, rather than a thread per waiting job."""
+        self._db()
+        with self._queue_lock:
+            self._queue.append(job)
+            idle, self._draining = not self._draining, True
+        if idle:
+            start(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                    if not batch:
+                        self._draining = False
+                        return
+                self._commit(batch)
+
     def _commit(self, batch: list[Job]) -> None:
         try:
             conn = self._db()
@@ -125,6 +149,9 @@ class LedgerFile:
                 except Exception as exc:
                     conn.execute(f"ROLLBACK TO job{number}")
                     job.error = exc
+                    if isinstance(exc, sqlite3.Error):
+                        job.error = LedgerError(f"ledger {self.path} cannot be written: {exc}")
+                        job.error.__cause__ = exc
                 conn.execute(f"RELEASE job{number}")
             conn.execute("COMMIT")
         except BaseException as exc:
@@ -144,6 +171,9 @@ class LedgerFile:
         finally:
             for job in batch:
                 job.done = True
+                job.finished.set()
+                if job.notify is not None:  # a `submit_later` job, whichever thread committed it
+                    job.notify(job)
 
 
 def _open(path: Path) -> sqlite3.Connection:

@@ -346,6 +346,13 @@ def test_a_bad_invoice_id_or_body_is_refused_before_anything_is_recorded(
     assert counting.requests == 0
 
 
+def test_a_client_that_is_not_one_is_refused_before_anything_is_recorded(path: Path) -> None:
+    with SendLedger(path) as ledger:
+        with pytest.raises(TypeError, match="client must be an AuthenticatedClient, not Client"):
+            ledger.send("k", client=httpx.Client(), invoice_id=invoice_id(0), body=sms_body())  # type: ignore[arg-type]
+        assert ledger.get("k") is None
+
+
 def test_a_key_reused_for_another_invoice_is_refused_naming_the_key(path: Path, mode: str) -> None:
     counting = Counting()
     with SendLedger(path) as ledger:

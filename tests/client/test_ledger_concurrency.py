@@ -255,3 +255,39 @@ def test_workers_killed_again_and_again_then_finished_deliver_each_invoice_once(
     assert kills >= 3, left
     exactly_once(app)
     all_sent(path, base_url)
+
+
+def test_threads_and_asyncio_tasks_sharing_one_ledger_send_each_key_once(
+    sandbox: tuple[Starlette, str], path: Path
+) -> None:
+    app, base_url = sandbox
+    sent: list[str] = []
+    with open_ledger(path, base_url) as ledger:
+
+        def work(seed: int) -> None:
+            with client(base_url) as http:
+                for key in shuffled(KEYS, seed):
+                    record = ledger.send(key, client=http, invoice_id=invoice_id(int(key[4:])), body=sms_body())
+                    sent.extend([key] if not record.skipped else [])
+
+        async def tasks() -> None:
+            async with client(base_url) as http:
+
+                async def one(seed: int) -> None:
+                    for key in shuffled(KEYS, seed):
+                        record = await ledger.asend(
+                            key, client=http, invoice_id=invoice_id(int(key[4:])), body=sms_body()
+                        )
+                        sent.extend([key] if not record.skipped else [])
+
+                await asyncio.gather(*(one(seed) for seed in range(100, 104)))
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        asyncio.run(tasks())
+        for thread in threads:
+            thread.join()
+
+    assert Counter(sent) == dict.fromkeys(KEYS, 1)
+    exactly_once(app)

@@ -145,3 +145,23 @@ def test_a_worker_killed_mid_send_is_reconciled_from_the_invoice(
     assert (reconciled.state, landed) in {(SendState.SENT, 1), (SendState.NOT_SENT, 0)}
     assert final.state is SendState.SENT
     assert deliveries(app) == {invoice_id(4): 1}
+
+
+def test_an_invoice_that_cannot_be_read_is_reconciled_again_later_not_handed_to_a_person(
+    sandbox: tuple[Starlette, str], tmp_path: Path, mode: str
+) -> None:
+    app, base_url = sandbox
+    with SendLedger(tmp_path / "sends.db", grace_period=0.2, max_reads=2) as ledger:
+        # The header's fault reaches the send and every read: nothing can be learnt now.
+        with client(base_url, "503") as http:
+            unread = ledger.send("key-5", client=http, invoice_id=invoice_id(5), body=sms_body())
+        reconciled = send(ledger, mode, app, 5, base_url)
+        sent = send(ledger, mode, app, 5, base_url)
+
+    assert unread.state is SendState.PENDING
+    assert unread.reason.startswith("outcome unknown: ServerError 503; not reconciled yet: ")
+    assert unread.evidence is not None
+    assert unread.evidence.after_status is None
+    assert (reconciled.state, reconciled.skipped) == (SendState.NOT_SENT, True)
+    assert (sent.state, sent.skipped) == (SendState.SENT, False)
+    assert deliveries(app) == {invoice_id(5): 1}
