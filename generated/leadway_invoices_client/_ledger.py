@@ -1,5 +1,5 @@
 # Copied from spec/runtime/_ledger.py by a post hook in spec/generator.yaml. Edit that file, then run scripts/nox -s generate.
-# Source sha256: d3099c940c430bda9bcb49e087342c5754518bc080dad888de91ae08c8d9284a
+# Source sha256: 85f06381625771b23a3fd74c3aaa92a7f8c694294276acc45e98cba3b8372a31
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
@@ -556,9 +556,11 @@ class SendLedger:
     def _reconciled(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
         cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
         outcome = Outcome(found.outcome)
-        if outcome is Outcome.UNDETERMINED and found.after_status is None:
+        if outcome is Outcome.UNDETERMINED and found.after_status is None and found.read_again:
             # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
             # learnt about the invoice, so a later call reads again rather than asking a person.
+            # A read refused as asked (404: no such invoice there) would be refused again: a
+            # person decides (NEEDS_ATTENTION), or the key would stay pending for ever.
             return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
         state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(
             outcome, SendState.NEEDS_ATTENTION

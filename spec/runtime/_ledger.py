@@ -554,9 +554,11 @@ class SendLedger:
     def _reconciled(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
         cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
         outcome = Outcome(found.outcome)
-        if outcome is Outcome.UNDETERMINED and found.after_status is None:
+        if outcome is Outcome.UNDETERMINED and found.after_status is None and found.read_again:
             # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
             # learnt about the invoice, so a later call reads again rather than asking a person.
+            # A read refused as asked (404: no such invoice there) would be refused again: a
+            # person decides (NEEDS_ATTENTION), or the key would stay pending for ever.
             return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
         state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(
             outcome, SendState.NEEDS_ATTENTION

@@ -101,6 +101,11 @@ class Reconciliation:
     after_updated_at: str | None
     reads: int
     """Reads made (each `get_invoice` call, its own retries included in one)."""
+    read_again: bool = False
+    """True when no answer settled it but a later reconciliation may: the last read failed for a
+    passing reason (timeout, dropped connection, 5xx, 429, an unusable answer) or for the token
+    (401, 403: it may be fixed). False for an invoice that was read, and for a read refused as
+    asked (400, 404, 422): reading again will not find another invoice."""
 
 
 def _status(value: object) -> str | None:
@@ -207,7 +212,7 @@ class _Plan:
     def read_kwargs(self) -> dict[str, Any]:
         return {"alt_id": self.alt_id, "alt_type": self.alt_type, "strict": False}
 
-    def result(self, outcome: Outcome, reason: str) -> Reconciliation:
+    def result(self, outcome: Outcome, reason: str, *, read_again: bool = False) -> Reconciliation:
         logger.info("reconcile invoice %s: %s after %d read(s): %s", self.invoice_id, outcome, self.reads, reason)
         return Reconciliation(
             outcome=outcome,
@@ -218,6 +223,7 @@ class _Plan:
             after_status=self.after_status,
             after_updated_at=self.after_updated_at,
             reads=self.reads,
+            read_again=read_again,
         )
 
     def judge_read(self, invoice: Invoice) -> Reconciliation | None:
@@ -247,13 +253,17 @@ class _Plan:
         status = f" {error.status_code}" if error.status_code is not None else ""
         self.failure = f"the read failed ({type(error).__name__}{status})"
         if isinstance(error, _PERMANENT):
-            return self.result(Outcome.UNDETERMINED, f"{self.failure}, and reading again will not help")
+            return self.result(
+                Outcome.UNDETERMINED,
+                f"{self.failure}, and reading again will not help",
+                read_again=isinstance(error, (AuthenticationError, PermissionDeniedError)),
+            )
         return None
 
     def final(self) -> Reconciliation:
         """The answer once the last read is in."""
         if self.failure is not None:
-            return self.result(Outcome.UNDETERMINED, f"at the end of the grace period {self.failure}")
+            return self.result(Outcome.UNDETERMINED, f"at the end of the grace period {self.failure}", read_again=True)
         status = self.after_status
         if status == "draft":
             if self.answered_2xx:

@@ -115,20 +115,15 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
             continue
         # A row refused or faulted is not sent, with the status in its reason; or, when a kill left it
         # pending and reading the invoice cannot tell (a paid or void invoice's status does not change
-        # with a send), it needs attention: never resent, shown with its evidence; or, when the
-        # invoice cannot be read at all (an unknown invoice's read is a 404), it stays pending, to be
-        # read again by the next run. Never sent either way.
-        assert (
-            (record.state, names in record.reason) == (state, True)
-            or (record.state is SendState.NEEDS_ATTENTION and record.evidence is not None)
-            or (record.state is SendState.PENDING and "not reconciled yet" in record.reason)
+        # with a send, and an unknown invoice's read is a 404 that no later read cures), it needs
+        # attention: never resent, shown with its evidence. Never sent either way.
+        assert (record.state, names in record.reason) == (state, True) or (
+            record.state is SendState.NEEDS_ATTENTION and record.evidence is not None
         ), (key, kind, record)
         outcomes[f"{kind}: {record.state}"] += 1
         line = next(line for line in finished.stdout.splitlines() if key in line)
         assert (names if record.state is SendState.NOT_SENT else "reconciled") in line, line
-    attention = sum(
-        n for outcome, n in outcomes.items() if outcome.endswith((SendState.NEEDS_ATTENTION, SendState.PENDING))
-    )
+    attention = sum(n for outcome, n in outcomes.items() if outcome.endswith(SendState.NEEDS_ATTENTION))
     assert attention <= KILLS * DEFAULT_CONCURRENCY, "only rows in flight at a kill can need attention"
     # A further run sends nothing again and says the same.
     assert _deliveries_by_invoice(sandbox.outbox()) == per_invoice

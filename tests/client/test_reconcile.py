@@ -280,9 +280,12 @@ def test_a_state_a_send_does_not_produce_is_undetermined(fake_time: FakeTime) ->
 
 
 @pytest.mark.parametrize(
-    ("status", "name"), [(404, "NotFoundError"), (401, "AuthenticationError"), (403, "PermissionDeniedError")]
+    ("status", "name", "read_again"),
+    [(404, "NotFoundError", False), (401, "AuthenticationError", True), (403, "PermissionDeniedError", True)],
 )
-def test_a_read_that_cannot_succeed_stops_at_once(fake_time: FakeTime, status: int, name: str) -> None:
+def test_a_read_that_cannot_succeed_stops_at_once(
+    fake_time: FakeTime, status: int, name: str, read_again: bool
+) -> None:
     api = Api(json_response(status, {"statusCode": status, "message": "alex@example.com is not yours"}))
 
     result = reconcile_send(client=api.client(), invoice_id=INVOICE_ID, alt_id=LOCATION, grace_period=5.0)
@@ -290,6 +293,8 @@ def test_a_read_that_cannot_succeed_stops_at_once(fake_time: FakeTime, status: i
     assert (result.outcome, result.reads) == (Outcome.UNDETERMINED, 1)
     assert result.reason == f"the read failed ({name} {status}), and reading again will not help"
     assert "alex@example.com" not in result.reason  # the server's message is not repeated
+    # Another token may read it later; no later read finds an invoice that is not there.
+    assert result.read_again is read_again
 
 
 def test_5xx_on_every_read_is_undetermined_after_the_get_retries(fake_time: FakeTime) -> None:
@@ -301,6 +306,7 @@ def test_5xx_on_every_read_is_undetermined_after_the_get_retries(fake_time: Fake
     assert result.reason == "at the end of the grace period the read failed (ServerError 503)"
     assert result.reads == 2
     assert len(api.requests) == 6  # each read retried by the client's GET policy (3 attempts)
+    assert result.read_again
 
 
 def test_a_failed_read_then_a_draft_is_not_sent(fake_time: FakeTime) -> None:
@@ -311,6 +317,7 @@ def test_a_failed_read_then_a_draft_is_not_sent(fake_time: FakeTime) -> None:
     )
 
     assert (result.outcome, result.reads) == (Outcome.NOT_SENT, 2)
+    assert not result.read_again
 
 
 def test_a_draft_then_a_failed_last_read_is_undetermined(fake_time: FakeTime) -> None:
