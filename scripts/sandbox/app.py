@@ -188,15 +188,11 @@ async def send_invoice(request: Request) -> Response:
         fault = _fault(sandbox, request)
     except FaultError as exc:
         return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
-    if fault is not None:
-        if fault.kind is FaultKind.RATE_LIMIT:
-            return _too_many(sandbox.limiter.refuse(bucket))
-        if fault.kind is FaultKind.HTML_500:
-            return HTMLResponse(HTML_500_PAGE, status_code=500)
-        if fault.kind is FaultKind.SERVICE_UNAVAILABLE:
-            return error_response(503, "Service Unavailable", sandbox.limiter.peek(bucket).headers())
-        if fault.kind is FaultKind.SLOW:
-            await asyncio.sleep(fault.seconds)
+    early = _early_fault(sandbox, fault, bucket)
+    if early is not None:
+        return early
+    if fault is not None and fault.kind is FaultKind.SLOW:
+        await asyncio.sleep(fault.seconds)
     limit = sandbox.limiter.hit(bucket)
     if not limit.allowed:
         return _too_many(limit)
