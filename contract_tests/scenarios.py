@@ -1,6 +1,6 @@
 """The contract cassettes' scenarios: what each one sends or reads, to which target, and what it must get.
 
-`scripts/record_cassettes.py` records them (the generated client, sync and async, through vcrpy);
+`contract_tests/record.py` records them (the generated client, sync and async, through vcrpy);
 `test_cassettes.py` replays them and checks that every scenario has its cassettes. Against production
 only scenarios marked safe run: `send_manually` with `liveMode: false` (marks the test invoice sent,
 delivers nothing), reads, and the error paths that cannot send anything (401, 404, 422).
@@ -20,16 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from leadway_invoices_client import AuthenticatedClient
+from leadway_invoices_client._runtime.constants import PRODUCTION_URL
+from leadway_invoices_client._runtime.guard import TargetRefused, check_invoice_target
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import AltType, ErrorResponse, Invoice, SendInvoiceRequest, SendInvoiceResponse
 
-from contract_tests.project import (
-    CONTRACT_TOKEN_ENV,
-    PRODUCTION_URL,
-    SANDBOX_URL,
-    Target,
-    TargetRefused,
-)
+from contract_tests import CONTRACT_TOKEN_ENV
+from scripts.sandbox import SPEC_SERVER_URL as SANDBOX_URL
 
 INVALID_TOKEN = "invalid-token-for-contract-recording"
 UNKNOWN_INVOICE_ID = "0000000000000000000000ff"
@@ -93,10 +90,10 @@ def production_target(
     *, token: str | None, invoice: str | None, location: str | None, user: str | None, base_url: str = PRODUCTION_URL
 ) -> RecordingTarget:
     try:
-        api = Target.checked(
+        api = check_invoice_target(
             base_url,
+            token,
             who="recording against production",
-            token=token,
             token_env=CONTRACT_TOKEN_ENV,
             ids={"--invoice-id": invoice, "--location-id": location, "--user-id": user},
         )

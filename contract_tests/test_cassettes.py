@@ -25,8 +25,8 @@ from leadway_invoices_client import AuthenticatedClient, errors
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import AltType, SendInvoiceRequest
 
+from contract_tests import CASSETTES, CONTRACT_TOKEN_ENV
 from contract_tests.exchanges import ContractChecker, Exchange, iter_cassettes, load_cassette
-from contract_tests.project import CASSETTES, CONTRACT_TOKEN_ENV, SANDBOX_URL
 from contract_tests.scenarios import (
     MODES,
     SCENARIOS,
@@ -38,6 +38,7 @@ from contract_tests.scenarios import (
     sandbox_target,
 )
 from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
+from scripts.sandbox import SPEC_SERVER_URL as SANDBOX_URL
 
 TARGET = sandbox_target()
 RECORDED = [(s, mode) for s in SCENARIOS.values() if s.runs_on(TARGET) for mode in MODES]

@@ -34,6 +34,7 @@ from leadway_invoices_client.models import AltType, SendInvoiceRequest
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
+from contract_tests import CASSETTES
 from contract_tests.budget import contract_settings
 from contract_tests.exchanges import (
     SINGLE_POST_CHECKS,
@@ -42,8 +43,17 @@ from contract_tests.exchanges import (
     dump_cassette,
     load_cassette,
 )
-from contract_tests.project import CASSETTES, READ_PATH, SANDBOX_URL, SEND_PATH, SPEC_PATH, example
-from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, SandboxConfig, create_app
+from scripts.sandbox import (
+    DEFAULT_TOKEN,
+    DRAFT_INVOICE_ID,
+    READ_PATH,
+    SEND_PATH,
+    SPEC_PATH,
+    SandboxConfig,
+    create_app,
+    example,
+)
+from scripts.sandbox import SPEC_SERVER_URL as SANDBOX_URL
 
 INVOICE_URL = "http://127.0.0.1:8765/invoices/6578278e879ad2646715ba9c/send"
 REQUEST_HEADERS = {

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from hypothesis import given
 from leadway_invoices_client import AuthenticatedClient, errors
-from leadway_invoices_client._parsing import Reader
+from leadway_invoices_client._runtime.parsing import Reader
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.budget import contract_settings, tally
-from contract_tests.project import example
 from contract_tests.strategies import upstream_answers
+from scripts.sandbox import example
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
 BODY = SendInvoiceRequest.from_dict(example("request", "emailAndSms"))

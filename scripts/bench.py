@@ -60,16 +60,16 @@ from leadway_invoices_client import (
     SendLedger,
     SendState,
 )
-from leadway_invoices_client._bulk import DEFAULT_CONCURRENCY, DEFAULT_PER_LOCATION, RowResult, bulk_client
-from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._bulk_workers import Workers, WorkerSetup
+from leadway_invoices_client._bulk.engine import RowResult, bulk_client
+from leadway_invoices_client._bulk.rows import BulkRow
+from leadway_invoices_client._bulk.workers import Workers, WorkerSetup, worker_count
+from leadway_invoices_client._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION
 from leadway_invoices_client.api.invoices import send_invoice
-from leadway_invoices_client.cli import worker_count
 from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendInvoiceResponse
 from leadway_invoices_client.models.alt_type import AltType
 
-from contract_tests.project import example
 from scripts import generate
+from scripts.project import example
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     DRAFT_INVOICE_ID,
@@ -537,13 +537,13 @@ def bulk_run(
                 raise RuntimeError("the sandbox process did not start within 30 s")
             base_url = ours.recv()
             count = worker_count(workers, rows, locations)
-            share = max(1, DEFAULT_CONCURRENCY // count)
+            share = max(1, BULK_CONCURRENCY // count)
             ledger_path = Path(scratch) / "bench.ledger.sqlite3"
             setup = WorkerSetup(
                 # Retries off: any 429 surfaces. (Workers fork: these need not pickle.)
                 open_client=lambda: bulk_client(base_url, DEFAULT_TOKEN, concurrency=share, retry=None),
                 open_ledger=(lambda: SendLedger(ledger_path)) if ledger else _NoLedger,  # type: ignore[arg-type]
-                per_location=DEFAULT_PER_LOCATION,
+                per_location=BULK_PER_LOCATION,
                 concurrency=share,
             )
             ours.send("cpu")

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import yaml
 
-from contract_tests.project import ROOT, SPEC_DIR, SPEC_PATH
+from scripts.project import ROOT, SPEC_DIR, SPEC_PATH
 
 # Vendored (with provenance, see spec/upstream/README.md) so the check needs nothing outside the repo.
 # Upstream publishes the send call twice: in its v2 document (`Version: 2021-07-28`, the one our spec

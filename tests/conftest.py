@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.project import SPEC_DIR
-from contract_tests.runtime_copies import check_runtime_copies
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    check_runtime_copies()
+from scripts.project import SPEC_DIR
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from contract_tests.project import ROOT
+from scripts.project import ROOT
 
 UV = shutil.which("uv") or "uv-is-not-on-PATH--run-these-tests-through-nox"
 
@@ -31,6 +31,9 @@ def test_the_wheel_holds_the_typed_generated_package_and_nothing_else(wheel: Pat
     assert top_level == {"leadway_invoices_client"}
     assert "leadway_invoices_client/py.typed" in names
     assert "leadway_invoices_client/api/invoices/send_invoice.py" in names
+    assert "leadway_invoices_client/_runtime/transport.py" in names
+    # The MIT licence pyproject.toml declares ships with the wheel.
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
 
 def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
@@ -45,7 +48,9 @@ def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
         requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
     # Compared as requirements: the wheel's metadata orders each specifier set its own way.
     shipped = {Requirement(line.removeprefix("Requires-Dist: ")) for line in requires}
-    assert shipped == {Requirement(requirement) for requirement in declared}
+    assert {r for r in shipped if r.marker is None} == {Requirement(requirement) for requirement in declared}
+    # The command line's dependency comes with the `cli` extra only.
+    assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {("rich", 'extra == "cli"')}
 
 
 def test_the_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path: Path) -> None:
@@ -56,7 +61,27 @@ def test_the_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_
     probe = "import leadway_invoices_client.api.invoices.send_invoice as m; print(m.__file__)"
     result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert str(venv) in result.stdout
+    # Without the `cli` extra: the library imports, and the command says in one line what to install.
+    bare = subprocess.run([str(venv / "bin" / "leadway-invoices"), "send", "--help"], capture_output=True, text=True)
+    assert (bare.returncode, bare.stdout) == (2, "")
+    assert bare.stderr.splitlines() == [
+        "leadway-invoices: error: the command line needs the [cli] extra: pip install 'leadway-invoices-client[cli]'"
+    ]
+    subprocess.run([str(UV), "pip", "install", "--quiet", "--python", str(python), f"{wheel}[cli]"], check=True)
     script = subprocess.run(
         [str(venv / "bin" / "leadway-invoices"), "send", "--help"], capture_output=True, text=True, check=True
     )
     assert "--dry-run" in script.stdout
+
+
+def test_importing_the_package_imports_no_command_line_module(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(UV), "pip", "install", "--quiet", "--python", str(python), f"{wheel}[cli]"], check=True)
+    probe = (
+        "import sys, leadway_invoices_client, leadway_invoices_client.api.invoices.send_invoice;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich' or m.split('.')[1:2] == ['cli']))"
+    )
+    result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert result.stdout.strip() == "[]"

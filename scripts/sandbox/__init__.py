@@ -24,6 +24,9 @@ An invoice's fault applies to every send of it until cleared; the header, when s
 
 from __future__ import annotations
 
+# The spec the sandbox serves and validates against, from the repository's facts: re-exported for the
+# contract suite, which imports nothing else of scripts/.
+from scripts.project import READ_PATH, SEND_PATH, SPEC_DIR, SPEC_PATH, example, load_spec
 from scripts.sandbox.app import Sandbox, create_app, error_response
 from scripts.sandbox.auth import DEFAULT_TOKEN, FORBIDDEN_MESSAGE, LOCATION_TOKEN, TOKEN_ENV
 from scripts.sandbox.config import (
@@ -62,9 +65,13 @@ __all__ = [
     "MAX_SLOW_SECONDS",
     "OTHER_LOCATION_DRAFT_ID",
     "PAID_INVOICE_ID",
+    "READ_PATH",
     "SECOND_DRAFT_INVOICE_ID",
     "SEED_LOCATIONS",
     "SEED_USER_ID",
+    "SEND_PATH",
+    "SPEC_DIR",
+    "SPEC_PATH",
     "SPEC_SERVER_URL",
     "TOKEN_ENV",
     "VOID_INVOICE_ID",
@@ -76,5 +83,7 @@ __all__ = [
     "SandboxError",
     "create_app",
     "error_response",
+    "example",
+    "load_spec",
     "serve_in_thread",
 ]

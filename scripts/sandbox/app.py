@@ -45,8 +45,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 # Re-exported: the sandbox's tests name the routes by these.
-from contract_tests.project import READ_PATH as INVOICE_PATH
-from contract_tests.project import SEND_PATH as SEND_PATH
+from scripts.project import READ_PATH as INVOICE_PATH
+from scripts.project import SEND_PATH as SEND_PATH
 from scripts.sandbox.auth import Grant, TokenRegistry
 from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
 from scripts.sandbox.faults import (

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.project import ROOT
+from scripts.project import ROOT
 from scripts.sandbox import DEFAULT_TOKEN
 
 

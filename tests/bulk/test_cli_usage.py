@@ -6,7 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client.cli import PRODUCTION_URL, TOKEN_ENV, main
+from leadway_invoices_client._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
+from leadway_invoices_client._runtime.constants import PRODUCTION_URL
+from leadway_invoices_client.cli import main
 
 HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"
 INVOICE = "6578278e879ad2646715ba9c"

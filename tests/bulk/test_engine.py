@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from leadway_invoices_client import AuthenticatedClient, Outcome, Pacer, Reconciliation, SendLedger, SendState
-from leadway_invoices_client._bulk import RowResult, run_bulk
-from leadway_invoices_client._bulk_rows import BulkRow
+from leadway_invoices_client._bulk.engine import RowResult, run_bulk
+from leadway_invoices_client._bulk.rows import BulkRow
 from leadway_invoices_client.models import SendAction
 
-from contract_tests.project import example
+from scripts.project import example
 
 ANSWER = json.dumps(example("response", "leadwayPage")).encode()
 

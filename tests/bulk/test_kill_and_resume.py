@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leadway_invoices_client import SendLedger, SendState
-from leadway_invoices_client._bulk import DEFAULT_CONCURRENCY
+from leadway_invoices_client._runtime.constants import BULK_CONCURRENCY
 
 from tests.bulk.conftest import command, command_env
 from tests.bulk.world import World, build
@@ -124,7 +124,7 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
         line = next(line for line in finished.stdout.splitlines() if key in line)
         assert (names if record.state is SendState.NOT_SENT else "reconciled") in line, line
     attention = sum(n for outcome, n in outcomes.items() if outcome.endswith(SendState.NEEDS_ATTENTION))
-    assert attention <= KILLS * DEFAULT_CONCURRENCY, "only rows in flight at a kill can need attention"
+    assert attention <= KILLS * BULK_CONCURRENCY, "only rows in flight at a kill can need attention"
     # A further run sends nothing again and says the same.
     assert _deliveries_by_invoice(sandbox.outbox()) == per_invoice
     assert again.returncode == 1

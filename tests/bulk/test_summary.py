@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 
 from leadway_invoices_client import LedgerRecord, Outcome, Reconciliation, SendState
-from leadway_invoices_client._bulk import BulkReport, RowResult
-from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._bulk_summary import ExitCode, evidence_text, print_summary, tally
+from leadway_invoices_client._bulk.engine import BulkReport, RowResult
+from leadway_invoices_client._bulk.rows import BulkRow
+from leadway_invoices_client._bulk.tally import ExitCode, evidence_text, tally
+from leadway_invoices_client.cli.summary import print_summary
 from leadway_invoices_client.models import SendAction
 from rich.console import Console
 

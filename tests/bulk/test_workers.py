@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from leadway_invoices_client import SendLedger, SendState
-from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._bulk_workers import WORKERS_SUPPORTED, split
-from leadway_invoices_client.cli import worker_count
+from leadway_invoices_client._bulk.rows import BulkRow
+from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, split, worker_count
 from leadway_invoices_client.models import SendAction
 
 from scripts.sandbox import DEFAULT_TOKEN

@@ -15,7 +15,7 @@ from leadway_invoices_client.models import SendAction, SendInvoiceRequest, SendI
 from leadway_invoices_client.models.alt_type import AltType
 from leadway_invoices_client.types import Response
 
-from contract_tests.project import example
+from scripts.project import example
 
 TOKEN = "tok-3c1f9e2a-very-secret"
 INVOICE_ID = "6578278e879ad2646715ba9c"

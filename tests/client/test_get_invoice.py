@@ -27,7 +27,7 @@ from leadway_invoices_client.models import AltType, ErrorResponse, Invoice
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
 from leadway_invoices_client.types import Unset
 
-from contract_tests.project import READ_PATH, example
+from scripts.project import READ_PATH, example
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, SEED_LOCATIONS, create_app, serve_in_thread
 
 from .conftest import TOKEN, Server, json_response, request_body

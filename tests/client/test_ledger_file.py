@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client._ledger_file import Job, LedgerError, LedgerFile
+from leadway_invoices_client._ledger.file import Job, LedgerError, LedgerFile
 
 
 def insert(key: str, fail: bool = False) -> Job:

@@ -8,8 +8,8 @@ import sys
 import time
 
 import pytest
-from leadway_invoices_client import _ledger_owner
-from leadway_invoices_client._ledger_owner import Owner, alive, me
+from leadway_invoices_client._ledger import claims
+from leadway_invoices_client._ledger.claims import Owner, alive, me
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 NOW = 1_000_000.0
@@ -17,9 +17,9 @@ EXPIRED, RUNNING = NOW - 1, NOW + 600
 
 
 def test_a_claim_of_this_process_is_alive_while_held() -> None:
-    claim = _ledger_owner.new_claim()
+    claim = claims.new_claim()
     assert alive(me(), claim, EXPIRED, NOW)
-    _ledger_owner.drop_claim(claim)
+    claims.drop_claim(claim)
     assert not alive(me(), claim, RUNNING, NOW)  # left by an interrupted send: the lease does not matter
 
 
@@ -28,10 +28,10 @@ def test_another_live_process_is_alive_and_a_dead_one_is_not() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         deadline = time.monotonic() + 10
-        while not _ledger_owner._start_time(child.pid):
+        while not claims._start_time(child.pid):
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        owner = Owner(me().host, me().namespace, child.pid, _ledger_owner._start_time(child.pid))
+        owner = Owner(me().host, me().namespace, child.pid, claims._start_time(child.pid))
         assert alive(owner, "claim", EXPIRED, NOW)
         # The same pid with another start time is a later process that got the pid: not the owner.
         assert not alive(Owner(owner.host, owner.namespace, owner.pid, "1"), "claim", RUNNING, NOW)
@@ -48,7 +48,7 @@ def test_a_killed_child_not_yet_reaped_is_dead() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         deadline = time.monotonic() + 10
-        while not (start := _ledger_owner._start_time(child.pid)):
+        while not (start := claims._start_time(child.pid)):
             assert time.monotonic() < deadline
             time.sleep(0.01)
         owner = Owner(me().host, me().namespace, child.pid, start)

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 from leadway_invoices_client import Pacer, RateLimitError, RetryPolicy
-from leadway_invoices_client._pacing import Ticket
+from leadway_invoices_client._runtime.pacing import Ticket
 from leadway_invoices_client.api.invoices import send_invoice
 
 from .conftest import INVOICE_ID, SUCCESS_BODY, Server, mock_client, request_body

@@ -28,7 +28,7 @@ from leadway_invoices_client import (
     reconcile,
     reconcile_send,
 )
-from leadway_invoices_client import _reconcile as reconcile_module
+from leadway_invoices_client._ledger import reconcile as reconcile_module
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import Invoice
 

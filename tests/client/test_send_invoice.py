@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from leadway_invoices_client import ContractViolationError, Deviation
-from leadway_invoices_client._parsing import Reader
+from leadway_invoices_client._runtime.parsing import Reader
 from leadway_invoices_client.models import ErrorResponse, SendInvoiceResponse
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
 from leadway_invoices_client.types import UNSET, Unset

@@ -20,7 +20,7 @@ from leadway_invoices_client import (
     TokenError,
     UnexpectedStatusError,
 )
-from leadway_invoices_client._transport import scrubbed
+from leadway_invoices_client._runtime.transport import scrubbed
 
 from .conftest import BASE_URL, INVOICE_ID, SUCCESS_BODY, TOKEN, Send, Server, json_response, mock_client
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.project import SPEC_PATH
 from scripts import upstream_drift
+from scripts.project import SPEC_PATH
 from scripts.upstream_drift import (
     UPSTREAM_DEFAULT,
     UPSTREAM_DIR,

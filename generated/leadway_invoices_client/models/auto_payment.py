@@ -6,8 +6,9 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._parsing import model_dict
-from .._validation import wrong_type
+from .._runtime.parsing import model_dict
+from .._runtime.types import UNSET, Unset
+from .._runtime.validation import wrong_type
 from ..models.bacs_direct_debit import BacsDirectDebit
 from ..models.becs_direct_debit import BecsDirectDebit
 from ..models.card import Card

@@ -7,8 +7,9 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from .._models import OpenObject
-from .._parsing import Deviates, Deviation, Reader
+from .._runtime.open_object import OpenObject
+from .._runtime.parsing import Deviates, Deviation, Reader
+from .._runtime.types import UNSET, Unset
 from ..models.additional_email import AdditionalEmail
 from ..models.address import Address
 from ..types import UNSET, Unset

@@ -6,8 +6,9 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._parsing import enum_value, model_dict
-from .._validation import wrong_type
+from .._runtime.parsing import enum_value, model_dict
+from .._runtime.types import UNSET, Unset
+from .._runtime.validation import wrong_type
 from ..models.alt_type import AltType
 from ..models.auto_payment import AutoPayment
 from ..models.send_action import SendAction

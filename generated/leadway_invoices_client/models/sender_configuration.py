@@ -6,7 +6,8 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._validation import wrong_type
+from .._runtime.types import UNSET, Unset
+from .._runtime.validation import wrong_type
 from ..types import UNSET, Unset
 
 

@@ -3,15 +3,15 @@ from typing import Any
 
 import httpx
 
-from ... import _errors
-from ..._parsing import Reader, log_deviations
-from ..._validation import path_segment
-from ...client import AuthenticatedClient
+from ..._runtime import errors as _errors
+from ..._runtime.client import AuthenticatedClient
+from ..._runtime.parsing import Reader, log_deviations
+from ..._runtime.types import Response
+from ..._runtime.validation import path_segment
 from ...models.api_version import ApiVersion
 from ...models.error_response import ErrorResponse
 from ...models.send_invoice_request import SendInvoiceRequest
 from ...models.send_invoice_response import SendInvoiceResponse
-from ...types import Response
 
 
 def _get_kwargs(
@@ -67,7 +67,7 @@ def _success_or_raise(response: httpx.Response, where: dict[str, Any], strict: b
             raise _errors.ContractViolationError(response, reason, **where) from exc
         log_deviations(reader.found, method="POST", operation="send_invoice")
         return parsed
-    raise _errors.from_response(response, **where)
+    raise _errors.from_response(response, ErrorResponse, **where)
 
 
 # `where` (_errors.request_context) is what every error of the call carries: method, invoice id,

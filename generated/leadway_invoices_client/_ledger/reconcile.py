@@ -1,0 +1,422 @@
+"""Reconciliation: after a send whose outcome is unknown, read the invoice and say whether it was sent.
+
+It only ever reads (`GET /invoices/{invoiceId}`); it never sends. The answer is one of:
+
+* SENT: a read shows the send landed. Evidence, strongest first: the invoice was `draft` before the
+  send (from `before`) and now reads `sent` or a later state (`payment_processing`, `paid`,
+  `partially_paid`); or it reads one of those and its `updatedAt` is later than the `updatedAt` read
+  before, or later than the time the send was attempted. A later `updatedAt` cannot tell a send from
+  an edit or a payment; that ambiguity errs toward not sending again (no second email).
+* NOT_SENT: the invoice still reads `draft` at the end of the grace period (a send makes it `sent`).
+  Never answered when the API had answered the send with a 2xx (a ContractViolationError): the status
+  said it was sent, so a draft then is UNDETERMINED.
+* UNDETERMINED: nothing visible tells. An invoice that was already sent before (a resend) and whose
+  `updatedAt` did not move: the API shows a first send (draft -> sent) but may show nothing for a
+  resend; the InvoiceSent webhook (one delivery per send) is the remaining evidence. Also: a state
+  a send does not produce (`void`, an unknown status), or no successful read at the end of the grace
+  period (401, 403, 404, 400 and 422 stop at once; timeouts, dropped connections, 5xx after the GET
+  client's own retries, 429 and unusable answers are read again at the next turn). The reason names the status
+  or the error class, never customer data or the token.
+
+Reads are spread evenly over `grace_period` seconds (at most an hour): the first at once, the last at
+the end (one read only: at the end), so a send the API is still processing has time to show. Each
+read is a `get_invoice` call with the client's own timeouts and GET retries, so a reconciliation
+takes about the grace period, plus up to `max_reads` slow reads. SENT stops early; a final
+answer needs the last read. Bad input (an error of another type: TypeError; an error that does not
+name its invoice and location, an unsafe id, a naive datetime, a bad grace period: ValueError) is
+refused before any I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import enum
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from .._runtime.client import AuthenticatedClient
+from .._runtime.constants import GRACE_PERIOD, LOGGER_NAME, MAX_READS
+from .._runtime.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ContractViolationError,
+    LeadwayError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
+from .._runtime.types import Unset
+from .._runtime.validation import path_segment, query_string
+from ..api.invoices import get_invoice
+from ..models.alt_type import AltType
+from ..models.invoice import Invoice
+
+logger = logging.getLogger(LOGGER_NAME)
+
+# States a send leaves an invoice in, or that follow from one (a payment after the send).
+SENT_OR_LATER = frozenset({"sent", "payment_processing", "paid", "partially_paid"})
+# Read failures that another read will not cure.
+_PERMANENT = (AuthenticationError, PermissionDeniedError, NotFoundError, BadRequestError, UnprocessableEntityError)
+_WEBHOOK = "the InvoiceSent webhook (one delivery per send) is the remaining evidence"
+READS_LIMIT = 100
+# An hour: longer is a mistake (minutes given as seconds twice over), not a grace period.
+MAX_GRACE_PERIOD = 3600.0
+
+# Seams for tests: reads are spaced on this clock and these sleeps.
+_clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
+
+
+async def _asleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+class Outcome(enum.StrEnum):
+    """What reconciliation concluded about one send."""
+
+    SENT = "sent"
+    NOT_SENT = "not_sent"
+    UNDETERMINED = "undetermined"
+
+
+@attrs.frozen
+class Reconciliation:
+    """The outcome of one send and its evidence: the invoice's status and `updatedAt` before the
+    send (when known) and at the last successful read."""
+
+    outcome: Outcome
+    invoice_id: str
+    reason: str
+    """One sentence saying why; no customer data, no token."""
+    before_status: str | None
+    before_updated_at: str | None
+    after_status: str | None
+    after_updated_at: str | None
+    reads: int
+    """Reads made (each `get_invoice` call, its own retries included in one)."""
+    read_again: bool = False
+    """True when no answer settled it but a later reconciliation may: the last read failed for a
+    passing reason (timeout, dropped connection, 5xx, 429, an unusable answer) or for the token
+    (401, 403: it may be fixed). False for an invoice that was read, and for a read refused as
+    asked (400, 404, 422): reading again will not find another invoice."""
+
+
+def _status(value: object) -> str | None:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str.__str__(value) if isinstance(value, str) else None
+
+
+def _timestamp(value: str | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=datetime.UTC)
+
+
+def _check_seconds(grace_period: object, max_reads: object) -> tuple[float, int]:
+    if isinstance(grace_period, bool) or not isinstance(grace_period, int | float):
+        raise ValueError(f"grace_period must be a number of seconds, not {type(grace_period).__name__}")
+    if not math.isfinite(grace_period) or not 0 <= grace_period <= MAX_GRACE_PERIOD:
+        raise ValueError(
+            f"grace_period must be a number of seconds from 0 to {MAX_GRACE_PERIOD:g}, not {grace_period!r}"
+        )
+    if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= READS_LIMIT:
+        raise ValueError(f"max_reads must be an int from 1 to {READS_LIMIT}, not {max_reads!r}")
+    return float(grace_period), max_reads
+
+
+def _check_optional_str(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    return str.__str__(value)
+
+
+@attrs.define
+class _Plan:
+    """The inputs of one reconciliation, checked, and the rules that judge each read."""
+
+    invoice_id: str
+    alt_id: str
+    alt_type: AltType
+    attempted_at: datetime.datetime | None
+    before_status: str | None
+    before_updated_at: str | None
+    grace_period: float
+    max_reads: int
+    answered_2xx: bool = False
+    reads: int = 0
+    after_status: str | None = None
+    after_updated_at: str | None = None
+    failure: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        client: object,
+        invoice_id: object,
+        alt_id: object,
+        alt_type: object,
+        attempted_at: object,
+        before_status: object,
+        before_updated_at: object,
+        grace_period: object,
+        max_reads: object,
+        answered_2xx: bool = False,
+    ) -> _Plan:
+        if not isinstance(client, AuthenticatedClient):
+            raise TypeError(f"client must be an AuthenticatedClient, not {type(client).__name__}")
+        if attempted_at is not None:
+            if not isinstance(attempted_at, datetime.datetime):
+                raise TypeError(f"attempted_at must be a datetime or None, not {type(attempted_at).__name__}")
+            if attempted_at.tzinfo is None or attempted_at.utcoffset() is None:
+                raise ValueError("attempted_at must be timezone-aware (UTC), not a naive datetime")
+        if isinstance(alt_type, str) and str.__str__(alt_type) in AltType._value2member_map_:
+            kind = AltType(str.__str__(alt_type))
+        else:
+            allowed = ", ".join(repr(member.value) for member in AltType)
+            raise ValueError(f"alt_type must be one of {allowed}, not {alt_type!r}"[:200])
+        grace, reads = _check_seconds(grace_period, max_reads)
+        return cls(
+            invoice_id=path_segment("invoice_id", invoice_id),
+            alt_id=query_string("alt_id", alt_id),
+            alt_type=kind,
+            attempted_at=attempted_at,
+            before_status=_check_optional_str("before_status", before_status),
+            before_updated_at=_check_optional_str("before_updated_at", before_updated_at),
+            grace_period=grace,
+            max_reads=reads,
+            answered_2xx=answered_2xx,
+        )
+
+    def offsets(self) -> Iterator[float]:
+        """Seconds after the start at which each read is due: evenly over the grace period."""
+        if self.max_reads == 1:
+            yield self.grace_period
+            return
+        for index in range(self.max_reads):
+            yield self.grace_period * index / (self.max_reads - 1)
+
+    def read_kwargs(self) -> dict[str, Any]:
+        return {"alt_id": self.alt_id, "alt_type": self.alt_type, "strict": False}
+
+    def result(self, outcome: Outcome, reason: str, *, read_again: bool = False) -> Reconciliation:
+        logger.info("reconcile invoice %s: %s after %d read(s): %s", self.invoice_id, outcome, self.reads, reason)
+        return Reconciliation(
+            outcome=outcome,
+            invoice_id=self.invoice_id,
+            reason=reason,
+            before_status=self.before_status,
+            before_updated_at=self.before_updated_at,
+            after_status=self.after_status,
+            after_updated_at=self.after_updated_at,
+            reads=self.reads,
+            read_again=read_again,
+        )
+
+    def judge_read(self, invoice: Invoice) -> Reconciliation | None:
+        """SENT at once when the read shows the send; otherwise None (wait for the last read)."""
+        self.failure = None
+        if _status(invoice.id) != self.invoice_id:
+            self.failure = "the answer named another invoice"
+            return None
+        self.after_status = _status(invoice.status)
+        updated = invoice.updated_at
+        self.after_updated_at = None if isinstance(updated, Unset) else _check_optional_str("updatedAt", updated)
+        if self.after_status not in SENT_OR_LATER:
+            return None
+        if self.before_status == "draft":
+            return self.result(Outcome.SENT, f"the invoice was draft before the send and now reads {self.after_status}")
+        after = _timestamp(self.after_updated_at)
+        before = _timestamp(self.before_updated_at)
+        if after is not None and before is not None and after > before:
+            why = f"it reads {self.after_status} and its updatedAt moved past the one read before"
+            return self.result(Outcome.SENT, why)
+        if after is not None and self.attempted_at is not None and after > self.attempted_at:
+            return self.result(Outcome.SENT, f"it reads {self.after_status}, updated after the send was attempted")
+        return None
+
+    def judge_failure(self, error: LeadwayError) -> Reconciliation | None:
+        """UNDETERMINED at once for a failure no later read cures; otherwise None (read again)."""
+        status = f" {error.status_code}" if error.status_code is not None else ""
+        self.failure = f"the read failed ({type(error).__name__}{status})"
+        if isinstance(error, _PERMANENT):
+            return self.result(
+                Outcome.UNDETERMINED,
+                f"{self.failure}, and reading again will not help",
+                read_again=isinstance(error, (AuthenticationError, PermissionDeniedError)),
+            )
+        return None
+
+    def final(self) -> Reconciliation:
+        """The answer once the last read is in."""
+        if self.failure is not None:
+            return self.result(Outcome.UNDETERMINED, f"at the end of the grace period {self.failure}", read_again=True)
+        status = self.after_status
+        if status == "draft":
+            if self.answered_2xx:
+                return self.result(
+                    Outcome.UNDETERMINED, "the API answered the send with a 2xx, yet the invoice still reads draft"
+                )
+            return self.result(Outcome.NOT_SENT, "the invoice still reads draft after the grace period")
+        if status in SENT_OR_LATER:
+            if self.before_status in SENT_OR_LATER:
+                why = f"it was already {self.before_status} before the send and nothing visible changed"
+            else:
+                why = f"it reads {status}, but nothing shows that it changed after the send was attempted"
+            return self.result(Outcome.UNDETERMINED, f"{why}; {_WEBHOOK}")
+        shown = repr(status[:40]) if status is not None else "no status"
+        return self.result(Outcome.UNDETERMINED, f"the invoice reads {shown}, which a send does not produce")
+
+
+def _run(plan: _Plan, client: AuthenticatedClient) -> Reconciliation:
+    start = _clock()
+    for offset in plan.offsets():
+        wait = start + offset - _clock()
+        if wait > 0:
+            _sleep(wait)
+        plan.reads += 1
+        try:
+            invoice = get_invoice.sync(plan.invoice_id, client=client, **plan.read_kwargs())
+        except LeadwayError as exc:
+            done = plan.judge_failure(exc)
+        else:
+            done = plan.judge_read(invoice)
+        if done is not None:
+            return done
+    return plan.final()
+
+
+async def _arun(plan: _Plan, client: AuthenticatedClient) -> Reconciliation:
+    start = _clock()
+    for offset in plan.offsets():
+        wait = start + offset - _clock()
+        if wait > 0:
+            await _asleep(wait)
+        plan.reads += 1
+        try:
+            invoice = await get_invoice.asyncio(plan.invoice_id, client=client, **plan.read_kwargs())
+        except LeadwayError as exc:
+            done = plan.judge_failure(exc)
+        else:
+            done = plan.judge_read(invoice)
+        if done is not None:
+            return done
+    return plan.final()
+
+
+def _plan_for_error(error: object, client: object, before: object, grace_period: object, max_reads: object) -> _Plan:
+    if not isinstance(error, OutcomeUnknownError | ContractViolationError):
+        hint = " (its request was not sent: safe_to_retry)" if getattr(error, "safe_to_retry", False) else ""
+        raise TypeError(
+            "reconcile takes the OutcomeUnknownError or ContractViolationError of a send,"
+            f" not {type(error).__name__}{hint}"
+        )
+    if error.method != "POST":
+        raise ValueError(f"reconcile takes the error of a send (POST), not of a {error.method[:10]!r} request")
+    if error.invoice_id is None or error.alt_id is None or error.alt_type is None:
+        raise ValueError(
+            "the error does not name its invoice, altId and altType (was it built by hand?);"
+            " use reconcile_send() with them instead"
+        )
+    before_status = before_updated_at = None
+    if before is not None:
+        if not isinstance(before, Invoice):
+            raise TypeError(f"before must be the Invoice read before the send, or None, not {type(before).__name__}")
+        if _status(before.id) != error.invoice_id:
+            raise ValueError("before is another invoice than the error's")
+        before_status = _status(before.status)
+        updated = before.updated_at
+        before_updated_at = None if isinstance(updated, Unset) else _status(updated)
+    return _Plan.build(
+        client,
+        error.invoice_id,
+        error.alt_id,
+        error.alt_type,
+        error.attempted_at,
+        before_status,
+        before_updated_at,
+        grace_period,
+        max_reads,
+        answered_2xx=isinstance(error, ContractViolationError),
+    )
+
+
+def reconcile(
+    error: OutcomeUnknownError | ContractViolationError,
+    *,
+    client: AuthenticatedClient,
+    before: Invoice | None = None,
+    grace_period: float = GRACE_PERIOD,
+    max_reads: int = MAX_READS,
+) -> Reconciliation:
+    """Read the invoice of a send that raised `error` and say whether it was sent (see the module).
+
+    `before` is the invoice as read before the send (its status and updatedAt are the best evidence).
+    Reads only; never sends. Raises TypeError or ValueError for bad input, before any I/O.
+    """
+    return _run(_plan_for_error(error, client, before, grace_period, max_reads), client)
+
+
+async def areconcile(
+    error: OutcomeUnknownError | ContractViolationError,
+    *,
+    client: AuthenticatedClient,
+    before: Invoice | None = None,
+    grace_period: float = GRACE_PERIOD,
+    max_reads: int = MAX_READS,
+) -> Reconciliation:
+    """`reconcile` for asyncio."""
+    return await _arun(_plan_for_error(error, client, before, grace_period, max_reads), client)
+
+
+def reconcile_send(
+    *,
+    client: AuthenticatedClient,
+    invoice_id: str,
+    alt_id: str,
+    alt_type: str = "location",
+    attempted_at: datetime.datetime | None = None,
+    before_status: str | None = None,
+    before_updated_at: str | None = None,
+    grace_period: float = GRACE_PERIOD,
+    max_reads: int = MAX_READS,
+) -> Reconciliation:
+    """Reconcile a send whose error is gone (the process stopped between the send and its outcome),
+    from what a ledger kept: the invoice, its location, when the send was attempted (aware, UTC) and,
+    if read before, its status and updatedAt. Reads only; never sends."""
+    plan = _Plan.build(
+        client, invoice_id, alt_id, alt_type, attempted_at, before_status, before_updated_at, grace_period, max_reads
+    )
+    return _run(plan, client)
+
+
+async def areconcile_send(
+    *,
+    client: AuthenticatedClient,
+    invoice_id: str,
+    alt_id: str,
+    alt_type: str = "location",
+    attempted_at: datetime.datetime | None = None,
+    before_status: str | None = None,
+    before_updated_at: str | None = None,
+    grace_period: float = GRACE_PERIOD,
+    max_reads: int = MAX_READS,
+) -> Reconciliation:
+    """`reconcile_send` for asyncio."""
+    plan = _Plan.build(
+        client, invoice_id, alt_id, alt_type, attempted_at, before_status, before_updated_at, grace_period, max_reads
+    )
+    return await _arun(plan, client)
