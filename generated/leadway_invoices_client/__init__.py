@@ -6,9 +6,9 @@ client runtime every call passes through is `_runtime/`; the send ledger and rec
 bulk sending `_bulk/`; the command line `cli/` (the `[cli]` extra).
 """
 
-from ._ledger.file import LedgerError
 from ._ledger.ledger import LedgerRecord, SendLedger, SendState
 from ._ledger.reconcile import Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
+from ._ledger.records import LedgerError
 from ._runtime.auth import TokenProvider
 from ._runtime.client import DEFAULT_RETRY, AuthenticatedClient
 from ._runtime.constants import DEFAULT_API_VERSION, DEFAULT_TIMEOUT, LOGGER_NAME

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client import SendLedger, SendState
+from leadway_invoices_client import Outcome, SendLedger, SendState
 from starlette.applications import Starlette
 
 from scripts.sandbox import Sandbox, serve_in_thread
@@ -200,13 +200,15 @@ def test_a_worker_killed_before_its_request_left_is_reconciled_not_sent_then_sen
     os.kill(worker.pid, signal.SIGKILL)
     worker.join()
     with open_ledger(path, base_url, grace_period=0.2) as ledger, client(base_url) as http:
-        reconciled = ledger.send("key-30", client=http, invoice_id=invoice_id(30), body=sms_body())
         assert deliveries(app) == {}
+        # One call: reconciled (still a draft: not sent), then sent.
         sent = ledger.send("key-30", client=http, invoice_id=invoice_id(30), body=sms_body())
+        again = ledger.send("key-30", client=http, invoice_id=invoice_id(30), body=sms_body())
 
-    assert (reconciled.state, reconciled.skipped) == (SendState.NOT_SENT, True)
-    assert reconciled.reason == "left pending by an interrupted send; reconciled NOT_SENT: status draft"
     assert (sent.state, sent.attempts, sent.skipped) == (SendState.SENT, 2, False)
+    assert sent.evidence is not None
+    assert (sent.evidence.outcome, sent.evidence.reason) == (Outcome.NOT_SENT, "status draft")
+    assert (again.state, again.skipped) == (SendState.SENT, True)
     exactly_once(app, ["key-30"])
 
 

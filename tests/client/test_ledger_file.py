@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client._ledger.file import Job, LedgerError, LedgerFile
+from leadway_invoices_client._ledger.commit import Job, LedgerFile
+from leadway_invoices_client._ledger.records import LedgerError
 
 
 def insert(key: str, fail: bool = False) -> Job:
@@ -55,7 +56,8 @@ def test_writes_queued_during_a_commit_share_the_next_one(tmp_path: Path) -> Non
     assert isinstance(outcomes["b"], LedgerError)
     assert str(outcomes["b"]) == "b refused"
     assert statements.count("COMMIT") == 1
-    assert [row[0] for row in ledger_file.read("SELECT key FROM sends ORDER BY key")] == ["a", "c"]
+    keys = ledger_file.read(lambda conn: [row[0] for row in conn.execute("SELECT key FROM sends ORDER BY key")])
+    assert keys == ["a", "c"]
     ledger_file.close()
 
 

@@ -1,6 +1,6 @@
 """Running a bulk send: every row through the send ledger, concurrently across locations, paced per location.
 
-Each location's rows go in file order through a few workers of their own; the client's `Pacer` keeps
+Each location's rows go in file order through a few lanes of their own (asyncio tasks); the client's `Pacer` keeps
 each location inside its rate-limit budget, so one slow or throttled location never holds up the
 others. Every send goes through the ledger, which records the intent before any I/O and the outcome
 after, skips a key already sent and reconciles one left pending: so a run that is killed at any point
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .._ledger.ledger import LedgerRecord, SendLedger, SendState
+from .._ledger.ledger import LedgerRecord, SendLedger
 from .._runtime.client import DEFAULT_RETRY, AuthenticatedClient
 from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION
 from .._runtime.pacing import Pacer
@@ -81,21 +81,17 @@ async def run_bulk(
     slots = asyncio.Semaphore(concurrency)
 
     async def send(row: BulkRow) -> RowResult:
-        body = row.body()
         try:
-            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=body)
-            if record.skipped and record.state is SendState.NOT_SENT:
-                # A key left pending by an earlier run, now reconciled as never sent: the ledger
-                # only reconciles in that call, so this row's send is the next one.
-                record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=body)
+            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=row.body())
         except ValueError as exc:  # LedgerError and other bad input: raised before any I/O
             return RowResult(row, None, str(exc))
         return RowResult(row, record)
 
-    async def worker(queue: deque[BulkRow]) -> None:
+    async def lane(queue: deque[BulkRow]) -> None:
+        """One of a location's `per_location` lanes: takes the location's next row until none is left."""
         while queue and not stop.is_set():
             async with slots:
-                # Another worker of this location may have taken the last row while this one waited.
+                # Another lane of this location may have taken the last row while this one waited.
                 if stop.is_set() or not queue:
                     return
                 row = queue.popleft()
@@ -108,7 +104,7 @@ async def run_bulk(
     async with asyncio.TaskGroup() as group:
         for queue in queues.values():
             for _ in range(min(per_location, len(queue))):
-                group.create_task(worker(queue))
+                group.create_task(lane(queue))
     started = {result.row.key for result in report.results}
     report.not_started = [row for row in rows if row.key not in started]
     report.interrupted = stop.is_set() and bool(report.not_started)

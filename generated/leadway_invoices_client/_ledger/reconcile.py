@@ -33,13 +33,12 @@ import asyncio
 import datetime
 import enum
 import logging
-import math
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import attrs
 
+from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
 from .._runtime.constants import GRACE_PERIOD, LOGGER_NAME, MAX_READS
 from .._runtime.errors import (
@@ -51,11 +50,11 @@ from .._runtime.errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     UnprocessableEntityError,
+    outcome_unknown,
 )
 from .._runtime.types import Unset
-from .._runtime.validation import path_segment, query_string
+from .._runtime.validation import seconds
 from ..api.invoices import get_invoice
-from ..models.alt_type import AltType
 from ..models.invoice import Invoice
 
 logger = logging.getLogger(LOGGER_NAME)
@@ -125,15 +124,10 @@ def _timestamp(value: str | None) -> datetime.datetime | None:
 
 
 def _check_seconds(grace_period: object, max_reads: object) -> tuple[float, int]:
-    if isinstance(grace_period, bool) or not isinstance(grace_period, int | float):
-        raise ValueError(f"grace_period must be a number of seconds, not {type(grace_period).__name__}")
-    if not math.isfinite(grace_period) or not 0 <= grace_period <= MAX_GRACE_PERIOD:
-        raise ValueError(
-            f"grace_period must be a number of seconds from 0 to {MAX_GRACE_PERIOD:g}, not {grace_period!r}"
-        )
+    grace = seconds("grace_period", grace_period, maximum=MAX_GRACE_PERIOD)
     if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= READS_LIMIT:
         raise ValueError(f"max_reads must be an int from 1 to {READS_LIMIT}, not {max_reads!r}")
-    return float(grace_period), max_reads
+    return grace, max_reads
 
 
 def _check_optional_str(name: str, value: object) -> str | None:
@@ -145,12 +139,11 @@ def _check_optional_str(name: str, value: object) -> str | None:
 
 
 @attrs.define
-class _Plan:
-    """The inputs of one reconciliation, checked, and the rules that judge each read."""
+class _Reading:
+    """One reconciliation: its inputs, checked; its read of the invoice, prepared once; and the rules
+    that judge each answer."""
 
-    invoice_id: str
-    alt_id: str
-    alt_type: AltType
+    read: Call
     attempted_at: datetime.datetime | None
     before_status: str | None
     before_updated_at: str | None
@@ -175,7 +168,7 @@ class _Plan:
         grace_period: object,
         max_reads: object,
         answered_2xx: bool = False,
-    ) -> _Plan:
+    ) -> _Reading:
         if not isinstance(client, AuthenticatedClient):
             raise TypeError(f"client must be an AuthenticatedClient, not {type(client).__name__}")
         if attempted_at is not None:
@@ -183,16 +176,11 @@ class _Plan:
                 raise TypeError(f"attempted_at must be a datetime or None, not {type(attempted_at).__name__}")
             if attempted_at.tzinfo is None or attempted_at.utcoffset() is None:
                 raise ValueError("attempted_at must be timezone-aware (UTC), not a naive datetime")
-        if isinstance(alt_type, str) and str.__str__(alt_type) in AltType._value2member_map_:
-            kind = AltType(str.__str__(alt_type))
-        else:
-            allowed = ", ".join(repr(member.value) for member in AltType)
-            raise ValueError(f"alt_type must be one of {allowed}, not {alt_type!r}"[:200])
         grace, reads = _check_seconds(grace_period, max_reads)
         return cls(
-            invoice_id=path_segment("invoice_id", invoice_id),
-            alt_id=query_string("alt_id", alt_id),
-            alt_type=kind,
+            # The id, location and alt type are checked (at run time, whatever their static type) as
+            # the read takes them.
+            read=get_invoice.prepare(invoice_id, alt_id=alt_id, alt_type=alt_type),  # type: ignore[arg-type]
             attempted_at=attempted_at,
             before_status=_check_optional_str("before_status", before_status),
             before_updated_at=_check_optional_str("before_updated_at", before_updated_at),
@@ -209,8 +197,9 @@ class _Plan:
         for index in range(self.max_reads):
             yield self.grace_period * index / (self.max_reads - 1)
 
-    def read_kwargs(self) -> dict[str, Any]:
-        return {"alt_id": self.alt_id, "alt_type": self.alt_type, "strict": False}
+    @property
+    def invoice_id(self) -> str:
+        return self.read.invoice_id
 
     def result(self, outcome: Outcome, reason: str, *, read_again: bool = False) -> Reconciliation:
         logger.info("reconcile invoice %s: %s after %d read(s): %s", self.invoice_id, outcome, self.reads, reason)
@@ -281,44 +270,46 @@ class _Plan:
         return self.result(Outcome.UNDETERMINED, f"the invoice reads {shown}, which a send does not produce")
 
 
-def _run(plan: _Plan, client: AuthenticatedClient) -> Reconciliation:
+def _run(reading: _Reading, client: AuthenticatedClient) -> Reconciliation:
     start = _clock()
-    for offset in plan.offsets():
+    for offset in reading.offsets():
         wait = start + offset - _clock()
         if wait > 0:
             _sleep(wait)
-        plan.reads += 1
+        reading.reads += 1
         try:
-            invoice = get_invoice.sync(plan.invoice_id, client=client, **plan.read_kwargs())
+            invoice = get_invoice.sync_prepared(reading.read, client=client, strict=False)
         except LeadwayError as exc:
-            done = plan.judge_failure(exc)
+            done = reading.judge_failure(exc)
         else:
-            done = plan.judge_read(invoice)
+            done = reading.judge_read(invoice)
         if done is not None:
             return done
-    return plan.final()
+    return reading.final()
 
 
-async def _arun(plan: _Plan, client: AuthenticatedClient) -> Reconciliation:
+async def _arun(reading: _Reading, client: AuthenticatedClient) -> Reconciliation:
     start = _clock()
-    for offset in plan.offsets():
+    for offset in reading.offsets():
         wait = start + offset - _clock()
         if wait > 0:
             await _asleep(wait)
-        plan.reads += 1
+        reading.reads += 1
         try:
-            invoice = await get_invoice.asyncio(plan.invoice_id, client=client, **plan.read_kwargs())
+            invoice = await get_invoice.asyncio_prepared(reading.read, client=client, strict=False)
         except LeadwayError as exc:
-            done = plan.judge_failure(exc)
+            done = reading.judge_failure(exc)
         else:
-            done = plan.judge_read(invoice)
+            done = reading.judge_read(invoice)
         if done is not None:
             return done
-    return plan.final()
+    return reading.final()
 
 
-def _plan_for_error(error: object, client: object, before: object, grace_period: object, max_reads: object) -> _Plan:
-    if not isinstance(error, OutcomeUnknownError | ContractViolationError):
+def _reading_for_error(
+    error: object, client: object, before: object, grace_period: object, max_reads: object
+) -> _Reading:
+    if not outcome_unknown(error):
         hint = " (its request was not sent: safe_to_retry)" if getattr(error, "safe_to_retry", False) else ""
         raise TypeError(
             "reconcile takes the OutcomeUnknownError or ContractViolationError of a send,"
@@ -340,7 +331,7 @@ def _plan_for_error(error: object, client: object, before: object, grace_period:
         before_status = _status(before.status)
         updated = before.updated_at
         before_updated_at = None if isinstance(updated, Unset) else _status(updated)
-    return _Plan.build(
+    return _Reading.build(
         client,
         error.invoice_id,
         error.alt_id,
@@ -367,7 +358,7 @@ def reconcile(
     `before` is the invoice as read before the send (its status and updatedAt are the best evidence).
     Reads only; never sends. Raises TypeError or ValueError for bad input, before any I/O.
     """
-    return _run(_plan_for_error(error, client, before, grace_period, max_reads), client)
+    return _run(_reading_for_error(error, client, before, grace_period, max_reads), client)
 
 
 async def areconcile(
@@ -379,7 +370,7 @@ async def areconcile(
     max_reads: int = MAX_READS,
 ) -> Reconciliation:
     """`reconcile` for asyncio."""
-    return await _arun(_plan_for_error(error, client, before, grace_period, max_reads), client)
+    return await _arun(_reading_for_error(error, client, before, grace_period, max_reads), client)
 
 
 def reconcile_send(
@@ -397,10 +388,10 @@ def reconcile_send(
     """Reconcile a send whose error is gone (the process stopped between the send and its outcome),
     from what a ledger kept: the invoice, its location, when the send was attempted (aware, UTC) and,
     if read before, its status and updatedAt. Reads only; never sends."""
-    plan = _Plan.build(
+    reading = _Reading.build(
         client, invoice_id, alt_id, alt_type, attempted_at, before_status, before_updated_at, grace_period, max_reads
     )
-    return _run(plan, client)
+    return _run(reading, client)
 
 
 async def areconcile_send(
@@ -416,7 +407,7 @@ async def areconcile_send(
     max_reads: int = MAX_READS,
 ) -> Reconciliation:
     """`reconcile_send` for asyncio."""
-    plan = _Plan.build(
+    reading = _Reading.build(
         client, invoice_id, alt_id, alt_type, attempted_at, before_status, before_updated_at, grace_period, max_reads
     )
-    return await _arun(plan, client)
+    return await _arun(reading, client)

@@ -1,4 +1,5 @@
-"""The error tree of the client, and the one place that maps an answer or a network failure to it.
+"""The error tree of the client, the one place that maps an answer or a network failure to it, and
+the one place that decides what a failure proves about sending.
 
 Sending an invoice is not idempotent, so every error says whether the request provably did not
 run (`safe_to_retry`): only then may the caller send again without checking the invoice first.
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 import httpx
 
@@ -26,6 +26,25 @@ if TYPE_CHECKING:  # for annotations only: the generated operations hand the mod
 # UnicodeDecodeError are ValueErrors). Caught where the answer is parsed, turned into
 # ContractViolationError.
 CONTRACT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
+
+# Failures that happen before a single byte of the request leaves the machine: the request cannot
+# have run, whatever the method. UnsupportedProtocol and ProxyError stop before the origin is
+# contacted; a connect or pool timeout before a connection exists.
+NOT_SENT: tuple[type[httpx.RequestError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+)
+# Failures after the request may have been written: harmless to repeat only for an idempotent call.
+MAYBE_SENT: tuple[type[httpx.RequestError], ...] = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
 
 _MAX_MESSAGE = 200
 # A 2xx is read from the bytes as sent; when it echoed the token, the transport files a copy without
@@ -237,21 +256,6 @@ def parse_error_body(response: httpx.Response, model: type[ErrorResponse]) -> Er
         return None
 
 
-def request_context(method: str, invoice_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """What every error of one call carries about it, taken just before the request goes out: the
-    method, the invoice id, the location (`altId`/`altType` of the query or of the JSON body; no other
-    field, so no customer data) and the time (UTC). Given as keywords to the errors' constructors."""
-    source = kwargs.get("params") or kwargs.get("json") or {}
-    alt_id, alt_type = source.get("altId"), source.get("altType")
-    return {
-        "method": method,
-        "invoice_id": invoice_id,
-        "alt_id": alt_id if isinstance(alt_id, str) else None,
-        "alt_type": alt_type if isinstance(alt_type, str) else None,
-        "attempted_at": datetime.datetime.now(datetime.UTC),
-    }
-
-
 def from_response(
     response: httpx.Response,
     error_model: type[ErrorResponse],
@@ -276,7 +280,7 @@ def from_transport_error(
 ) -> LeadwayError:
     """The error for a request that got no answer: sent or not, decided by the failure's kind."""
     kind = type(exc).__name__
-    if wire.not_sent(exc):
+    if isinstance(exc, NOT_SENT):
         return TransportError(f"request not sent ({kind}: {exc})", method=method, invoice_id=invoice_id, **context)
     advice = (
         "the invoice may have been sent, check it before sending again"
@@ -289,3 +293,20 @@ def from_transport_error(
         invoice_id=invoice_id,
         **context,
     )
+
+
+def outcome_unknown(error: object) -> TypeGuard[OutcomeUnknownError | ContractViolationError]:
+    """Whether the request may have been carried out although the call failed (a timeout or dropped
+    connection after sending, a 5xx, an undocumented status, a 2xx whose body breaks the spec): read
+    the invoice (`reconcile`) before sending it again."""
+    return isinstance(error, OutcomeUnknownError | ContractViolationError)
+
+
+def proves_not_sent(error: LeadwayError) -> bool:
+    """Whether the error proves the request did not run, so sending again cannot send twice: the
+    error tree's own verdict (`safe_to_retry`: a failure before any byte left, 401, 429), or another
+    error status below 500 (the API refused the request)."""
+    if outcome_unknown(error):
+        return False
+    status = error.status_code
+    return error.safe_to_retry or (status is not None and 400 <= status < 500)

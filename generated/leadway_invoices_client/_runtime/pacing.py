@@ -20,7 +20,6 @@ treated as `max_wait`, so a send waits at most about that long; should the serve
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 from collections import deque
@@ -31,7 +30,11 @@ import httpx
 
 from . import wire
 from .constants import PACER_MARGIN, PACER_MAX_WAIT
+from .validation import seconds
 
+LOCATION = "leadway_invoices_client.location"
+"""The request extension naming the location (`altId`) a request counts against: every operation's
+request carries it (`call.Call`), so the pacer need not read it back out of the body."""
 # While the budget is unknown (first request, or just after a wait), or spent with requests still
 # in flight, others ask again at this period.
 _POLL = 0.005
@@ -56,16 +59,6 @@ class _Budget:
     answers: deque[float] = field(default_factory=deque)
 
 
-def _finite(name: str, value: object, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        kind = "positive" if positive else "zero or positive"
-        raise ValueError(f"{name} must be a finite, {kind} number of seconds, not {value!r}")
-    return number
-
-
 class Pacer:
     """Per-location rate-limit pacing from the API's X-RateLimit-* headers.
 
@@ -76,8 +69,8 @@ class Pacer:
     """
 
     def __init__(self, *, margin: float = PACER_MARGIN, max_wait: float = PACER_MAX_WAIT) -> None:
-        self.margin = _finite("margin", margin, positive=False)
-        self.max_wait = _finite("max_wait", max_wait, positive=True)
+        self.margin = seconds("margin", margin)
+        self.max_wait = seconds("max_wait", max_wait, positive=True)
         self._lock = threading.Lock()
         self._budgets: dict[str, _Budget] = {}
 
@@ -86,7 +79,11 @@ class Pacer:
 
     @staticmethod
     def key(request: httpx.Request) -> str:
-        """The location a request counts against: a read's `altId` query parameter, a send's body `altId`."""
+        """The location a request counts against: the `LOCATION` extension an operation's request
+        carries; for a request built elsewhere, a read's `altId` query parameter or a send's body `altId`."""
+        location = request.extensions.get(LOCATION)
+        if isinstance(location, str):
+            return location
         if request.method in ("GET", "HEAD"):
             return str(request.url.params.get("altId", ""))
         try:

@@ -12,7 +12,6 @@ POST), and empty lists fall back to those defaults, so every list is given expli
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import time
 from dataclasses import dataclass
@@ -22,14 +21,16 @@ from httpx_retries import Retry
 
 from . import wire
 from .constants import RETRY_ATTEMPTS, RETRY_BACKOFF, RETRY_MAX_WAIT
+from .errors import MAYBE_SENT, NOT_SENT
+from .validation import seconds
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # 429 says the request was not processed. 5xx proves nothing for a write (upstream answers 500 to
 # writes that happened), so a send never retries it; a read may.
 _STATUS = {False: (429,), True: (429, 502, 503, 504)}
 _EXCEPTIONS: dict[bool, tuple[type[Exception], ...]] = {
-    False: wire.NOT_SENT,
-    True: wire.NOT_SENT + wire.MAYBE_SENT,
+    False: NOT_SENT,
+    True: NOT_SENT + MAYBE_SENT,
 }
 # Extra wait on top of the server's hint, so clients that were refused together do not return together.
 HINT_JITTER = 0.1
@@ -48,14 +49,6 @@ def retry_on_status(method: str) -> tuple[int, ...]:
 def retry_on_exceptions(method: str) -> tuple[type[Exception], ...]:
     """The httpx failures after which a request with `method` is sent again."""
     return _EXCEPTIONS[is_idempotent(method)]
-
-
-def _check(name: str, value: object, *, minimum: float, inclusive: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
-    if not math.isfinite(value) or value < minimum or (not inclusive and value == minimum):
-        bound = f">= {minimum}" if inclusive else f"> {minimum}"
-        raise ValueError(f"{name} must be a finite number {bound}, not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +70,8 @@ class RetryPolicy:
             raise ValueError(f"attempts must be an int of at least 1 (the first try), not {self.attempts!r}")
         if self.attempts > 100:
             raise ValueError(f"attempts must be at most 100, not {self.attempts!r}")
-        _check("max_wait", self.max_wait, minimum=0, inclusive=False)
-        _check("backoff", self.backoff, minimum=0, inclusive=True)
+        seconds("max_wait", self.max_wait, positive=True)
+        seconds("backoff", self.backoff)
 
     @classmethod
     def off(cls) -> RetryPolicy:

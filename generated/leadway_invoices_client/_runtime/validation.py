@@ -7,6 +7,7 @@ stricter 24-hex pattern is left to the server, so a well-formed but unknown id s
 
 from __future__ import annotations
 
+import math
 import re
 
 MAX_LENGTH = 128
@@ -59,3 +60,17 @@ def wrong_type(where: str, expected: str, value: object) -> TypeError:
     if type(value).__name__ == "Unset":
         return TypeError(f"{where}: required, missing")
     return TypeError(f"{where}: expected {expected}, got {type(value).__name__}")
+
+
+def seconds(name: str, value: object, *, positive: bool = False, maximum: float | None = None) -> float:
+    """`value` as a float of seconds if it is a finite number, at least 0 (above 0 when `positive`)
+    and at most `maximum`; else ValueError naming `name` and the rule, before any I/O. The one check
+    of every duration the package takes (timeouts aside: httpx checks those)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
+    out_of_range = value < 0 or (positive and value == 0) or (maximum is not None and value > maximum)
+    if maximum is not None and out_of_range:
+        raise ValueError(f"{name} must be a number of seconds from 0 to {maximum:g}, not {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} seconds, not {value!r}")
+    return float(value)

@@ -4,8 +4,6 @@ An answer is read after the customer may have been emailed, so nothing here may 
 or body that is not what the API documents reads as "absent" (None), never as a ValueError,
 OverflowError or TypeError from deep inside. Numbers are ASCII digits only (`int()` also takes
 '²'-like digits and thousands of them), and every duration is finite and capped.
-
-What a transport failure proves (nothing was sent, or perhaps it was) is decided here too, once.
 """
 
 from __future__ import annotations
@@ -25,25 +23,6 @@ MAX_INTERVAL = 3600.0
 MAX_RETRY_AFTER = 86_400.0
 """Seconds: a Retry-After hint above a day reads as a day (callers cap it further)."""
 MAX_MESSAGE_ITEMS = 50
-
-# Failures that happen before a single byte of the request leaves the machine: the request cannot
-# have run, whatever the method. UnsupportedProtocol and ProxyError stop before the origin is
-# contacted; a connect or pool timeout before a connection exists.
-NOT_SENT: tuple[type[httpx.RequestError], ...] = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-    httpx.ProxyError,
-)
-# Failures after the request may have been written: harmless to repeat only for an idempotent call.
-MAYBE_SENT: tuple[type[httpx.RequestError], ...] = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
 
 
 def count(value: str | None) -> int | None:
@@ -125,8 +104,3 @@ def error_message(data: Any) -> str | list[str] | None:
     if isinstance(message, list):
         return [item if isinstance(item, str) else f"<{type(item).__name__}>" for item in message[:MAX_MESSAGE_ITEMS]]
     return None
-
-
-def not_sent(exc: BaseException) -> bool:
-    """True when the failure proves the request never left the machine."""
-    return isinstance(exc, NOT_SENT)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import math
 import os
 import signal
 import sys
@@ -34,12 +33,13 @@ from .._bulk.engine import BulkReport, RowResult, bulk_client, run_bulk
 from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from .._bulk.tally import ExitCode, tally
 from .._bulk.workers import Workers, WorkerSetup, worker_count
-from .._ledger.file import LedgerError
 from .._ledger.ledger import SendLedger, SendState
+from .._ledger.records import LedgerError
 from .._runtime.client import AuthenticatedClient
 from .._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
 from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION, GRACE_PERIOD, LEDGER_SUFFIX, PRODUCTION_URL
 from .._runtime.guard import Target, TargetRefused, check_target
+from .._runtime.validation import seconds
 from .summary import print_summary
 
 
@@ -49,12 +49,11 @@ class UsageError(Exception):
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds, zero or more")
-    return value
+        return seconds("the value", float(text))
+    except ValueError as exc:
+        # argparse names the option; the package's one check of a duration says what is wrong.
+        problem = str(exc) if "must be" in str(exc) else f"the value must be a number of seconds, not {text!r}"
+        raise argparse.ArgumentTypeError(problem) from None
 
 
 def _count(text: str) -> int:
