@@ -20,7 +20,7 @@ from leadway_invoices_client import (
     TokenError,
     UnexpectedStatusError,
 )
-from leadway_invoices_client._runtime.transport import scrubbed
+from leadway_invoices_client._runtime.scrub import TokenScrub
 
 from .conftest import BASE_URL, INVOICE_ID, SUCCESS_BODY, TOKEN, Send, Server, json_response, mock_client
 
@@ -158,7 +158,7 @@ def test_a_scrubbed_answer_holds_the_token_nowhere(token: str, parts: list[str])
         headers={"X-Echo": text.replace('"', "'")},
         request=request,
     )
-    clean = scrubbed(echo, request, token)
+    clean = TokenScrub(token).response(echo, request)
     assert token.encode() not in clean.content
     try:  # the token may have been part of the JSON's syntax ("m" of "message", `:`): then it is gone
         decoded = json.loads(clean.content)

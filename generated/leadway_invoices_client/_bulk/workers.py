@@ -37,6 +37,7 @@ import anyio
 from .._ledger.ledger import SendLedger
 from .._runtime.client import AuthenticatedClient
 from .engine import BulkReport, RowResult, run_bulk
+from .interrupts import on_interrupt
 from .rows import BulkRow
 
 #: Workers need POSIX process groups and signals (a Ctrl-C passed on, SIGKILL); elsewhere one process sends.
@@ -115,13 +116,6 @@ def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Con
 
     async def main() -> BulkReport:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def first_interrupt() -> None:
-            stop.set()
-            loop.remove_signal_handler(signal.SIGINT)  # the next one raises KeyboardInterrupt
-
-        loop.add_signal_handler(signal.SIGINT, first_interrupt)
 
         async def report_often() -> None:
             while True:
@@ -132,8 +126,9 @@ def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Con
 
         reporter = asyncio.create_task(report_often())
         try:
-            async with setup.open_client() as client:
-                with setup.open_ledger() as ledger:
+            # The parent passes each Ctrl-C on (see the module).
+            with on_interrupt(stop.set), setup.open_ledger() as ledger:
+                async with setup.open_client() as client:
                     return await run_bulk(
                         rows,
                         ledger=ledger,

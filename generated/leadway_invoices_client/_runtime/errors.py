@@ -52,11 +52,6 @@ _MAX_MESSAGE = 200
 REDACTED_COPY = "leadway_invoices_client.redacted_copy"
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait according to a Retry-After header (seconds or an HTTP date), or None."""
-    return wire.retry_after(value)
-
-
 def _rebuild(cls: type[LeadwayError], message: str) -> LeadwayError:
     # Pickle and copy rebuild an error without calling its __init__ (whose arguments they do not
     # have); the attributes come back through __dict__.

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import functools
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .._bulk.engine import BulkReport, RowResult, bulk_client, run_bulk
+from .._bulk.interrupts import on_interrupt
 from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, read_rows
 from .._bulk.tally import ExitCode, tally
 from .._bulk.workers import Workers, WorkerSetup, worker_count
@@ -41,6 +41,13 @@ from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION, GRACE_PERI
 from .._runtime.guard import Target, TargetRefused, check_target
 from .._runtime.validation import seconds
 from .summary import print_summary
+
+STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
+
+
+def _stop(stop: asyncio.Event, console: Console) -> None:
+    console.print(STOPPING)
+    stop.set()
 
 
 class UsageError(Exception):
@@ -138,27 +145,6 @@ def _report_problems(console: Console, path: Path, checked: BulkFile) -> None:
     )
 
 
-@contextmanager
-def _stop_on_sigint(stop: asyncio.Event, console: Console) -> Iterator[None]:
-    """The first Ctrl-C stops starting sends (those in flight finish); a second one interrupts at once."""
-    loop = asyncio.get_running_loop()
-
-    def first() -> None:
-        console.print("Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)")
-        stop.set()
-        loop.remove_signal_handler(signal.SIGINT)
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, first)
-    except (NotImplementedError, RuntimeError):  # no signal handlers on this loop (Windows, or not the main thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-
-
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("[bold]sending"),
@@ -216,21 +202,14 @@ def _send_in_workers(
     )
     # Started before the progress bar's thread: a worker is forked from a process with one thread.
     pool = Workers(checked.rows, setup, workers)
-    interrupts = 0
 
-    def on_sigint(signum: int, frame: object) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            console.print("Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)")
+    def first() -> None:
+        console.print(STOPPING)
         pool.interrupt()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        with _progress_bar(console, len(checked.rows)) as on_result:
-            report = pool.collect(on_result)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    # Each Ctrl-C is passed on to the workers: the first stops them starting sends, a second abandons.
+    with on_interrupt(first, again=pool.interrupt), _progress_bar(console, len(checked.rows)) as on_result:
+        report = pool.collect(on_result)
     if pool.lost:
         console.print(f"{pool.lost} worker process(es) ended unexpectedly; run the same command again to resume")
     return None if pool.abandoned else report
@@ -246,7 +225,7 @@ async def _send_all(
 ) -> BulkReport:
     with _progress_bar(progress_console, len(checked.rows)) as on_result:
         async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
-            with _stop_on_sigint(stop, progress_console):
+            with on_interrupt(lambda: _stop(stop, progress_console)):
                 return await run_bulk(
                     checked.rows,
                     ledger=ledger,
