@@ -36,14 +36,24 @@ import attrs
 from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
 from .._runtime.constants import GRACE_PERIOD, LEASE, MAX_READS
-from .._runtime.errors import LeadwayError, outcome_unknown, proves_not_sent
+from .._runtime.errors import LeadwayError, proves_not_sent
 from .._runtime.validation import seconds
 from ..api.invoices import send_invoice
 from ..models.send_invoice_request import SendInvoiceRequest
 from . import claims, sqlite
 from .commit import Job, LedgerFile
-from .reconcile import READS_LIMIT, Outcome, Reconciliation, areconcile, areconcile_send, reconcile, reconcile_send
-from .records import LedgerError, LedgerRecord, SendState, check_key, describe, encode_evidence, stamp
+from .reconcile import READS_LIMIT, Reconciliation, ledger_areconciler, ledger_reconciler
+from .records import (
+    LedgerError,
+    LedgerRecord,
+    SendState,
+    check_key,
+    describe,
+    encode_evidence,
+    reconciled_state,
+    stamp,
+    unreconciled_state,
+)
 
 __all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState"]
 
@@ -52,23 +62,6 @@ Reconciler = Callable[..., Reconciliation]
 an interrupted send left pending), `client`, `invoice_id`, `alt_id`, `alt_type`, `attempted_at`,
 `grace_period` and `max_reads`."""
 AsyncReconciler = Callable[..., Awaitable[Reconciliation]]
-
-
-def default_reconciler(*, error: LeadwayError | None, client: AuthenticatedClient, **send: Any) -> Reconciliation:
-    """`reconcile(error)` when the send's error is at hand (it knows a 2xx was answered), else
-    `reconcile_send` from what the ledger kept."""
-    if error is not None and outcome_unknown(error) and error.alt_id is not None:
-        return reconcile(error, client=client, grace_period=send["grace_period"], max_reads=send["max_reads"])
-    return reconcile_send(client=client, **send)
-
-
-async def default_areconciler(
-    *, error: LeadwayError | None, client: AuthenticatedClient, **send: Any
-) -> Reconciliation:
-    """`default_reconciler` for asyncio."""
-    if error is not None and outcome_unknown(error) and error.alt_id is not None:
-        return await areconcile(error, client=client, grace_period=send["grace_period"], max_reads=send["max_reads"])
-    return await areconcile_send(client=client, **send)
 
 
 @dataclasses.dataclass
@@ -105,7 +98,7 @@ class SendLedger:
         grace_period, max_reads: passed to reconciliation (see `reconcile`).
         lease: Seconds a claim is presumed alive when its owner cannot be checked (another host or
             container sharing the file, or Windows); on the same host the owner's pid is checked.
-        reconciler, areconciler: replace `default_reconciler` / `default_areconciler` (for tests).
+        reconciler, areconciler: replace `reconcile.ledger_reconciler` / `ledger_areconciler` (for tests).
     """
 
     def __init__(
@@ -115,8 +108,8 @@ class SendLedger:
         grace_period: float = GRACE_PERIOD,
         max_reads: int = MAX_READS,
         lease: float = LEASE,
-        reconciler: Reconciler = default_reconciler,
-        areconciler: AsyncReconciler = default_areconciler,
+        reconciler: Reconciler = ledger_reconciler,
+        areconciler: AsyncReconciler = ledger_areconciler,
     ) -> None:
         self.path = Path(path)
         # Checked now: reconciliation would refuse them only after a send, when nothing can be fixed.
@@ -393,8 +386,8 @@ class SendLedger:
         try:
             found = self._reconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
-            return self._write(claimed, *_unreconciled(error, failure), skipped=error is None)
-        return self._write(claimed, *_reconciled(error, found), evidence=found, skipped=error is None)
+            return self._write(claimed, *unreconciled_state(error, failure), skipped=error is None)
+        return self._write(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
 
     async def _areconcile(
         self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None
@@ -402,28 +395,8 @@ class SendLedger:
         try:
             found = await self._areconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
-            return await self._awrite(claimed, *_unreconciled(error, failure), skipped=error is None)
-        return await self._awrite(claimed, *_reconciled(error, found), evidence=found, skipped=error is None)
-
-
-def _unreconciled(error: LeadwayError | None, failure: Exception) -> tuple[SendState, str]:
-    # Reconciliation itself failed (bad input it refused, a bug): stay PENDING, released, so the
-    # next call tries again. Nothing is resent.
-    cause = f"outcome unknown: {describe(error)}" if error else "left pending"
-    return SendState.PENDING, f"{cause}; reconciliation failed: {describe(failure)}"
-
-
-def _reconciled(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
-    cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
-    outcome = Outcome(found.outcome)
-    if outcome is Outcome.UNDETERMINED and found.after_status is None and found.read_again:
-        # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
-        # learnt about the invoice, so a later call reads again rather than asking a person.
-        # A read refused as asked (404: no such invoice there) would be refused again: a
-        # person decides (NEEDS_ATTENTION), or the key would stay pending for ever.
-        return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
-    state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(outcome, SendState.NEEDS_ATTENTION)
-    return state, f"{cause}; reconciled {outcome.name}: {found.reason}"
+            return await self._awrite(claimed, *unreconciled_state(error, failure), skipped=error is None)
+        return await self._awrite(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
 
 
 def _now() -> str:

@@ -9,6 +9,7 @@ import json
 
 import attrs
 
+from .._runtime.errors import LeadwayError
 from .reconcile import Outcome, Reconciliation
 
 MAX_KEY_LENGTH = 1024
@@ -102,3 +103,26 @@ def decode_evidence(stored: str, invoice_id: str) -> Reconciliation:
     """The reconciliation `encode_evidence` stored for `invoice_id`."""
     kept = json.loads(stored)
     return Reconciliation(invoice_id=invoice_id, **{**kept, "outcome": Outcome(kept["outcome"])})
+
+
+def unreconciled_state(error: LeadwayError | None, failure: Exception) -> tuple[SendState, str]:
+    """Where a key stands when its reconciliation could not run, and why."""
+    # Reconciliation itself failed (bad input it refused, a bug): stay PENDING, released, so the
+    # next call tries again. Nothing is resent.
+    cause = f"outcome unknown: {describe(error)}" if error else "left pending"
+    return SendState.PENDING, f"{cause}; reconciliation failed: {describe(failure)}"
+
+
+def reconciled_state(error: LeadwayError | None, found: Reconciliation) -> tuple[SendState, str]:
+    """Where a key stands after its reconciliation found `found`, and why (`error`: the send's, or
+    None for a key an interrupted send left pending)."""
+    cause = f"outcome unknown: {describe(error)}" if error else "left pending by an interrupted send"
+    outcome = Outcome(found.outcome)
+    if outcome is Outcome.UNDETERMINED and found.after_status is None and found.read_again:
+        # No read succeeded (network, 5xx, 429, a token without the read scope): nothing was
+        # learnt about the invoice, so a later call reads again rather than asking a person.
+        # A read refused as asked (404: no such invoice there) would be refused again: a
+        # person decides (NEEDS_ATTENTION), or the key would stay pending for ever.
+        return SendState.PENDING, f"{cause}; not reconciled yet: {found.reason}"
+    state = {Outcome.SENT: SendState.SENT, Outcome.NOT_SENT: SendState.NOT_SENT}.get(outcome, SendState.NEEDS_ATTENTION)
+    return state, f"{cause}; reconciled {outcome.name}: {found.reason}"
