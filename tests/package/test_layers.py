@@ -71,7 +71,7 @@ def test_each_part_of_the_package_imports_only_the_layers_below(path: Path) -> N
     relative = path.relative_to(PACKAGE_DIR)
     owner = relative.parts[0].removesuffix(".py")
     package = ".".join([PACKAGE, *relative.parent.parts])
-    used = {part(module) for module in imports(path, package)} - {None}
+    used = {name for module in imports(path, package) if (name := part(module)) is not None}
     assert used <= ALLOWED[owner], f"{relative} imports {sorted(used - ALLOWED[owner])}"
 
 
