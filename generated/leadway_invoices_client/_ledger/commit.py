@@ -44,7 +44,23 @@ class Job:
         self.error: BaseException | None = None
         self.done = False
         self.finished = threading.Event()  # set once `done` is
-        self.notify: Callable[[Job], None] | None = None
+        # An `asubmit` job's task waits on this future of its loop (set from the committing thread).
+        self.waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]] | None = None
+
+    def settle(self) -> None:
+        """Hand the outcome to the task waiting in `asubmit` (run by its loop)."""
+        assert self.waiter is not None
+        future = self.waiter[1]
+        if not future.done():
+            if self.error is not None:
+                future.set_exception(self.error)
+            else:
+                future.set_result(self.result)
+
+
+def _settle_all(jobs: list[Job]) -> None:
+    for job in jobs:
+        job.settle()
 
 
 class LedgerFile:
@@ -57,6 +73,7 @@ class LedgerFile:
         self._queue: list[Job] = []
         self._queue_lock = threading.Lock()
         self._draining = False  # a thread is committing queued jobs for `asubmit`
+        self._synchronous: str | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -106,19 +123,7 @@ class LedgerFile:
         self._db()
         loop = asyncio.get_running_loop()
         settled: asyncio.Future[Any] = loop.create_future()
-
-        def settle(done: Job) -> None:
-            if not settled.done():
-                if done.error is not None:
-                    settled.set_exception(done.error)
-                else:
-                    settled.set_result(done.result)
-
-        def notify(done: Job) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-                loop.call_soon_threadsafe(settle, done)
-
-        job.notify = notify
+        job.waiter = (loop, settled)
         with self._queue_lock:
             self._queue.append(job)
             idle, self._draining = not self._draining, True
@@ -150,7 +155,10 @@ class LedgerFile:
     def _commit(self, batch: list[Job]) -> None:
         try:
             conn = self._db()
-            conn.execute(f"PRAGMA synchronous = {'FULL' if any(j.durable for j in batch) else 'NORMAL'}")
+            synchronous = "FULL" if any(j.durable for j in batch) else "NORMAL"
+            if synchronous != self._synchronous:  # a connection keeps it: set it only when it changes
+                conn.execute(f"PRAGMA synchronous = {synchronous}")
+                self._synchronous = synchronous
             conn.execute("BEGIN IMMEDIATE")
             for number, job in enumerate(batch):
                 # A savepoint per job: one job's bad input does not undo the others'.
@@ -180,8 +188,13 @@ class LedgerFile:
             if not isinstance(exc, Exception):
                 raise
         finally:
+            waiting: dict[asyncio.AbstractEventLoop, list[Job]] = {}
             for job in batch:
                 job.done = True
                 job.finished.set()
-                if job.notify is not None:  # an `asubmit` job, whichever thread committed it
-                    job.notify(job)
+                if job.waiter is not None:  # an `asubmit` job, whichever thread committed it
+                    waiting.setdefault(job.waiter[0], []).append(job)
+            # One wake-up per loop for the whole batch, not one per job.
+            for loop, jobs in waiting.items():
+                with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+                    loop.call_soon_threadsafe(_settle_all, jobs)

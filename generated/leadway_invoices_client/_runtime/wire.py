@@ -62,6 +62,17 @@ def retry_after(value: str | None) -> float | None:
     return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
+# The rate-limit headers, lower case as httpx keeps them, by the RateLimit field each fills.
+_FIELDS = {
+    b"x-ratelimit-limit-daily": "limit_daily",
+    b"x-ratelimit-daily-remaining": "daily_remaining",
+    b"x-ratelimit-interval-milliseconds": "interval_ms",
+    b"x-ratelimit-max": "max",
+    b"x-ratelimit-remaining": "remaining",
+    b"retry-after": "retry_after",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """The rate-limit headers of an answer; None where a header is absent or not a number."""
@@ -76,13 +87,22 @@ class RateLimit:
 
     @classmethod
     def from_headers(cls, headers: httpx.Headers) -> RateLimit:
+        # One pass over the answer's headers (every answer of a paced client is read here); a header
+        # sent twice reads as its values joined by ", ", as `headers.get` gives it, so not a number.
+        found: dict[str, list[str]] = {}
+        encoding = headers.encoding
+        for name, value in headers.raw:
+            field = _FIELDS.get(name.lower())
+            if field is not None:
+                found.setdefault(field, []).append(value.decode(encoding))
+        text = {field: ", ".join(values) for field, values in found.items()}
         return cls(
-            limit_daily=count(headers.get("X-RateLimit-Limit-Daily")),
-            daily_remaining=count(headers.get("X-RateLimit-Daily-Remaining")),
-            interval_ms=count(headers.get("X-RateLimit-Interval-Milliseconds")),
-            max=count(headers.get("X-RateLimit-Max")),
-            remaining=count(headers.get("X-RateLimit-Remaining")),
-            retry_after=retry_after(headers.get("Retry-After")),
+            limit_daily=count(text.get("limit_daily")),
+            daily_remaining=count(text.get("daily_remaining")),
+            interval_ms=count(text.get("interval_ms")),
+            max=count(text.get("max")),
+            remaining=count(text.get("remaining")),
+            retry_after=retry_after(text.get("retry_after")),
         )
 
     @property
