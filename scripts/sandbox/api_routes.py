@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -71,12 +72,15 @@ def _unauthenticated(sandbox: Sandbox, request: Request) -> JSONResponse | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip() and sandbox.tokens.grant_for(token.strip()) is not None:
         return None
-    message = (
+    return error_response(401, _no_token_message(request), sandbox.limiter.peek(ANONYMOUS_BUCKET).headers())
+
+
+def _no_token_message(request: Request) -> str:
+    return (
         "Invalid token: access token is invalid"
         if "authorization" in request.headers
         else "Missing bearer token: send 'Authorization: Bearer <token>'"
     )
-    return error_response(401, message, sandbox.limiter.peek(ANONYMOUS_BUCKET).headers())
 
 
 async def send_invoice(request: Request) -> Response:
@@ -91,6 +95,17 @@ async def send_invoice(request: Request) -> Response:
         fault = _fault(sandbox, request)
     except FaultError as exc:
         return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
+    return await _answer(
+        sandbox, fault, bucket, "send", lambda headers: _handle_send(sandbox, request, body, headers, fault)
+    )
+
+
+async def _answer(
+    sandbox: Sandbox, fault: Fault | None, bucket: str, what: str, handle: Callable[[dict[str, str]], Response]
+) -> Response:
+    """A send's or a read's answer once authenticated and its fault known: a fault that answers at once
+    does; else, after a `slow` fault's wait, the rate limit counts the request and `handle` answers with
+    its headers (a 500 in the API's shape if it fails), cut off by `drop-after-send`."""
     early = _early_fault(sandbox, fault, bucket)
     if early is not None:
         return early
@@ -100,9 +115,9 @@ async def send_invoice(request: Request) -> Response:
     if not limit.allowed:
         return _too_many(limit)
     try:
-        response = _handle_send(sandbox, request, body, limit.headers(), fault)
+        response = handle(limit.headers())
     except Exception:  # a sandbox bug must still answer in the spec's shape, with the rate-limit headers
-        logger.exception("send failed")
+        logger.exception("%s failed", what)
         response = error_response(500, "Internal Server Error", limit.headers())
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
         return DroppedConnectionResponse(response)
@@ -153,12 +168,7 @@ def _handle_send(
 ) -> Response:
     checked = sandbox.validator.check(request, body)
     if checked.token is None:
-        message = (
-            "Invalid token: access token is invalid"
-            if "authorization" in request.headers
-            else "Missing bearer token: send 'Authorization: Bearer <token>'"
-        )
-        return error_response(401, message, headers)
+        return error_response(401, _no_token_message(request), headers)
     grant = sandbox.tokens.grant_for(checked.token)
     if grant is None:
         return error_response(401, "Invalid token: access token is invalid", headers)
@@ -192,22 +202,9 @@ async def get_invoice(request: Request) -> Response:
         return error_response(
             400, f"{FAULT_HEADER} delayed-send applies to a send only", sandbox.limiter.peek(bucket).headers()
         )
-    early = _early_fault(sandbox, fault, bucket)
-    if early is not None:
-        return early
-    if fault is not None and fault.kind is FaultKind.SLOW:
-        await asyncio.sleep(fault.seconds)
-    limit = sandbox.limiter.hit(bucket)
-    if not limit.allowed:
-        return _too_many(limit)
-    try:
-        response = _handle_read(sandbox, request, alt_ids, limit.headers())
-    except Exception:  # a sandbox bug must still answer in the spec's shape, with the rate-limit headers
-        logger.exception("read failed")
-        response = error_response(500, "Internal Server Error", limit.headers())
-    if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
-        return DroppedConnectionResponse(response)
-    return response
+    return await _answer(
+        sandbox, fault, bucket, "read", lambda headers: _handle_read(sandbox, request, alt_ids, headers)
+    )
 
 
 def _handle_read(sandbox: Sandbox, request: Request, alt_ids: list[str], headers: dict[str, str]) -> JSONResponse:
