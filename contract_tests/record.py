@@ -17,9 +17,10 @@ Nothing reaches disk unscrubbed: `contract_tests.scrub.Scrubber` runs as vcrpy's
 Authorization becomes `Bearer REDACTED` and emails, phones, names and addresses become numbered
 placeholders, the same real value always the same placeholder across the whole run.
 
-The scenarios, targets and checks live in `contract_tests/scenarios.py` (the suite replays what this
-records); against production only the ones marked safe run. Retries are off while recording, so each
-cassette holds exactly the attempts the scenario made.
+The scenarios live in `contract_tests/scenarios.py`, the targets in `targets.py`, running and checking
+them in `runner.py` (the suite replays what this records); against production only the ones marked
+safe run. Retries are off while recording, so each cassette holds exactly the attempts the scenario
+made.
 """
 
 from __future__ import annotations
@@ -38,19 +39,10 @@ import vcr
 from leadway_invoices_client._runtime.constants import PRODUCTION_URL
 
 from contract_tests import CASSETTES, CONTRACT_TOKEN_ENV
-from contract_tests.scenarios import (
-    MODES,
-    SCENARIOS,
-    RecordingError,
-    RecordingTarget,
-    Scenario,
-    cassette_path,
-    check_outcomes,
-    production_target,
-    run,
-    sandbox_target,
-)
+from contract_tests.runner import MODES, cassette_path, check_outcomes, run
+from contract_tests.scenarios import SCENARIOS, Scenario
 from contract_tests.scrub import Scrubber
+from contract_tests.targets import RecordingError, RecordingTarget, production_target, sandbox_target
 
 
 def recorder(scrubber: Scrubber, real_base_url: str, shown_base_url: str) -> vcr.VCR:

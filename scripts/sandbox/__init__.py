@@ -27,7 +27,7 @@ from __future__ import annotations
 # The spec the sandbox serves and validates against, from the repository's facts: re-exported for the
 # contract suite, which imports nothing else of scripts/.
 from scripts.project import READ_PATH, SEND_PATH, SPEC_DIR, SPEC_PATH, example, load_spec
-from scripts.sandbox.app import Sandbox, create_app, error_response
+from scripts.sandbox.app import create_app
 from scripts.sandbox.auth import DEFAULT_TOKEN, FORBIDDEN_MESSAGE, LOCATION_TOKEN, TOKEN_ENV
 from scripts.sandbox.config import (
     DEFAULT_BURST_INTERVAL_MS,
@@ -39,7 +39,9 @@ from scripts.sandbox.config import (
     SandboxConfig,
     SandboxError,
 )
+from scripts.sandbox.error_response import error_response
 from scripts.sandbox.faults import FAULT_HEADER, ConnectionDropped, FaultKind
+from scripts.sandbox.instance import Sandbox
 from scripts.sandbox.server import serve_in_thread
 from scripts.sandbox.state import (
     DRAFT_INVOICE_ID,

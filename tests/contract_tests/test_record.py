@@ -10,8 +10,9 @@ from contract_tests import CONTRACT_TOKEN_ENV as TOKEN_ENV
 from contract_tests import scenarios
 from contract_tests.exchanges import load_cassette
 from contract_tests.record import main, record
-from contract_tests.scenarios import SCENARIOS, Call, RecordingError, Scenario, sandbox_target
+from contract_tests.scenarios import SCENARIOS, Call, Scenario
 from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
+from contract_tests.targets import RecordingError, sandbox_target
 from scripts.sandbox import SPEC_SERVER_URL as SANDBOX_URL
 
 
