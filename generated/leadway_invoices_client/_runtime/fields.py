@@ -51,6 +51,8 @@ class Kind:
 
     converts = False
     """Whether a checked value needs converting (to a model, an enum member, ...), else kept as is."""
+    plain = False
+    """Whether a checked value is read as it is, with nothing inside to look at (a scalar)."""
 
     def __init__(self, expected: str) -> None:
         self.expected = expected
@@ -86,22 +88,43 @@ class Kind:
         return self.dump(value)
 
 
-class _Scalar(Kind):
-    __slots__ = ("_test",)
-
-    def __init__(self, expected: str, test: Callable[[object], bool]) -> None:
-        super().__init__(expected)
-        self._test = test
+class _String(Kind):
+    __slots__ = ()
+    plain = True
 
     def check(self, value: object) -> bool:
-        return self._test(value)
+        return isinstance(value, str)
 
 
-STRING: Final[Kind] = _Scalar("string", lambda value: isinstance(value, str))
-BOOLEAN: Final[Kind] = _Scalar("boolean", lambda value: isinstance(value, bool))
-# JSON has no integer type of its own, Python's bool is an int: exact types, as the fast path checks.
-INTEGER: Final[Kind] = _Scalar("integer", lambda value: type(value) is int)
-NUMBER: Final[Kind] = _Scalar("number", lambda value: type(value) is float or type(value) is int)
+class _Boolean(Kind):
+    __slots__ = ()
+    plain = True
+
+    def check(self, value: object) -> bool:
+        return isinstance(value, bool)
+
+
+# JSON has no integer type of its own, and Python's bool is an int: exact types, as the fast path checks.
+class _Integer(Kind):
+    __slots__ = ()
+    plain = True
+
+    def check(self, value: object) -> bool:
+        return type(value) is int
+
+
+class _Number(Kind):
+    __slots__ = ()
+    plain = True
+
+    def check(self, value: object) -> bool:
+        return type(value) is float or type(value) is int
+
+
+STRING: Final[Kind] = _String("string")
+BOOLEAN: Final[Kind] = _Boolean("boolean")
+INTEGER: Final[Kind] = _Integer("integer")
+NUMBER: Final[Kind] = _Number("number")
 
 
 class Model(Kind):
@@ -211,12 +234,13 @@ class ListOf(Kind):
 class AnyOf(Kind):
     """A value of the first of `members` it matches (the spec's `anyOf`, or a type list)."""
 
-    __slots__ = ("converts", "members")
+    __slots__ = ("converts", "members", "plain")
 
     def __init__(self, *members: Kind) -> None:
         super().__init__(" or ".join(member.expected for member in members))
         self.members = members
         self.converts = any(member.converts for member in members)
+        self.plain = all(member.plain for member in members)
 
     def _member(self, value: object) -> Kind | None:
         return next((member for member in self.members if member.whole(value)), None)
@@ -283,7 +307,7 @@ def read_answer(model: Callable[..., A], fields: Fields, src: Any, reader: Reade
 def _read(field: Field, value: Any, reader: Reader, path: str) -> Any:
     kind = field.kind
     if kind.check(value):
-        return kind.read(value, reader, f"{path}.{field.key}")
+        return value if kind.plain else kind.read(value, reader, f"{path}.{field.key}")
     if field.mode == MUST:
         raise reader.fatal(path, field.key, kind.expected, value)
     if value is UNSET and field.mode == OPTIONAL:
@@ -312,7 +336,7 @@ def dump_answer(answer: OpenObject, fields: Fields) -> dict[str, Any]:
     for field in fields.fields:
         value = getattr(answer, field.name)
         if field.mode == MUST or not isinstance(value, Unset):
-            dumped[field.key] = field.kind.dump(value)
+            dumped[field.key] = field.kind.dump(value) if field.kind.converts else value
     return dumped
 
 
@@ -323,5 +347,5 @@ def dump_request(request: object, fields: Fields) -> dict[str, Any]:
     for field, where in zip(fields.fields, fields.where, strict=True):
         value = getattr(request, field.name)
         if field.mode != OPTIONAL or not isinstance(value, Unset):
-            dumped[field.key] = field.kind.dump_checked(value, where)
+            dumped[field.key] = field.kind.dump_checked(value, where) if field.kind.converts else value
     return dumped
