@@ -11,7 +11,7 @@ What is the same for every model lives here and walks that table:
   `x-must-parse`) raise whatever the mode;
 * `read_request`, the strict `from_dict` of a request model: TypeError/ValueError naming the field
   (`Model.key`) at the first value that breaks the spec;
-* `dump_answer` and `dump_request`, `to_dict`: the request's checks what the caller gave
+* `dump_answer` and `dump_request`, `to_dict`; a request's also checks what the caller gave it
   (`enum_value`, `model_dict`), before any I/O.
 
 The one part a model still generates itself is the tolerant reader's fast path, `_parse`:
@@ -284,8 +284,7 @@ class Fields:
         self.model = model
         self.fields = fields
         self.keys = frozenset(field.key for field in fields)
-        self.where = tuple(f"{model}.{field.key}" for field in fields)
-        """How a request's errors name each field."""
+        self.where = tuple(f"{model}.{field.key}" for field in fields)  # how a request's errors name them
 
 
 def read_answer(model: Callable[..., A], fields: Fields, src: Any, reader: Reader, path: str) -> A:
