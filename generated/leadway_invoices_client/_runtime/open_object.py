@@ -1,11 +1,12 @@
 """Shared by the models of open JSON objects (answers): fields the spec does not name are kept, not
-dropped, and the decoded JSON stays reachable as `raw`."""
+dropped, and the decoded JSON stays reachable as `raw`; `from_dict` is the tolerant reader's."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
 
-from .parsing import Deviation
+from .parsing import Deviates, Deviation, Reader
 
 
 class OpenObject:
@@ -16,6 +17,29 @@ class OpenObject:
     additional_properties: dict[str, Any]
     _raw: dict[str, Any]
     _deviations: tuple[Deviation, ...]
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any], reader: Reader | None = None, path: str = "$") -> Self:
+        """Build from decoded JSON. Values that break the spec become UNSET and are listed in
+        `deviations`, or raise TypeError naming the field with `Reader(strict=True)`; a value that is
+        not an object, or a missing or mistyped field the spec marks `x-must-parse` (typed without
+        `| Unset`), raises in both modes."""
+        try:
+            return cls._parse(src_dict)
+        except Deviates:
+            # Rare: read it again, this time keeping track of where and how it deviates.
+            return cls._read(src_dict, Reader() if reader is None else reader, path)
+
+    @classmethod
+    def _parse(cls, src_dict: Any) -> Self:
+        """The fast path, generated for each model: an object that follows the spec throughout, else
+        Deviates."""
+        raise NotImplementedError
+
+    @classmethod
+    def _read(cls, src_dict: Any, reader: Reader, path: str) -> Self:
+        """The collecting path (fields.read_answer): each deviation goes to `reader`, which may raise."""
+        raise NotImplementedError
 
     @property
     def deviations(self) -> tuple[Deviation, ...]:

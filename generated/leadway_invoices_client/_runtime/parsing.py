@@ -1,12 +1,13 @@
 """The tolerant reader of answers, and the checks of the strict writer of requests.
 
-An answer model's `from_dict` first tries a fast path that only checks (most answers follow the
-spec); if something deviates, it reads the answer again and hands each deviating value to a
-`Reader`. A tolerant reader (the default) records a `Deviation` and the field becomes UNSET (a list
-item that deviates is left out of the list, its well-formed siblings kept), so a typed attribute
-never holds a value of another type; a strict reader raises TypeError instead, which the endpoint
-turns into ContractViolationError. A few fields (`x-must-parse` in the spec, such as the invoice's `_id`
-and `status`) raise in both modes: without them the answer says nothing usable.
+An answer model's `from_dict` (OpenObject's) first tries the model's generated fast path, which only
+checks (most answers follow the spec); if something deviates, it reads the answer again from the
+model's field table (fields.py) and hands each deviating value to a `Reader`. A tolerant reader (the
+default) records a `Deviation` and the field becomes UNSET (a list item that deviates is left out of
+the list, its well-formed siblings kept), so a typed attribute never holds a value of another type; a
+strict reader raises TypeError instead, which the endpoint turns into ContractViolationError. A few
+fields (`x-must-parse` in the spec, such as the invoice's `_id` and `status`) raise in both modes:
+without them the answer says nothing usable.
 """
 
 from __future__ import annotations
