@@ -87,14 +87,16 @@ def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, silent=True)
 
 
-def install_newest(session: nox.Session, group: str) -> None:
-    """Install the project with its command line and the given dependency group at the newest versions
-    pyproject.toml's ranges allow, ignoring uv.lock, and nothing else.
+def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
+    """Install the project with its command line and the given dependency group as uv's `resolution`
+    (`highest`, `lowest-direct`) picks them within pyproject.toml's ranges, ignoring uv.lock, and
+    nothing else.
 
     uv.lock is one resolution for every group: the `generate` group's openapi-python-client holds
-    httpx below 0.29 there, so the lock cannot say whether the newest httpx works. The groups' own
-    pins stay exact; `--upgrade` takes a new release at each run, `--exact` removes what an earlier
-    install left in the reused venv.
+    httpx below 0.29 there, and the `test` group's schemathesis rich at 13.9.4 or above, so the lock
+    cannot say whether the client works with the newest httpx or the oldest rich. The groups' own
+    pins stay exact; `--upgrade` resolves afresh at each run (a new release), `--exact` removes
+    what an earlier install left in the reused venv.
     """
     session.run_install(
         "uv",
@@ -103,7 +105,7 @@ def install_newest(session: nox.Session, group: str) -> None:
         "--quiet",
         "--exact",
         "--upgrade",
-        "--resolution=highest",
+        f"--resolution={resolution}",
         f"--python={session.virtualenv.location}",
         f"--group={group}",
         "--editable=.[cli]",
@@ -147,7 +149,7 @@ def tests(session: nox.Session) -> None:
     """3.11: every unit test (scripts, sandbox, templates, generated package); 3.12: the client's;
     3.13: the client's, on the newest dependency versions pyproject.toml allows (not uv.lock's)."""
     if session.python == NEWEST_PYTHON:
-        install_newest(session, "test-client")
+        install_unlocked(session, "test-client", "highest")
         session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
     else:
         install(session, "test")
@@ -165,17 +167,8 @@ def tests(session: nox.Session) -> None:
 def tests_lowest(session: nox.Session) -> None:
     """The client's tests on the lowest versions of its runtime dependencies pyproject.toml allows."""
     # Not `uv sync`: the lock holds the newest versions. uv's lowest-direct resolution takes the low
-    # end of each range we declare; the test tools keep their exact pins from the `test` group.
-    session.run_install(
-        "uv",
-        "pip",
-        "install",
-        "--quiet",
-        "--resolution=lowest-direct",
-        f"--python={session.virtualenv.location}",
-        "--group=test",
-        "--editable=.[cli]",
-    )
+    # end of each range we declare; the test tools keep their exact pins from the `test-client` group.
+    install_unlocked(session, "test-client", "lowest-direct")
     session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
     session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
 
