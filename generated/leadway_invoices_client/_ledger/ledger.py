@@ -2,7 +2,7 @@
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
 customer twice. The ledger records the intent (durably, before any I/O) and the outcome (after),
-in one SQLite file (`_ledger_file`) shared by every thread and process that sends:
+in one SQLite file (`file.py`) shared by every thread and process that sends:
 
 * a key that is SENT is never sent again;
 * a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, or
