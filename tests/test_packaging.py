@@ -39,8 +39,9 @@ def test_the_wheel_holds_the_typed_generated_package_and_nothing_else(wheel: Pat
 def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     assert declared
-    # A lower bound that `nox -s tests-lowest` tests and an upper one we have run: never an exact pin,
-    # which would stop the package installing beside a library that needs a neighbouring version.
+    # A lower bound that `nox -s tests-lowest` tests and an upper one below which `tests-3.13` tests the
+    # newest release: never an exact pin, which would stop the package installing beside a library
+    # that needs a neighbouring version.
     assert all(">=" in requirement and "<" in requirement.split(">=", 1)[1] for requirement in declared)
     assert not any("==" in requirement for requirement in declared)
     with zipfile.ZipFile(wheel) as archive:
@@ -51,6 +52,26 @@ def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
     assert {r for r in shipped if r.marker is None} == {Requirement(requirement) for requirement in declared}
     # The command line's dependency comes with the `cli` extra only.
     assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {("rich", 'extra == "cli"')}
+
+
+def test_the_client_tests_group_leaves_out_the_generator() -> None:
+    # tests-3.13 and tests-lowest install this group with uv's highest and lowest-direct resolutions:
+    # the generator's own ranges (openapi-python-client 0.29.1: httpx<0.29) and schemathesis's
+    # (rich>=13.9.4) would hold the client's dependencies back again.
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]
+
+    def members(name: str) -> set[str]:
+        found = {name}
+        for item in groups[name]:
+            if isinstance(item, dict):
+                found |= members(item["include-group"])
+        return found
+
+    assert "generate" not in members("test-client")
+    requirements = {
+        Requirement(item).name for name in members("test-client") for item in groups[name] if isinstance(item, str)
+    }
+    assert not requirements & {"openapi-python-client", "schemathesis"}
 
 
 def test_the_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path: Path) -> None:

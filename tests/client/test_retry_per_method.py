@@ -1,4 +1,4 @@
-"""Issue 11 §2: the retry policy is decided per method in one place (_retry.py). A send (POST) is
+"""Issue 11 §2: the retry policy is decided per method in one place (_runtime/retry.py). A send (POST) is
 retried only after a 429 or a failure that provably sent nothing; a read (GET) also after a read
 timeout, a dropped connection and 502/503/504, bounded by attempts and max_wait. The GET tests fail
 on the old code (one policy for every method: 429 and connect failures)."""

@@ -1,4 +1,4 @@
-"""The clients. Every call goes through one PolicyTransport (see _transport.py): retries of what
+"""The clients. Every call goes through one PolicyTransport (see transport.py): retries of what
 provably did not run, optional pacing, auth and redacted debug logging."""
 
 import ssl

@@ -6,7 +6,7 @@ Layers, outermost first:
                    token provider for a new token and sends once more (a 401 proves nothing ran).
                    The credential is removed from the request once it is answered, so no response,
                    error or pickle made from it holds the token.
-  RetryTransport   httpx-retries, configured per method by RetryPolicy (see _retry.py).
+  RetryTransport   httpx-retries, configured per method by RetryPolicy (see retry.py).
   _Attempt         one attempt: waits for the pacer, logs the request and answer with secrets
                    redacted, and scrubs the token (at any length) from an error answer or a failure
                    that echoes it (scrub.py); a 2xx is returned as sent (see `_answer`).
