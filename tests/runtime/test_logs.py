@@ -8,6 +8,8 @@ import logging
 import httpx
 import pytest
 from leadway_invoices_client import LOGGER_NAME, LeadwayError
+from leadway_invoices_client._runtime import logs
+from leadway_invoices_client._runtime.logs import REDACTED, RedactingFilter, redact_headers
 from leadway_invoices_client.api.invoices import get_invoice
 from leadway_invoices_client.models.alt_type import AltType
 
@@ -80,3 +82,51 @@ def test_the_package_logger_scrubs_bearer_tokens_logged_by_anyone(caplog: pytest
     logging.getLogger(LOGGER_NAME).debug("careless %s", f"Authorization: Bearer {TOKEN}")
 
     assert caplog.records[-1].getMessage() == "careless Authorization: Bearer <redacted>"
+
+
+# --- The redaction itself ------------------------------------------------------------------------
+
+
+def test_every_sensitive_header_and_each_one_named_is_redacted_whatever_its_case() -> None:
+    headers = httpx.Headers(
+        [
+            ("Authorization", "Bearer a"),
+            ("Proxy-Authorization", "Basic b"),
+            ("Cookie", "c=1"),
+            ("Set-Cookie", "d=2"),
+            ("X-Api-Key", "e"),
+            ("Content-Type", "application/json"),
+        ]
+    )
+    assert redact_headers(headers, frozenset({"x-api-key"})) == {
+        "authorization": REDACTED,
+        "proxy-authorization": REDACTED,
+        "cookie": REDACTED,
+        "set-cookie": REDACTED,
+        "x-api-key": REDACTED,
+        "content-type": "application/json",
+    }
+    assert redact_headers([("AUTHORIZATION", "Bearer a"), ("X-Api-Key", "e")]) == {
+        "AUTHORIZATION": REDACTED,
+        "X-Api-Key": "e",
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "args", "logged"),
+    [
+        ("header %s", ("Bearer abc.def-123",), "header Bearer <redacted>"),
+        ("{'authorization': 'bearer xyz'}", (), "{'authorization': 'bearer <redacted>'}"),
+        ('{"token": "BEARER q1", "n": 2}', (), '{"token": "BEARER <redacted>", "n": 2}'),
+        ("nothing %s here", ("secret-free",), "nothing secret-free here"),
+    ],
+)
+def test_the_filter_scrubs_a_bearer_token_from_any_record(message: str, args: tuple[object, ...], logged: str) -> None:
+    record = logging.LogRecord(LOGGER_NAME, logging.INFO, __file__, 1, message, args, None)
+    assert RedactingFilter().filter(record) is True
+    assert record.getMessage() == logged
+
+
+def test_the_package_logger_has_the_filter_once() -> None:
+    assert logs.logger is logging.getLogger(LOGGER_NAME)
+    assert [type(f) for f in logs.logger.filters].count(RedactingFilter) == 1
