@@ -317,3 +317,29 @@ def test_a_scrubbed_answer_holds_the_token_nowhere(token: str, parts: list[str])
         decoded = {}
     assert all(token not in key and token not in value for key, value in decoded.items())
     assert token not in clean.headers["X-Echo"]  # (Content-Length is httpx's own, counted anew)
+
+
+@pytest.mark.parametrize(
+    ("token", "marker"),
+    [("abc", "[REDACTED]"), ("[REDACTED]", "<REDACTED>"), ("x]", "<REDACTED>"), ("<a>[b]", " REDACTED ")],
+)
+def test_the_marker_can_neither_hold_the_token_nor_complete_it(token: str, marker: str) -> None:
+    request = httpx.Request("POST", f"{BASE_URL}/invoices/{INVOICE_ID}/send")
+    answer = httpx.Response(400, content=f"bad {token}!".encode(), request=request)
+
+    assert TokenScrub(token).response(answer, request).content == f"bad {marker}!".encode()
+
+
+def test_what_holds_no_trace_of_the_token_is_returned_as_it_is() -> None:
+    request = httpx.Request("POST", f"{BASE_URL}/invoices/{INVOICE_ID}/send")
+    answer = json_response(400, {"message": "nope"})
+    escaped = httpx.Response(400, content=b'{"message": "\\u0061 \\u002f"}')  # decoded to look: still no token
+    failure = httpx.ReadTimeout("timed out", request=request)
+    scrub = TokenScrub(TOKEN)
+
+    assert scrub.response(answer, request) is answer
+    assert scrub.response(escaped, request) is escaped
+    assert scrub.error(failure, request) is failure
+    assert TOKEN not in repr(scrub)
+    cleaned = scrub.error(httpx.ReadTimeout(f"timed out for {TOKEN}", request=request), request)
+    assert (type(cleaned), str(cleaned)) == (httpx.ReadTimeout, "timed out for [REDACTED]")
