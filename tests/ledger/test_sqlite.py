@@ -5,10 +5,15 @@ WAL mode and the ledger's identity; rows read back as records."""
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client import LedgerError, SendLedger
+from leadway_invoices_client import LedgerError, LedgerRecord, Outcome, Reconciliation, SendLedger, SendState
+from leadway_invoices_client._ledger import sqlite
+from leadway_invoices_client._ledger.claims import Owner
+from leadway_invoices_client._ledger.records import encode_evidence
 
 from tests.mock_api import Server, mock_client
 
@@ -64,3 +69,136 @@ def test_a_ledger_damaged_inside_is_refused(path: Path) -> None:
 
     with pytest.raises(LedgerError, match=r"(corrupt|not a usable send ledger \(database disk image is malformed\))"):
         SendLedger(path)
+
+
+# --- a new file, and its rows ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def conn(path: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite.open_file(path)
+    yield connection
+    connection.close()
+
+
+def test_a_new_file_is_a_send_ledger_in_wal_mode(conn: sqlite3.Connection, path: Path) -> None:
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == sqlite.APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    columns = [row["name"] for row in conn.execute("PRAGMA table_info(sends)")]
+    assert "token" not in " ".join(columns)
+    assert not {"body", "content", "request", "response"} & set(columns)
+    sqlite.open_file(path).close()  # and a ledger opens again as it is
+
+
+def test_a_row_holds_only_the_states_a_key_can_be_in(conn: sqlite3.Connection) -> None:
+    for number, state in enumerate(SendState):
+        conn.execute(
+            "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+            " VALUES (?, 'i', 'a', 'location', ?, '', 1, 'now')",
+            (f"k{number}", state.value),
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute(
+            "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+            " VALUES ('bad', 'i', 'a', 'location', 'sending', '', 1, 'now')"
+        )
+
+
+def _intent(conn: sqlite3.Connection, key: str, claim: str) -> None:
+    sqlite.write_intent(
+        conn,
+        key=key,
+        invoice_id="inv-1",
+        alt_id="loc-1",
+        alt_type="location",
+        reason="sending",
+        attempts=1,
+        attempted_at="2026-01-01T00:00:00.000000+00:00",
+        updated_at="2026-01-01T00:00:00.000000+00:00",
+        claim=claim,
+        held_by=OWNER,
+        lease=600.0,
+    )
+
+
+OWNER = Owner("host-a", "boot/pid:[1]", 4242, "99")
+EVIDENCE = Reconciliation(Outcome.SENT, "inv-1", "status sent", "draft", None, "sent", None, 2)
+
+
+def test_an_intent_is_a_pending_row_held_by_its_owner_until_its_lease(conn: sqlite3.Connection) -> None:
+    before = time.time()
+    _intent(conn, "k", "claim-1")
+
+    assert sqlite.read_one(conn, "k") == LedgerRecord("k", "inv-1", "loc-1", SendState.PENDING, "sending", 1)
+    row = sqlite.row_of(conn, "k")
+    assert row is not None
+    held = sqlite.owner(row)
+    assert held is not None
+    owner, claim, lease_until = held
+    assert (owner, claim) == (OWNER, "claim-1")
+    assert before + 600 <= lease_until <= time.time() + 600
+    assert sqlite.row_of(conn, "unknown") is None
+    assert sqlite.read_one(conn, "unknown") is None
+
+
+def test_an_outcome_is_written_by_the_claim_that_holds_the_key_only(conn: sqlite3.Connection) -> None:
+    _intent(conn, "k", "claim-1")
+    ignored = sqlite.write_outcome(
+        conn,
+        key="k",
+        claim="claim-0",
+        state=SendState.SENT,
+        reason="sent",
+        updated_at="t",
+        evidence=None,
+        keep_claim=False,
+    )
+    assert ignored.state is SendState.PENDING
+
+    evidence = encode_evidence(EVIDENCE)
+    kept = sqlite.write_outcome(
+        conn,
+        key="k",
+        claim="claim-1",
+        state=SendState.PENDING,
+        reason="reconciling",
+        updated_at="t",
+        evidence=evidence,
+        keep_claim=True,
+    )
+    row = sqlite.row_of(conn, "k")
+    assert row is not None
+    assert sqlite.owner(row) is not None
+    assert kept.evidence == EVIDENCE
+
+    done = sqlite.write_outcome(
+        conn,
+        key="k",
+        claim="claim-1",
+        state=SendState.SENT,
+        reason="sent",
+        updated_at="t",
+        evidence=None,
+        keep_claim=False,
+    )
+    row = sqlite.row_of(conn, "k")
+    assert row is not None
+    assert sqlite.owner(row) is None
+    assert (done.state, done.reason, done.evidence) == (SendState.SENT, "sent", EVIDENCE)  # evidence kept
+
+
+def test_a_resolution_releases_any_claim(conn: sqlite3.Connection) -> None:
+    _intent(conn, "k", "claim-1")
+    resolved = sqlite.write_resolution(conn, key="k", state=SendState.NOT_SENT, reason="by hand", updated_at="t")
+
+    assert (resolved.state, resolved.reason) == (SendState.NOT_SENT, "by hand")
+    row = sqlite.row_of(conn, "k")
+    assert row is not None
+    assert sqlite.owner(row) is None
+
+
+def test_every_record_is_read_in_key_order(conn: sqlite3.Connection) -> None:
+    for key in ("b", "c", "a"):
+        _intent(conn, key, f"claim-{key}")
+    assert [record.key for record in sqlite.read_all(conn)] == ["a", "b", "c"]
