@@ -23,7 +23,7 @@ def test_unset_stays_the_one_unset_through_pickle_and_copy() -> None:
 
 
 def test_a_response_holds_any_status_as_a_plain_int() -> None:
-    response = Response(status_code=520, content=b"<html>", headers={"X-A": "1"}, parsed=None)
+    response: Response[None] = Response(status_code=520, content=b"<html>", headers={"X-A": "1"}, parsed=None)
 
     assert (response.status_code, response.content, response.headers, response.parsed) == (
         520,
