@@ -3,15 +3,19 @@ finish and are recorded), a second abandons them; either way running the command
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from leadway_invoices_client import SendLedger, SendState
+from leadway_invoices_client._bulk.interrupts import on_interrupt
 
 from scripts.sandbox import DEFAULT_TOKEN
 
@@ -77,3 +81,78 @@ def test_a_second_ctrl_c_abandons_the_sends_in_flight_and_a_rerun_reconciles_the
     assert "Interrupted: sends in flight were abandoned; run again to reconcile and resume" in err
     assert rerun.returncode == 0, rerun.stderr
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
+
+
+# --- on_interrupt itself ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def previous() -> Iterator[list[str]]:
+    """A SIGINT handler of the test's own in place (it records its calls), put back afterwards."""
+    seen: list[str] = []
+    before = signal.signal(signal.SIGINT, lambda *_: seen.append("previous"))
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_the_first_ctrl_c_calls_first_each_later_one_again_and_the_handler_is_put_back(previous: list[str]) -> None:
+    installed = signal.getsignal(signal.SIGINT)
+    calls: list[str] = []
+    with on_interrupt(lambda: calls.append("first"), again=lambda: calls.append("again")):
+        for _ in range(3):
+            signal.raise_signal(signal.SIGINT)
+
+    assert calls == ["first", "again", "again"]
+    assert previous == []
+    assert signal.getsignal(signal.SIGINT) is installed
+
+
+def test_without_again_a_second_ctrl_c_interrupts_as_before(previous: list[str]) -> None:
+    calls: list[str] = []
+    with on_interrupt(lambda: calls.append("first")):
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+
+    assert calls == ["first"]
+    assert previous == ["previous"]
+
+
+def test_in_a_running_loop_the_loop_calls_them(previous: list[str]) -> None:
+    calls: list[str] = []
+
+    async def main() -> bool:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+
+        def first() -> None:
+            calls.append("first")
+            stop.set()
+
+        with on_interrupt(first, again=lambda: calls.append("again")):
+            signal.raise_signal(signal.SIGINT)
+            assert calls == []  # not from the signal handler: the loop calls it, where asyncio objects may be touched
+            await asyncio.wait_for(stop.wait(), 10)
+            signal.raise_signal(signal.SIGINT)
+            await asyncio.sleep(0.05)
+        return loop.remove_signal_handler(signal.SIGINT)  # False: none left behind
+
+    assert asyncio.run(main()) is False
+    assert calls == ["first", "again"]
+    assert previous == []
+
+
+def test_where_no_handler_can_be_installed_ctrl_c_keeps_its_meaning(previous: list[str]) -> None:
+    installed = signal.getsignal(signal.SIGINT)
+    ran: list[bool] = []
+
+    def in_a_thread() -> None:  # only the main thread may set signal handlers
+        with on_interrupt(lambda: None):
+            ran.append(signal.getsignal(signal.SIGINT) is installed)
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join(10)
+
+    assert ran == [True]

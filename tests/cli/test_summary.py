@@ -48,3 +48,40 @@ def test_every_row_is_counted_and_each_one_not_sent_is_listed_with_its_reason_or
     assert "in progress elsewhere (pid 12)" in text
     assert "recorded for invoice x" in text
     assert "interrupted: run the same command again to resume" in text
+
+
+def test_a_run_that_sent_everything_shows_the_counts_and_no_detail_table() -> None:
+    text = render(
+        BulkReport(results=[result(2, SendState.SENT, "sent"), result(3, SendState.SENT, "sent", skipped=True)])
+    )
+
+    assert text.splitlines()[0] == "Bulk send of rows.csv"
+    assert "│ sent            │ 2 │ 1 by an earlier run │" in text
+    assert "│ not sent        │ 0 │" in text
+    assert "│ needs attention │ 0 │" in text
+    assert "not started" not in text
+    assert "Not sent" not in text
+    assert "Needs attention" not in text
+    assert text.rstrip().endswith(
+        "Ledger: rows.csv.ledger.sqlite3 (run the same command again to resume or retry what was not sent)"
+    )
+
+
+def test_only_the_rows_needing_attention_show_their_evidence() -> None:
+    text = render(
+        BulkReport(
+            results=[
+                result(5, SendState.NOT_SENT, "not sent: NotFoundError 404"),
+                result(4, SendState.NEEDS_ATTENTION, "outcome unknown: ServerError 500", evidence=True),
+            ]
+        )
+    )
+    not_sent, attention = text.split("Needs attention (the invoice may have been sent)")
+
+    assert "Not sent" in not_sent
+    assert "evidence" not in not_sent
+    assert "┃ line ┃ key   ┃ invoice  ┃ reason            ┃\n" in not_sent
+    assert "│    5 │ key-5 │ invoice5 │ NotFoundError 404 │" in not_sent
+    assert "┃ line ┃ key   ┃ invoice  ┃ reason                           ┃ evidence " in attention
+    assert "status unchanged; status paid -> paid; 4 reads" in attention
+    assert "check each invoice before sending it again" in not_sent  # the count table, above both
