@@ -296,7 +296,7 @@ def test_an_undocumented_success_status_is_a_contract_violation(send: Send) -> N
         send(Server(json_response(201, SUCCESS_BODY)).client())
 
 
-# --- Over a socket, against the sandbox's faults ----------------------------------------------------
+# --- Over a socket, against the sandbox's faults --------------------------------------------------
 # Every fault of the loopback sandbox gives its documented error, and the outbox proves that no send
 # is ever delivered twice: exactly one delivery per successful send, none per failed one.
 

@@ -136,18 +136,14 @@ async def test_bad_limits_are_refused(tmp_path: Path) -> None:
         await run_bulk([], ledger=ledger, client=client(Api()), per_location=0)
 
 
-# --- Killed and run again: the command over a real socket -------------------------------------------
+# --- Killed and run again: the command over a real socket -----------------------------------------
 # A bulk send killed with SIGKILL mid-run several times, then finished. The sandbox runs in its own
 # process with per-invoice faults (`--faults`); the command sends no fault header. Whatever the kills
 # interrupt (a send in flight, a reconciliation, a ledger write), the end state must be: every
 # deliverable invoice delivered exactly once, and every other row in the final summary with its reason.
 
 ROWS = 300
-
-
 LOCATIONS = 5
-
-
 KILLS = 3
 
 

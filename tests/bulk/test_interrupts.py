@@ -83,7 +83,7 @@ def test_a_second_ctrl_c_abandons_the_sends_in_flight_and_a_rerun_reconciles_the
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
 
 
-# --- on_interrupt itself ------------------------------------------------------------------------------
+# --- on_interrupt itself --------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def send(
     return asyncio.run(run())
 
 
-# -- one key, one outcome ------------------------------------------------------------------------------
+# -- one key, one outcome --------------------------------------------------------------------------
 
 
 def test_a_sent_key_is_never_sent_again(sandbox: Served, path: Path, mode: str) -> None:
@@ -268,7 +268,7 @@ def test_a_cancelled_task_is_left_for_reconciliation(sandbox: Served, path: Path
         time.sleep(0.05)
 
 
-# -- bad input: a clear error before any I/O -----------------------------------------------------------
+# -- bad input: a clear error before any I/O -------------------------------------------------------
 
 
 class Counting:
@@ -363,7 +363,7 @@ def test_resolve_refuses_what_it_cannot_mean(path: Path) -> None:
             ledger.resolve("k", SendState.SENT, " ")
 
 
-# -- keys, and what the file holds -----------------------------------------------------------------------
+# -- keys, and what the file holds -----------------------------------------------------------------
 
 valid_keys = st.text(
     st.characters(exclude_categories=["Cs"]),  # lone surrogates are refused (tested above)
@@ -450,15 +450,13 @@ def test_bad_options_are_refused_when_the_ledger_is_made(path: Path, option: str
         SendLedger(path, **{option: value})
 
 
-# -- many senders, one file ------------------------------------------------------------------------------
+# -- many senders, one file ------------------------------------------------------------------------
 # Threads, asyncio tasks and processes sending the same keys at once, and workers killed with SIGKILL
 # between intent and outcome. The sandbox's outbox proves that every invoice was delivered exactly once.
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork-free spawn semantics of POSIX")
 
 KEYS = [f"key-{i}" for i in range(50)]
-
-
 SPAWN = multiprocessing.get_context("spawn")
 
 

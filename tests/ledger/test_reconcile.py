@@ -381,7 +381,7 @@ def test_async_gives_the_same_answers(fake_time: FakeTime) -> None:
     assert fake_time.sleeps == [0.5]
 
 
-# --- hostile input: refused before any I/O -------------------------------------------------------
+# --- hostile input: refused before any I/O --------------------------------------------------------
 
 
 @pytest.mark.parametrize(

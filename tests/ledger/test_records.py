@@ -59,7 +59,7 @@ def test_an_unreadable_invoice_stays_pending_only_while_reading_again_may_help(
     assert ("not reconciled yet" in record.reason) is read_again
 
 
-# --- a key -----------------------------------------------------------------------------------------
+# --- a key ----------------------------------------------------------------------------------------
 
 
 class _Key(str):
@@ -89,7 +89,7 @@ def test_a_key_that_cannot_name_a_send_is_refused(key: object, kind: type[Except
         check_key(key)
 
 
-# --- what is stored ----------------------------------------------------------------------------------
+# --- what is stored -------------------------------------------------------------------------------
 
 
 def test_an_error_is_stored_by_its_class_status_and_failure_never_its_text() -> None:
@@ -144,7 +144,7 @@ def test_evidence_is_stored_and_read_back_whole_but_for_read_again(
     }
 
 
-# --- where a key stands after its reconciliation -----------------------------------------------------
+# --- where a key stands after its reconciliation --------------------------------------------------
 
 
 def _found(outcome: Outcome, after_status: str | None = "draft", read_again: bool = False) -> Reconciliation:

@@ -53,7 +53,7 @@ def read_error(status: int) -> LeadwayError:
     return from_response(answer, ErrorResponse, method="GET", invoice_id=INVOICE_ID)
 
 
-# --- when the reads are due ------------------------------------------------------------------------
+# --- when the reads are due -----------------------------------------------------------------------
 
 
 @settings(max_examples=200, deadline=None)
@@ -70,7 +70,7 @@ def test_the_reads_are_spread_evenly_over_the_grace_period_the_last_at_its_end(g
         assert max(steps) - min(steps) == pytest.approx(0, abs=1e-9)
 
 
-# --- what one read proves at once ------------------------------------------------------------------
+# --- what one read proves at once -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_an_answer_about_another_invoice_proves_nothing() -> None:
     assert final.reason == "at the end of the grace period the answer named another invoice"
 
 
-# --- a failed read ------------------------------------------------------------------------------------
+# --- a failed read --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("status", "read_again"), [(400, False), (404, False), (422, False), (401, True), (403, True)])
@@ -151,7 +151,7 @@ def test_a_passing_failure_waits_for_the_next_read_and_a_good_read_forgets_it(er
     assert judging.final().outcome is Outcome.NOT_SENT
 
 
-# --- the answer once the last read is in ---------------------------------------------------------------
+# --- the answer once the last read is in ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_the_evidence_carries_what_was_read_before_and_after() -> None:
     assert (judged.after_status, judged.after_updated_at) == ("sent", AFTER)
 
 
-# --- checked before any I/O, and read as plain text -------------------------------------------------
+# --- checked before any I/O, and read as plain text -----------------------------------------------
 
 
 @pytest.mark.parametrize(

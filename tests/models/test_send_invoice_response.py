@@ -47,11 +47,7 @@ def test_nested_models_list_the_deviations_found_within_them(send: Send) -> None
 # A list where only some items are malformed keeps the good ones; each one left out is a deviation
 # at its own index. The old code made the whole list UNSET (good items lost).
 JUNK = st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(), st.just([]))
-
-
 _ITEM = SUCCESS_BODY["invoice"]["invoiceItems"][0]
-
-
 LINE_ITEMS = st.lists(
     st.one_of(
         st.tuples(st.just("good"), st.fixed_dictionaries({}, optional={"qty": st.sampled_from([2, "2", None])})),

@@ -89,7 +89,7 @@ def test_a_provider_returning_no_token_is_a_token_error_and_nothing_is_sent(send
     assert server.sends == 0
 
 
-# --- A token that cannot go into a header: refused before any I/O, and never shown ------------------
+# --- A token that cannot go into a header: refused before any I/O, and never shown ----------------
 
 BAD_TOKENS = [TOKEN + "\n", TOKEN + "\r\n", "tok\r\nX-Evil: 1", TOKEN + " ", "tok\x00en", "tök-ñ", "a b"]
 

@@ -84,7 +84,7 @@ def test_the_package_logger_scrubs_bearer_tokens_logged_by_anyone(caplog: pytest
     assert caplog.records[-1].getMessage() == "careless Authorization: Bearer <redacted>"
 
 
-# --- The redaction itself ------------------------------------------------------------------------
+# --- The redaction itself -------------------------------------------------------------------------
 
 
 def test_every_sensitive_header_and_each_one_named_is_redacted_whatever_its_case() -> None:

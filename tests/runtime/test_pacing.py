@@ -201,7 +201,7 @@ def test_an_absurd_interval_is_a_capped_wait() -> None:
     assert time.monotonic() - started < 5
 
 
-# --- Shared by threads, tasks and clients, against the sandbox (issue 10 §4) ------------------------
+# --- Shared by threads, tasks and clients, against the sandbox (issue 10 §4) ----------------------
 # One Pacer shared by threads, asyncio tasks and several clients meets no 429 against the sandbox
 # with a short burst window. The old pacer met 429s here (a late answer raised the budget again; the
 # refill time ignored requests in flight); the exact races it lost are replayed deterministically

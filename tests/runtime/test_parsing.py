@@ -28,7 +28,7 @@ def test_the_warning_names_paths_and_types_only(send: Send, caplog: pytest.LogCa
         assert secret not in logged
 
 
-# --- The reader ------------------------------------------------------------------------------------
+# --- The reader -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_the_warning_names_at_most_twenty_deviations_and_counts_the_rest(caplog:
     assert "$.items[20]" not in message
 
 
-# --- The strict writer -----------------------------------------------------------------------------
+# --- The strict writer ----------------------------------------------------------------------------
 
 
 def test_an_enum_value_is_taken_from_a_member_or_its_string() -> None:

@@ -154,21 +154,17 @@ def test_invalid_policies_are_refused(kwargs: dict[str, float]) -> None:
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
 
-# --- Per method (issue 11 §2) ----------------------------------------------------------------------
+# --- Per method (issue 11 §2) ---------------------------------------------------------------------
 # A send (POST) is retried only after a 429 or a failure that provably sent nothing; a read (GET)
 # also after a read timeout, a dropped connection and 502/503/504, bounded by attempts and max_wait.
 # The GET tests fail on the old code (one policy for every method: 429 and connect failures).
 
 POLICY = RetryPolicy(attempts=3, max_wait=0.01, backoff=0.001)
-
-
 MAYBE_SENT = [
     httpx.ReadTimeout("read timed out"),
     httpx.RemoteProtocolError("peer closed connection"),
     httpx.ReadError("connection reset"),
 ]
-
-
 NOT_SENT = [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.UnsupportedProtocol("ftp?")]
 
 

@@ -31,6 +31,7 @@ from tests.mock_api import (
     INVOICE_ID,
     SUCCESS_BODY,
     TOKEN,
+    Reply,
     Send,
     Server,
     json_response,
@@ -40,7 +41,7 @@ from tests.mock_api import (
 
 from .traces import everything, framed, leaks, texts_of
 
-# --- A server echoing the token ------------------------------------------------------------------------
+# --- A server echoing the token -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 500, 502, 418, 200])
@@ -68,15 +69,12 @@ def test_a_transport_failure_quoting_the_token_is_scrubbed(send: Send) -> None:
     assert leaks(caught.value, TOKEN) == []
 
 
-# --- Every error kind under every auth configuration --------------------------------------------
+# --- Every error kind under every auth configuration ----------------------------------------------
 # A sweep: the token shows in no str, repr, args, traceback (with its causes), pickle, log record or
 # request an error carries.
 
 SECRET = "s3cr3t-7f0c2d9e41b8"
-
-
 NEW_SECRET = "n3w-s3cr3t-55aa0e1c"
-
 
 AUTH: dict[str, dict[str, Any]] = {
     "bearer": {"token": SECRET},
@@ -84,9 +82,6 @@ AUTH: dict[str, dict[str, Any]] = {
     "custom-prefix": {"token": SECRET, "prefix": "Token"},
     "provider": {"token_provider": lambda refresh: NEW_SECRET if refresh else SECRET},
 }
-
-
-Reply = httpx.Response | Exception
 
 
 def _echo(status: int, token: str) -> httpx.Response:
@@ -147,20 +142,14 @@ def test_no_error_carries_the_token_anywhere(
         assert leaks == [], f"{secret} in {leaks}"
 
 
-# --- Tokens of any length (1 to 15 characters included) -----------------------------------------
+# --- Tokens of any length (1 to 15 characters included) -------------------------------------------
 # The old code scrubbed only tokens of 16+ characters, so a short (test or misconfigured) token that
 # a server echoed in an error reached str(exc), args, pickles and logs. The echo is framed with
 # `<<`/`>>`: a token as short as "a" is in any text, but `<<a>>` is only where the server put it.
 
 VISIBLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
-
-
 JSONISH = ['"a"', "a", "1", "e", "0", '"', "\\", ":", ",", "{", "}", "[", "]", "/", "null", "true", "message"]
-
-
 REGEXISH = [".*", "[a-z]+", "(", "$", "^", "|", "?", "+", "\\d", "%s", "{0}", "\\u0061", "[REDACTED]", "E", "D]"]
-
-
 SHORT_TOKENS = st.one_of(st.text(VISIBLE, min_size=1, max_size=15), st.sampled_from(JSONISH + REGEXISH))
 
 
@@ -289,7 +278,7 @@ def test_a_success_echoing_the_token_is_returned_unaltered(send_detailed: Any, s
     assert send(client).invoice.raw["name"] == f"invoice for {token}"
 
 
-# --- TokenScrub itself ----------------------------------------------------------------------------------
+# --- TokenScrub itself ----------------------------------------------------------------------------
 
 
 @settings(max_examples=500, deadline=None)

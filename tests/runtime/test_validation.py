@@ -60,7 +60,7 @@ def test_safe_ids_reach_the_server_unchanged(send: Send, invoice_id: str) -> Non
     assert server.requests[0].url.path == f"/invoices/{invoice_id}/send"
 
 
-# --- Hostile ids (issue 10 §5; each test fails on the code before bca5469) -----------------------
+# --- Hostile ids (issue 10 §5; each test fails on the code before bca5469) ------------------------
 
 
 class _Tricky(str):

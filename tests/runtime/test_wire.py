@@ -30,11 +30,7 @@ RATE_NAMES = [
     "X-RateLimit-Daily-Remaining",
     "Retry-After",
 ]
-
-
 HOSTILE_VALUES = ["²", "9" * 5000, "99999999999999", "1e400", "nan", "inf", "-5", "٣", "0x10", "", " 7 "]
-
-
 QUICK = RetryPolicy(attempts=2, max_wait=0.01, backoff=0.001)
 
 
@@ -94,7 +90,7 @@ def test_a_message_list_of_non_strings_keeps_the_server_error() -> None:
     assert caught.value.message == ["a", "<int>", "<NoneType>", "<dict>"]
 
 
-# --- The parsers themselves ---------------------------------------------------------------------
+# --- The parsers themselves -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
