@@ -705,6 +705,7 @@ def test_an_unknown_resend_of_a_sent_invoice_needs_attention(sandbox: Served, tm
     assert deliveries(app) == {invoice_id(3): 1}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_worker_killed_mid_send_is_reconciled_from_the_invoice(sandbox: Served, tmp_path: Path) -> None:
     app, base_url = sandbox
