@@ -30,24 +30,23 @@ _PRINT_RUNTIME_VERSIONS = (
 )
 
 
-# What tests-3.12, tests-3.13 and tests-lowest run: the generated client's tests and the README
-# example, less the files whose tests run for seconds each (bulk pacing against the sandbox, threads
-# and tasks sharing a pacer, processes sharing a ledger). tests-3.11 runs those, with the tests of
-# the sandbox and the tools, which do not depend on the Python version. They need the sandbox and
-# the test tools only (the `test-client` group), never the generator.
+# What tests-3.12, tests-3.13 and tests-lowest run: the package's tests (a folder per layer, a file per
+# module) and the README example, less those marked `slow` (pyproject.toml): processes sharing a
+# ledger, workers and commands killed or interrupted, threads and tasks sharing a pacer, paced runs
+# against the sandbox, each seconds long. tests-3.11 runs those, with the tests of the sandbox and the
+# tools, which do not depend on the Python version. The bulk-send command is among the package's
+# tests (rich's lowest version too; its worker processes forked on each Python).
+# They need the sandbox and the test tools only (the `test-client` group), never the generator.
 CLIENT_TESTS = [
-    "tests/client",
-    "--ignore=tests/client/test_sandbox.py",
-    "--ignore=tests/client/test_pacing_concurrency.py",
-    "--ignore=tests/client/test_ledger_concurrency.py",
-    "tests/test_readme.py",
-    # The bulk-send command (rich's lowest version too; its worker processes forked on each Python), less
-    # its runs killed or interrupted over sockets.
+    "tests/runtime",
+    "tests/api",
+    "tests/models",
+    "tests/ledger",
     "tests/bulk",
-    "--ignore=tests/bulk/test_kill_and_resume.py",
-    "--ignore=tests/bulk/test_interrupt.py",
-    "--deselect=tests/bulk/test_workers.py::test_workers_die_with_a_killed_parent",
-    "--deselect=tests/bulk/test_workers.py::test_a_killed_worker_is_reported_and_a_rerun_finishes_its_rows",
+    "tests/cli",
+    "tests/test_readme.py",
+    "-m",
+    "not slow",
 ]
 
 

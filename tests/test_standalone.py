@@ -96,7 +96,7 @@ def test_each_kind_of_escape_is_caught(relative: str, line: str) -> None:
         ("tests/sandbox/test_cli.py", "ROOT = Path(__file__).resolve().parents[2]"),
         ("scripts/nox", 'root=$(cd "$(dirname "$0")/.." && pwd)'),
         (".ci/run", "#!/usr/bin/env bash"),
-        ("tests/client/test_validation.py", '    "traversal": "../send",'),
+        ("tests/runtime/test_validation.py", '    "traversal": "../send",'),
         ("README.md", "https://github.com/GoHighLevel/highlevel-api-docs/blob/main/apps/invoices.json"),
     ],
 )
