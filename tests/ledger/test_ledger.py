@@ -33,11 +33,12 @@ from leadway_invoices_client import (
 from leadway_invoices_client.models import SendInvoiceRequest
 from starlette.applications import Starlette
 
-from scripts.sandbox import PAID_INVOICE_ID
+from scripts.sandbox import PAID_INVOICE_ID, serve_in_thread
 from tests.mock_api import SUCCESS_BODY, json_response, mock_client
 
 from . import draft_sandbox
 from . import ledger_workers as workers
+from .conftest import DRAFTS
 from .draft_sandbox import Served, deliveries
 from .ledger_workers import SandboxReconciler, client, invoice_id, open_ledger, send_all, sms_body
 
@@ -246,9 +247,9 @@ def test_an_interrupted_send_is_left_for_reconciliation(sandbox: Served, path: P
     assert deliveries(sandbox.app) == {invoice_id(8): 1}
 
 
-def test_a_cancelled_task_is_left_for_reconciliation(sandbox: Served, path: Path) -> None:
-    async def cancelled(ledger: SendLedger) -> None:
-        async with client(sandbox.base_url, "slow:1") as http:
+def test_a_cancelled_task_is_left_for_reconciliation(tmp_path: Path, path: Path) -> None:
+    async def cancelled(ledger: SendLedger, base_url: str) -> None:
+        async with client(base_url, "slow:1") as http:
             task = asyncio.create_task(ledger.asend("k", client=http, invoice_id=invoice_id(9), body=sms_body()))
             while (record := ledger.get("k")) is None or record.state is not SendState.PENDING:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)  # the ledger file is the only signal: poll it
@@ -256,16 +257,15 @@ def test_a_cancelled_task_is_left_for_reconciliation(sandbox: Served, path: Path
             with pytest.raises(asyncio.CancelledError):
                 await task
 
-    with open_ledger(path, sandbox.base_url, grace_period=0) as ledger:
-        asyncio.run(cancelled(ledger))
+    # A sandbox of its own: the abandoned request may still land a second later (or never, when the
+    # cancel came before it left), and no other test may see it.
+    app = draft_sandbox.create_sandbox(tmp_path, DRAFTS)
+    with serve_in_thread(app) as base_url, open_ledger(path, base_url, grace_period=0) as ledger:
+        asyncio.run(cancelled(ledger, base_url))
         left = ledger.get("k")
 
     assert left is not None
     assert (left.state, left.reason) == (SendState.PENDING, "interrupted: CancelledError")
-    # The sandbox lands the abandoned request a second later: wait, so no later test sees it.
-    deadline = time.monotonic() + 30
-    while not deliveries(sandbox.app) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 # -- bad input: a clear error before any I/O -------------------------------------------------------
