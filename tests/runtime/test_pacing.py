@@ -146,6 +146,34 @@ def test_a_late_answer_never_raises_the_budget_again() -> None:
     assert not isinstance(pacer.acquire("loc"), Ticket)
 
 
+def test_once_every_answer_is_in_the_budget_is_what_the_server_last_reported() -> None:
+    # Budget for 5: the probe leaves 4; two go. The server counts the first, then the second, but the
+    # second's answer (remaining 2) comes first: with the first still in flight, its request is
+    # subtracted again (2 - 1). Once every answer is in, 2 are left, as the server reported: the old
+    # pacer kept the underestimate (1), and the last request of a burst waited a whole interval.
+    pacer = Pacer()
+    probe = _go(pacer)
+    pacer.release("loc", probe, _answer(4))
+    first, second = _go(pacer), _go(pacer)
+    pacer.release("loc", second, _answer(2))
+    pacer.release("loc", first, _answer(3))
+    _go(pacer)
+    _go(pacer)
+    assert not isinstance(pacer.acquire("loc"), Ticket)
+
+
+def test_after_a_429_nothing_goes_until_the_window_passes() -> None:
+    # Another client spent the budget: of two in flight, one is refused; the other's answer, the
+    # last one in, must not open the window again.
+    pacer = Pacer()
+    probe = _go(pacer)
+    pacer.release("loc", probe, _answer(4))
+    accepted, refused = _go(pacer), _go(pacer)
+    pacer.release("loc", refused, _answer(0, status=429))
+    pacer.release("loc", accepted, _answer(1))
+    assert not isinstance(pacer.acquire("loc"), Ticket)
+
+
 def test_a_spent_budget_waits_for_the_requests_in_flight() -> None:
     # Issue 10 §4, the refill time: the answers of requests still in flight belong to the window
     # being waited out, so the wait cannot be computed before they arrive.

@@ -7,10 +7,12 @@ spent, it waits for every request still in flight to answer, then until the olde
 server counts in fixed windows or in a sliding log; timing from answers (not sends) keeps the
 estimate on the safe side. After a wait the budget is unknown: one request goes alone to learn it.
 
-Shared by threads, asyncio tasks and several clients, the budget only ever goes down between two
-waits: an answer that arrives late (overtaken by later ones) cannot raise it again, requests still
+Shared by threads, asyncio tasks and several clients, the budget only goes down while requests are
+in flight: an answer that arrives late (overtaken by later ones) cannot raise it again, requests still
 in flight are subtracted from what an answer reports, and a new window starts only once every
-request of the old one has answered.
+request of the old one has answered. Once every request let through has answered, the budget is the
+lowest remaining the server reported in the window (0 after a 429): subtracting in-flight requests
+the server had already counted can only have underestimated it.
 
 Every wait is capped: an interval above `max_wait` (absurd, or a server misconfigured to a day) is
 treated as `max_wait`, so a send waits at most about that long; should the server still refuse, the
@@ -53,6 +55,9 @@ class _Budget:
     maximum: int = 0
     interval: float = 0.0
     in_flight: int = 0
+    lowest: int | None = None
+    """The lowest remaining an answer reported in this window: what the server had left once it had
+    counted every request answered so far."""
     probing: bool = False
     unpaced: bool = False
     """The last answer had no rate-limit headers: nothing to pace by."""
@@ -115,7 +120,7 @@ class Pacer:
                 if wake > now:
                     return wake - now
                 # The window has passed: the budget is unknown until the next answer.
-                budget.remaining = None
+                budget.remaining = budget.lowest = None
                 budget.probing = probe = True
             budget.in_flight += 1
             return Ticket(probe)
@@ -141,11 +146,18 @@ class Pacer:
             while len(budget.answers) > budget.maximum:
                 budget.answers.popleft()
             if response.status_code == 429:
-                budget.remaining = 0
+                budget.remaining = budget.lowest = 0
                 return
             # Requests still in flight will spend budget the server has not counted yet.
             reported = max(0, limit.remaining - budget.in_flight)
             budget.remaining = reported if budget.remaining is None else min(budget.remaining, reported)
+            budget.lowest = limit.remaining if budget.lowest is None else min(budget.lowest, limit.remaining)
+            if budget.in_flight == 0:
+                # Every request let through is answered, so counted: what is left is the lowest the
+                # server reported. Subtracting in-flight requests the server had already counted
+                # (answers overtake each other) can leave the estimate lower, and a burst would then
+                # wait a whole interval for its last request.
+                budget.remaining = budget.lowest
 
     def _refill_time(self, budget: _Budget, now: float) -> float:
         if not budget.answers:
