@@ -5,6 +5,7 @@ WAL mode and the ledger's identity; rows read back as records."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,3 +203,46 @@ def test_every_record_is_read_in_key_order(conn: sqlite3.Connection) -> None:
     for key in ("b", "c", "a"):
         _intent(conn, key, f"claim-{key}")
     assert [record.key for record in sqlite.read_all(conn)] == ["a", "b", "c"]
+
+
+# -- taking the write lock ------------------------------------------------------------------------
+
+
+def _holder(path: Path) -> sqlite3.Connection:
+    """Another connection to the file, holding its write lock."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_begin_waits_while_another_connection_writes(path: Path) -> None:
+    conn = sqlite.open_file(path)
+    holder = _holder(path)
+    started = time.monotonic()
+    timer = threading.Timer(0.05, holder.execute, args=("COMMIT",))
+    timer.start()
+    try:
+        sqlite.begin(conn)
+        waited = time.monotonic() - started
+        conn.execute("COMMIT")
+    finally:
+        timer.join()
+        holder.close()
+    assert waited >= 0.05
+    # The connection's own wait is back for everything else it runs.
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == sqlite.BUSY_TIMEOUT_MS
+    conn.close()
+
+
+def test_begin_gives_up_at_the_busy_timeout(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = sqlite.open_file(path)
+    holder = _holder(path)
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 30)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            sqlite.begin(conn)
+    finally:
+        holder.close()
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30
+    assert not conn.in_transaction
+    conn.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .records import LedgerError
-from .sqlite import open_file
+from .sqlite import begin, open_file
 
 T = TypeVar("T")
 
@@ -159,7 +159,7 @@ class LedgerFile:
             if synchronous != self._synchronous:  # a connection keeps it: set it only when it changes
                 conn.execute(f"PRAGMA synchronous = {synchronous}")
                 self._synchronous = synchronous
-            conn.execute("BEGIN IMMEDIATE")
+            begin(conn)
             for number, job in enumerate(batch):
                 # A savepoint per job: one job's bad input does not undo the others'.
                 conn.execute(f"SAVEPOINT job{number}")
