@@ -79,7 +79,7 @@ def test_a_paced_loop_meets_no_429_and_uses_the_budget() -> None:
 
     assert server.statuses == [200] * 30
     # 30 sends at 5 per 0.1 s need 5 full windows after the first; a pacer that never waited would
-    # take about 0. No upper bound: a busy machine may be slower, and speed belongs to scripts/bench.py.
+    # take about 0. No upper bound: a busy machine may be slower, and speed belongs to scripts/bench/.
     assert elapsed >= 0.5
 
 
