@@ -16,7 +16,6 @@ from __future__ import annotations
 import pytest
 
 from contract_tests import budget
-from contract_tests.runtime_copies import check_runtime_copies
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,7 +45,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    check_runtime_copies()  # the suite would otherwise test an old copy of a spec/runtime module
     budget.configure(
         max_examples=config.getoption("--contract-max-examples"), explore=config.getoption("--contract-explore")
     )

@@ -27,7 +27,8 @@ from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from contract_tests.project import CASSETTES, SPEC_PATH
+from contract_tests import CASSETTES
+from scripts.sandbox import SPEC_PATH
 
 # The checks that judge a response on its own. `not_a_server_error` is left out on purpose: the
 # cassettes record 5xx answers deliberately, and the spec documents them.

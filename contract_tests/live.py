@@ -32,11 +32,13 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from leadway_invoices_client import RateLimit
+from leadway_invoices_client._runtime.guard import InvoiceTarget, TargetRefused, check_invoice_target, is_loopback
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import FailureGroup
 
+from contract_tests import CONTRACT_TOKEN_ENV
 from contract_tests.exchanges import SINGLE_POST_CHECKS
-from contract_tests.project import CONTRACT_TOKEN_ENV, SEND_PATH, Target, TargetRefused, is_loopback, load_spec
+from scripts.sandbox import SEND_PATH, load_spec
 
 # Upstream allows 100 requests per 10 s burst; more than this per run is never needed.
 MAX_REQUESTS_LIMIT = 100
@@ -57,7 +59,7 @@ class UnsafeRequest(Exception):
 
 
 @dataclass(frozen=True)
-class LiveTarget(Target):
+class LiveTarget(InvoiceTarget):
     """The guarded `Target`, and how many requests the run may send it."""
 
     max_requests: int
@@ -80,11 +82,12 @@ class LiveTarget(Target):
         host = urlsplit(url).hostname
         token = environ.get(CONTRACT_TOKEN_ENV) or (loopback_token if host and is_loopback(host) else None)
         try:
-            target = Target.checked(
+            target = check_invoice_target(
                 url,
+                token,
                 who="live mode",
-                token=token,
                 token_env=CONTRACT_TOKEN_ENV,
+                environ=environ,
                 ids={
                     "--contract-invoice-id": invoice_id,
                     "--contract-location-id": location_id,

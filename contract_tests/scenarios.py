@@ -1,6 +1,6 @@
-"""The contract cassettes' scenarios: what each one sends or reads, to which target, and what it must get.
+"""The contract cassettes' scenarios: what each one sends or reads, and the statuses it must get.
 
-`scripts/record_cassettes.py` records them (the generated client, sync and async, through vcrpy);
+`contract_tests/record.py` records them (the generated client, sync and async, through vcrpy);
 `test_cassettes.py` replays them and checks that every scenario has its cassettes. Against production
 only scenarios marked safe run: `send_manually` with `liveMode: false` (marks the test invoice sent,
 delivers nothing), reads, and the error paths that cannot send anything (401, 404, 422).
@@ -12,110 +12,13 @@ a read after a 503 (still draft: nothing was sent).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from leadway_invoices_client import AuthenticatedClient
-from leadway_invoices_client.api.invoices import get_invoice, send_invoice
-from leadway_invoices_client.models import AltType, ErrorResponse, Invoice, SendInvoiceRequest, SendInvoiceResponse
+from contract_tests.targets import RecordingTarget
 
-from contract_tests.project import (
-    CONTRACT_TOKEN_ENV,
-    PRODUCTION_URL,
-    SANDBOX_URL,
-    Target,
-    TargetRefused,
-)
-
-INVALID_TOKEN = "invalid-token-for-contract-recording"
 UNKNOWN_INVOICE_ID = "0000000000000000000000ff"
-MODES = ("sync", "async")
-VERSION = "2021-07-28"
-
-
-class RecordingError(Exception):
-    """A scenario did not behave as it should, or recording was refused; the message says why."""
-
-
-@dataclass(frozen=True)
-class RecordingTarget:
-    """Where to record, and the ids and tokens its scenarios use."""
-
-    name: str
-    base_url: str  # as the cassettes show it
-    tokens: dict[str, str]  # role ("agency", "location", "invalid") -> token
-    invoice: str  # a draft invoice the agency token may send
-    location: str  # its location (altId)
-    user: str
-    # (invoice, location) pairs only the sandbox has.
-    void: tuple[str, str] | None = None
-    paid: tuple[str, str] | None = None
-    foreign: tuple[str, str] | None = None  # beyond the location token's reach
-    faults: bool = False  # understands X-Sandbox-Fault
-
-    @property
-    def secrets(self) -> list[str]:
-        return [t for role, t in self.tokens.items() if role != "invalid"] + [self.tokens["invalid"]]
-
-
-def sandbox_target() -> RecordingTarget:
-    from scripts.sandbox import (  # here: production recording must not need the sandbox
-        DEFAULT_TOKEN,
-        DRAFT_INVOICE_ID,
-        LOCATION_TOKEN,
-        OTHER_LOCATION_DRAFT_ID,
-        PAID_INVOICE_ID,
-        SEED_LOCATIONS,
-        SEED_USER_ID,
-        VOID_INVOICE_ID,
-    )
-
-    first, second = SEED_LOCATIONS
-    return RecordingTarget(
-        name="sandbox",
-        base_url=SANDBOX_URL,
-        tokens={"agency": DEFAULT_TOKEN, "location": LOCATION_TOKEN, "invalid": INVALID_TOKEN},
-        invoice=DRAFT_INVOICE_ID,
-        location=first,
-        user=SEED_USER_ID,
-        void=(VOID_INVOICE_ID, second),
-        paid=(PAID_INVOICE_ID, first),
-        foreign=(OTHER_LOCATION_DRAFT_ID, second),
-        faults=True,
-    )
-
-
-def production_target(
-    *, token: str | None, invoice: str | None, location: str | None, user: str | None, base_url: str = PRODUCTION_URL
-) -> RecordingTarget:
-    try:
-        api = Target.checked(
-            base_url,
-            who="recording against production",
-            token=token,
-            token_env=CONTRACT_TOKEN_ENV,
-            ids={"--invoice-id": invoice, "--location-id": location, "--user-id": user},
-        )
-    except TargetRefused as exc:
-        raise RecordingError(str(exc)) from None
-    # Stricter than the guard: a production token never goes over plain http, not even to loopback.
-    if urlsplit(api.base_url).scheme != "https":
-        raise RecordingError(f"refusing to send a production token over {base_url!r}: https only")
-    return RecordingTarget(
-        name="production",
-        base_url=api.base_url,
-        tokens={"agency": api.token, "invalid": INVALID_TOKEN},
-        invoice=api.invoice_id,
-        location=api.location_id,
-        user=api.user_id,
-    )
-
-
-# --- scenarios -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -351,104 +254,3 @@ def _scenarios() -> list[Scenario]:
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _scenarios()}
-
-
-# --- running -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    parsed: object | None  # what the generated client parsed (None for raw calls)
-    content: bytes = field(repr=False, default=b"")
-    kind: str = "send"
-
-
-def client_for(target: RecordingTarget, base_url: str, call: Call) -> AuthenticatedClient:
-    headers = {"X-Sandbox-Fault": call.fault} if call.fault else {}
-    # Retries off: a cassette must hold exactly the attempts the scenario made. Strict, as the whole
-    # contract suite: an answer that deviates from the spec is not parsed.
-    return AuthenticatedClient(
-        base_url=base_url, token=target.tokens[call.role], headers=headers, retry=None, strict=True
-    )
-
-
-def _raw_kwargs(call: Call) -> dict[str, Any]:
-    return {"json": call.body, "headers": {"Version": VERSION}}
-
-
-def _read_kwargs(call: Call) -> dict[str, Any]:
-    return {"alt_id": call.body["altId"], "alt_type": AltType(call.body["altType"])}
-
-
-def run_sync(scenario: Scenario, target: RecordingTarget, base_url: str) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    for call in scenario.calls(target):
-        with client_for(target, base_url, call) as client:
-            if call.kind == "read" and call.raw:
-                response = client.get_httpx_client().get(
-                    f"/invoices/{call.invoice}", params=call.body, headers={"Version": VERSION}
-                )
-                outcomes.append(Outcome(response.status_code, None, response.content, "read"))
-            elif call.kind == "read":
-                answer = get_invoice.sync_detailed(call.invoice, client=client, **_read_kwargs(call))
-                outcomes.append(Outcome(int(answer.status_code), answer.parsed, answer.content, "read"))
-            elif call.raw:
-                response = client.get_httpx_client().post(f"/invoices/{call.invoice}/send", **_raw_kwargs(call))
-                outcomes.append(Outcome(response.status_code, None, response.content))
-            else:
-                detailed = send_invoice.sync_detailed(
-                    call.invoice, client=client, body=SendInvoiceRequest.from_dict(call.body)
-                )
-                outcomes.append(Outcome(int(detailed.status_code), detailed.parsed, detailed.content))
-    return outcomes
-
-
-async def run_async(scenario: Scenario, target: RecordingTarget, base_url: str) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    for call in scenario.calls(target):
-        async with client_for(target, base_url, call) as client:
-            if call.kind == "read" and call.raw:
-                response = await client.get_async_httpx_client().get(
-                    f"/invoices/{call.invoice}", params=call.body, headers={"Version": VERSION}
-                )
-                outcomes.append(Outcome(response.status_code, None, response.content, "read"))
-            elif call.kind == "read":
-                answer = await get_invoice.asyncio_detailed(call.invoice, client=client, **_read_kwargs(call))
-                outcomes.append(Outcome(int(answer.status_code), answer.parsed, answer.content, "read"))
-            elif call.raw:
-                response = await client.get_async_httpx_client().post(
-                    f"/invoices/{call.invoice}/send", **_raw_kwargs(call)
-                )
-                outcomes.append(Outcome(response.status_code, None, response.content))
-            else:
-                detailed = await send_invoice.asyncio_detailed(
-                    call.invoice, client=client, body=SendInvoiceRequest.from_dict(call.body)
-                )
-                outcomes.append(Outcome(int(detailed.status_code), detailed.parsed, detailed.content))
-    return outcomes
-
-
-def run(scenario: Scenario, target: RecordingTarget, base_url: str, mode: str) -> list[Outcome]:
-    if mode == "sync":
-        return run_sync(scenario, target, base_url)
-    return asyncio.run(run_async(scenario, target, base_url))
-
-
-def check_outcomes(scenario: Scenario, outcomes: Sequence[Outcome]) -> None:
-    """Raise RecordingError unless every call got its expected status and parsed to the right model."""
-    statuses = tuple(o.status for o in outcomes)
-    if statuses != scenario.expect:
-        raise RecordingError(f"{scenario.name}: expected statuses {scenario.expect}, got {statuses}")
-    for outcome in outcomes:
-        if outcome.parsed is None:
-            continue
-        success = Invoice if outcome.kind == "read" else SendInvoiceResponse
-        expected = success if outcome.status == 200 else ErrorResponse
-        if not isinstance(outcome.parsed, expected):
-            parsed = type(outcome.parsed).__name__
-            raise RecordingError(f"{scenario.name}: a {outcome.status} parsed as {parsed}, not {expected.__name__}")
-
-
-def cassette_path(out: Path, target: RecordingTarget, mode: str, scenario: Scenario) -> Path:
-    return out / target.name / mode / f"{scenario.name}.yaml"

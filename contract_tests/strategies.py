@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from contract_tests.project import SEND_PATH, SPEC_DIR, SPEC_PATH, load_spec
+from scripts.sandbox import SEND_PATH, SPEC_DIR, SPEC_PATH, load_spec
 
 INVOICE_STATUSES = frozenset({"draft", "sent", "payment_processing", "paid", "void", "partially_paid"})
 

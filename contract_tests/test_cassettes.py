@@ -25,19 +25,13 @@ from leadway_invoices_client import AuthenticatedClient, errors
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import AltType, SendInvoiceRequest
 
+from contract_tests import CASSETTES, CONTRACT_TOKEN_ENV
 from contract_tests.exchanges import ContractChecker, Exchange, iter_cassettes, load_cassette
-from contract_tests.project import CASSETTES, CONTRACT_TOKEN_ENV, SANDBOX_URL
-from contract_tests.scenarios import (
-    MODES,
-    SCENARIOS,
-    Scenario,
-    cassette_path,
-    check_outcomes,
-    client_for,
-    run,
-    sandbox_target,
-)
+from contract_tests.runner import MODES, cassette_path, check_outcomes, client_for, run
+from contract_tests.scenarios import SCENARIOS, Scenario
 from contract_tests.scrub import AUTHORIZATION_PLACEHOLDER, find_leaks_in_text
+from contract_tests.targets import sandbox_target
+from scripts.sandbox import SPEC_SERVER_URL as SANDBOX_URL
 
 TARGET = sandbox_target()
 RECORDED = [(s, mode) for s in SCENARIOS.values() if s.runs_on(TARGET) for mode in MODES]

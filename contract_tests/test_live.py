@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from leadway_invoices_client._runtime.constants import PRODUCTION_URL as PRODUCTION
 
+from contract_tests import CONTRACT_TOKEN_ENV as TOKEN_ENV
 from contract_tests.budget import tally
 from contract_tests.live import (
     MAX_REQUESTS_LIMIT,
@@ -24,14 +26,12 @@ from contract_tests.live import (
     live_schema,
     run_live,
 )
-from contract_tests.project import CONTRACT_TOKEN_ENV as TOKEN_ENV
-from contract_tests.project import PRODUCTION_URL as PRODUCTION
-from contract_tests.project import SEND_PATH
 from scripts.sandbox import (
     DEFAULT_TOKEN,
     DRAFT_INVOICE_ID,
     SEED_LOCATIONS,
     SEED_USER_ID,
+    SEND_PATH,
     SandboxConfig,
     create_app,
     serve_in_thread,
@@ -80,8 +80,9 @@ def test_no_url_means_no_live_mode() -> None:
 @pytest.mark.parametrize(
     ("url", "env", "overrides", "message"),
     [
-        (PRODUCTION, {}, {}, f"needs a token in \\${TOKEN_ENV}"),
-        ("https://10.0.0.8:8443", {}, {}, "is not a loopback address"),
+        (PRODUCTION, {}, {}, f"no API token: set \\${TOKEN_ENV}"),
+        ("https://10.0.0.8:8443", {}, {}, f"no API token: set \\${TOKEN_ENV}"),
+        (PRODUCTION, {TOKEN_ENV: "sandbox-agency-token"}, {}, "holds a sandbox token"),
         ("http://services.leadconnectorhq.com", None, {}, "over plain http"),
         (PRODUCTION, None, {"invoice_id": None}, "needs explicit --contract-invoice-id"),
         (PRODUCTION, None, {"location_id": "", "user_id": None}, "--contract-location-id, --contract-user-id"),

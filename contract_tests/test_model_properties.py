@@ -19,12 +19,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from leadway_invoices_client import AuthenticatedClient, errors
-from leadway_invoices_client._parsing import Reader
+from leadway_invoices_client._runtime.parsing import Reader
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import ErrorResponse, InvoiceStatus, SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.budget import contract_settings, tally
-from contract_tests.project import example, load_spec
 from contract_tests.strategies import (
     INVOICE_STATUSES,
     request_bodies,
@@ -33,6 +32,7 @@ from contract_tests.strategies import (
     unknown_statuses,
     with_unknown_properties,
 )
+from scripts.sandbox import example, load_spec
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
 STRICT = Reader(strict=True)  # never collects anything: the first deviation raises

@@ -15,8 +15,7 @@ import schemathesis
 
 from contract_tests.budget import contract_settings, tally
 from contract_tests.exchanges import SINGLE_POST_CHECKS
-from contract_tests.project import SPEC_PATH
-from scripts.sandbox import DEFAULT_TOKEN, SandboxConfig, create_app
+from scripts.sandbox import DEFAULT_TOKEN, SPEC_PATH, SandboxConfig, create_app
 
 # With the default budget the phases add up to about 510 cases (examples 3, coverage about 260,
 # fuzzing 250); the suite asserts the minimum below rather than trusting this comment.

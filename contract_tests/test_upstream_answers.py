@@ -14,15 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 from leadway_invoices_client import AuthenticatedClient, errors
-from leadway_invoices_client._parsing import Reader
+from leadway_invoices_client._runtime.parsing import Reader
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models import SendInvoiceRequest, SendInvoiceResponse
 
 from contract_tests.budget import contract_settings, tally
-from contract_tests.project import example
 from contract_tests.strategies import upstream_answers
+from scripts.sandbox import example
 
 INVOICE_ID = "6578278e879ad2646715ba9c"
 BODY = SendInvoiceRequest.from_dict(example("request", "emailAndSms"))
@@ -66,18 +66,25 @@ def test_every_upstream_valid_answer_is_returned_with_its_deviations(body: dict[
         assert strict.to_dict() == body
 
 
-def test_the_upstream_strategy_draws_what_upstream_allows_and_we_do_not() -> None:
-    """Guard the strategy itself: it reaches line items as strings and untyped objects' odd values."""
-    seen: set[str] = set()
+def _deviation_paths(body: dict[str, Any]) -> set[str]:
+    return {d.path.split("[")[0] for d in SendInvoiceResponse.from_dict(body).deviations}
 
-    @contract_settings(100)
-    @given(body=upstream_answers())
-    def collect(body: dict[str, Any]) -> None:
-        result = SendInvoiceResponse.from_dict(body)
-        seen.update(d.path.split("[")[0] for d in result.deviations)
 
-    collect()
-    assert "$.invoice.invoiceItems" in seen
-    assert any(
-        path.startswith("$.invoice.businessDetails.") or path.startswith("$.invoice.contactDetails.") for path in seen
-    )
+@pytest.mark.parametrize(
+    "reached",
+    [
+        lambda paths: "$.invoice.invoiceItems" in paths,
+        lambda paths: any(p.startswith(("$.invoice.businessDetails.", "$.invoice.contactDetails.")) for p in paths),
+    ],
+    ids=["line items as strings", "untyped objects' odd values"],
+)
+def test_the_upstream_strategy_draws_what_upstream_allows_and_we_do_not(reached: Any) -> None:
+    """Guard the strategy itself: it reaches line items as strings and untyped objects' odd values.
+
+    A search (`find`) rather than a count of what 100 draws happened to hold: hypothesis mines the
+    constants of every module loaded so far to bias its draws, so which bodies a derandomized run
+    draws depends on the tests that ran before it."""
+    # The first body found will do: no shrinking (it would take a minute to find the smallest).
+    search = settings(contract_settings(2000), phases=[Phase.generate])
+    body = find(upstream_answers(), lambda body: reached(_deviation_paths(body)), settings=search)
+    assert reached(_deviation_paths(body))

@@ -35,7 +35,9 @@ from typing import Any, TextIO
 
 import httpx
 from leadway_invoices_client import AuthenticatedClient, LeadwayError, RateLimit, cli
-from leadway_invoices_client._wire import error_message
+from leadway_invoices_client._runtime.constants import API_TOKEN_ENV, LEDGER_SUFFIX, PRODUCTION_URL
+from leadway_invoices_client._runtime.guard import InvoiceTarget, TargetRefused, check_invoice_target
+from leadway_invoices_client._runtime.wire import error_message
 from leadway_invoices_client.api.invoices import send_invoice
 from leadway_invoices_client.models.alt_type import AltType
 from leadway_invoices_client.models.error_response import ErrorResponse
@@ -44,11 +46,9 @@ from leadway_invoices_client.models.send_invoice_request import SendInvoiceReque
 from leadway_invoices_client.models.send_invoice_response import SendInvoiceResponse
 from leadway_invoices_client.types import Response, Unset
 
-from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL, ROOT, SANDBOX_TOKEN_ENV, Target, TargetRefused
+from scripts.project import ROOT
 from scripts.sandbox import (
-    DEFAULT_TOKEN,
     FAULT_HEADER,
-    LOCATION_TOKEN,
     SEED_USER_ID,
     SandboxConfig,
     create_app,
@@ -71,7 +71,7 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True)
-class Send(Target):
+class Send(InvoiceTarget):
     """Where to send (the guarded `Target`), and what."""
 
     action: str
@@ -212,7 +212,7 @@ def run_bulk_demo(out: TextIO, err: TextIO) -> int:
     with serve_in_thread(create_app(config)) as base_url, tempfile.TemporaryDirectory(prefix="leadway-demo-") as tmp:
         shown = os.path.relpath(EXAMPLE_ROWS)
         rows = shown if not shown.startswith("..") else str(EXAMPLE_ROWS)
-        ledger = str(Path(tmp) / (EXAMPLE_ROWS.name + cli.LEDGER_SUFFIX))
+        ledger = str(Path(tmp) / (EXAMPLE_ROWS.name + LEDGER_SUFFIX))
         print(
             f"Leadway bulk-send demo: a local sandbox at {base_url} (nothing leaves this machine), limited to"
             f" {DEMO_BURST_LIMIT} sends per {DEMO_BURST_INTERVAL_MS} ms per location, runs\n"
@@ -243,17 +243,13 @@ def production_target(args: argparse.Namespace, environ: Mapping[str, str]) -> S
     Raises:
         UsageError: no token, a sandbox token, or a missing id.
     """
-    token = environ.get(API_TOKEN_ENV, "").strip()
-    sandbox_tokens = {DEFAULT_TOKEN, LOCATION_TOKEN, environ.get(SANDBOX_TOKEN_ENV, "").strip()} - {""}
-    if token in sandbox_tokens:
-        raise UsageError(f"${API_TOKEN_ENV} holds a sandbox token; refusing to send it to production")
     try:
-        target = Target.checked(
+        target = check_invoice_target(
             PRODUCTION_URL,
+            environ.get(API_TOKEN_ENV),
             who="--production",
-            token=token,
             token_env=API_TOKEN_ENV,
-            asking_for="the API token",
+            environ=environ,
             ids={"--invoice-id": args.invoice_id, "--location-id": args.location_id, "--user-id": args.user_id},
         )
     except TargetRefused as exc:

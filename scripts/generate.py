@@ -4,9 +4,14 @@
     python -m scripts.generate drift      # exit 1 with a unified diff when generated/ is stale
 
 Both first validate the spec (openapi-spec-validator) and every example in it against its schema,
-then run the pinned openapi-python-client into a fresh temporary folder. `generate` swaps that folder
-in; `drift` compares whole trees, so changed, missing and extra files all count (the generator's
-own `--overwrite` would leave stale files behind).
+then run the pinned openapi-python-client into a fresh temporary folder.
+
+The generator owns two folders of the package, `api/` and `models/` (`OWNED`): `generate` replaces
+them with the fresh ones, and `drift` compares them whole, so changed, missing and extra files all
+count (the generator's own `--overwrite` would leave stale files behind). Everything else in the
+package is handwritten and never touched: the runtime, the application and the package's public
+modules (`__init__`, `client`, `errors`, `types`), which in this project are ours rather than the
+generator's; the generator's own versions of those modules are left in the scratch folder.
 """
 
 from __future__ import annotations
@@ -22,9 +27,14 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from contract_tests.project import GENERATED_DIR as OUTPUT_DIR
-from contract_tests.project import PACKAGE, SPEC_DIR
+from scripts.project import GENERATED_DIR as OUTPUT_DIR
+from scripts.project import PACKAGE, SPEC_DIR
 from scripts.spec_checks import SpecError, check_spec
+
+OWNED = ("api", "models")
+"""The package's folders the generator writes; nothing else in the package is generated."""
+# What the generator writes besides: its versions of the modules this project writes by hand.
+_NOT_KEPT = frozenset({"__init__.py", "client.py", "errors.py", "types.py"})
 
 
 class GenerationError(Exception):
@@ -60,26 +70,32 @@ def generate_into(target: Path, spec_dir: Path = SPEC_DIR) -> Path:
         str(package_dir),
     ]
     env = _generator_env()
-    env["LEADWAY_RUNTIME_DIR"] = str(spec_dir / "runtime")
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=target, check=False)
     output = (result.stdout + result.stderr).strip()
     # The generator exits 0 after warnings such as "Endpoint will not be generated": treat any
     # warning or error as a failure, since the output would silently lack part of the API.
     if result.returncode != 0 or "Warning" in output or "Error" in output:
         raise GenerationError(f"openapi-python-client failed (exit {result.returncode}):\n{output}")
+    unexpected = sorted({path.name for path in package_dir.iterdir()} - set(OWNED) - _NOT_KEPT)
+    if unexpected:
+        # A new generator version writing a new module: decide whether it is ours or its own.
+        raise GenerationError(f"the generator wrote {', '.join(unexpected)}, which scripts/generate.py does not place")
     return package_dir
 
 
-def _files(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
+def _files(folder: Path, root: Path) -> Iterator[Path]:
+    """The files under `folder`, relative to `root`."""
+    for path in sorted(folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             yield path.relative_to(root)
 
 
 def tree_diff(expected: Path, actual: Path) -> list[str]:
-    """Unified diff lines turning `actual` (the committed tree) into `expected` (fresh output)."""
-    want = set(_files(expected)) if expected.exists() else set()
-    have = set(_files(actual)) if actual.exists() else set()
+    """Unified diff lines turning the generator's folders of the package in `actual` (the committed
+    tree) into those in `expected` (fresh output)."""
+    expected, actual = expected / PACKAGE, actual / PACKAGE
+    want = {rel for owned in OWNED for rel in _files(expected / owned, expected)}
+    have = {rel for owned in OWNED for rel in _files(actual / owned, actual)}
     lines: list[str] = []
     for rel in sorted(want | have):
         new, old = expected / rel, actual / rel
@@ -87,26 +103,29 @@ def tree_diff(expected: Path, actual: Path) -> list[str]:
             continue
         old_text = old.read_text(encoding="utf-8").splitlines(keepends=True) if rel in have else []
         new_text = new.read_text(encoding="utf-8").splitlines(keepends=True) if rel in want else []
-        old_name = f"generated/{rel}" if rel in have else "/dev/null"
-        new_name = f"generated/{rel}" if rel in want else "/dev/null"
+        old_name = f"generated/{PACKAGE}/{rel}" if rel in have else "/dev/null"
+        new_name = f"generated/{PACKAGE}/{rel}" if rel in want else "/dev/null"
         diff = list(difflib.unified_diff(old_text, new_text, old_name, new_name))
-        lines.extend(diff or [f"Binary or whitespace-only difference in generated/{rel}\n"])
+        lines.extend(diff or [f"Binary or whitespace-only difference in generated/{PACKAGE}/{rel}\n"])
     return lines
 
 
 def drift(spec_dir: Path = SPEC_DIR, output_dir: Path = OUTPUT_DIR) -> list[str]:
-    """Regenerate into a scratch folder and diff it against `output_dir`; empty means in sync."""
+    """Regenerate into a scratch folder and diff the generator's folders against `output_dir`'s
+    package; empty means in sync."""
     with tempfile.TemporaryDirectory(prefix="leadway-drift-") as scratch:
         fresh = generate_into(Path(scratch) / "out", spec_dir)
         return tree_diff(fresh.parent, output_dir)
 
 
 def regenerate(spec_dir: Path = SPEC_DIR, output_dir: Path = OUTPUT_DIR) -> None:
-    """Replace `output_dir` with fresh output; on failure the old tree is left untouched."""
+    """Replace the generator's folders of `output_dir`'s package with fresh ones; the handwritten
+    rest of the package stays as it is. On failure the old tree is left untouched."""
     with tempfile.TemporaryDirectory(prefix="leadway-generate-") as scratch:
         fresh = generate_into(Path(scratch) / "out", spec_dir)
-        shutil.rmtree(output_dir, ignore_errors=True)
-        shutil.copytree(fresh.parent, output_dir)
+        for owned in OWNED:
+            shutil.rmtree(output_dir / PACKAGE / owned, ignore_errors=True)
+            shutil.copytree(fresh / owned, output_dir / PACKAGE / owned)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

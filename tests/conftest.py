@@ -1,18 +1,22 @@
-"""Shared fixtures for the tests of our scripts, sandbox, templates and generated package."""
+"""Fixtures shared by several folders of tests: a scratch spec, and the client's calls in both modes
+(`mode`, `send`, `send_detailed`, `read`) for the tests of the package."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from leadway_invoices_client import AuthenticatedClient
+from leadway_invoices_client.api.invoices import get_invoice, send_invoice
+from leadway_invoices_client.models import AltType, Invoice, SendInvoiceResponse
+from leadway_invoices_client.types import Response
 
-from contract_tests.project import SPEC_DIR
-from contract_tests.runtime_copies import check_runtime_copies
+from scripts.project import SPEC_DIR
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    check_runtime_copies()
+from .mock_api import INVOICE_ID, LOCATION, Read, Send, SendDetailed, request_body
 
 
 @pytest.fixture
@@ -21,3 +25,47 @@ def spec_copy(tmp_path: Path) -> Path:
     target = tmp_path / "spec"
     shutil.copytree(SPEC_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    mode: str = request.param
+    return mode
+
+
+@pytest.fixture
+def send(mode: str) -> Send:
+    """`send_invoice.sync`, or `send_invoice.asyncio` run to completion: one test body for both."""
+
+    def call(client: AuthenticatedClient, invoice_id: str = INVOICE_ID, **kwargs: Any) -> SendInvoiceResponse:
+        kwargs.setdefault("body", request_body())
+        if mode == "sync":
+            return send_invoice.sync(invoice_id, client=client, **kwargs)
+        return asyncio.run(send_invoice.asyncio(invoice_id, client=client, **kwargs))
+
+    return call
+
+
+@pytest.fixture
+def send_detailed(mode: str) -> SendDetailed:
+    def call(client: AuthenticatedClient, invoice_id: str = INVOICE_ID, **kwargs: Any) -> Response[Any]:
+        kwargs.setdefault("body", request_body())
+        if mode == "sync":
+            return send_invoice.sync_detailed(invoice_id, client=client, **kwargs)
+        return asyncio.run(send_invoice.asyncio_detailed(invoice_id, client=client, **kwargs))
+
+    return call
+
+
+@pytest.fixture
+def read(mode: str) -> Read:
+    """`get_invoice.sync`, or `get_invoice.asyncio` run to completion, of LOCATION's invoice."""
+
+    def call(client: AuthenticatedClient, invoice_id: str = INVOICE_ID, **kwargs: Any) -> Invoice:
+        kwargs.setdefault("alt_id", LOCATION)
+        kwargs.setdefault("alt_type", AltType.LOCATION)
+        if mode == "sync":
+            return get_invoice.sync(invoice_id, client=client, **kwargs)
+        return asyncio.run(get_invoice.asyncio(invoice_id, client=client, **kwargs))
+
+    return call

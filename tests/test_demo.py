@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from leadway_invoices_client import cli
+from leadway_invoices_client._runtime.constants import API_TOKEN_ENV, PRODUCTION_URL
 
-from contract_tests.project import API_TOKEN_ENV, PRODUCTION_URL
 from scripts.demo import EXAMPLE_FAULTS, EXAMPLE_INVOICES, EXAMPLE_ROWS, Summary, main, render
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN, TOKEN_ENV, VOID_INVOICE_ID
 from scripts.sandbox.state import seed_invoices
@@ -180,9 +180,9 @@ def recording_transport(
 @pytest.mark.parametrize(
     ("argv", "environ", "message"),
     [
-        (IDS, {}, f"--production needs the API token in ${API_TOKEN_ENV}"),
-        (IDS, {API_TOKEN_ENV: "  "}, f"--production needs the API token in ${API_TOKEN_ENV}"),
-        (IDS, {API_TOKEN_ENV: DEFAULT_TOKEN}, "holds a sandbox token; refusing to send it to production"),
+        (IDS, {}, f"no API token: set ${API_TOKEN_ENV}"),
+        (IDS, {API_TOKEN_ENV: "  "}, f"no API token: set ${API_TOKEN_ENV}"),
+        (IDS, {API_TOKEN_ENV: DEFAULT_TOKEN}, f"holds a sandbox token; refusing to send it to {PRODUCTION_URL}"),
         (IDS, {API_TOKEN_ENV: LOCATION_TOKEN}, "holds a sandbox token"),
         (IDS, {API_TOKEN_ENV: "custom", TOKEN_ENV: "custom"}, "holds a sandbox token"),
         ([], {API_TOKEN_ENV: REAL_TOKEN}, "needs explicit --invoice-id, --location-id, --user-id"),

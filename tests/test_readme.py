@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from contract_tests.project import ROOT
+from scripts.project import ROOT
 from scripts.sandbox import SandboxConfig, create_app, serve_in_thread
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.project import SPEC_PATH as SPEC
+from scripts.project import SPEC_PATH as SPEC
 from scripts.spec_checks import SpecError, check_examples, check_spec, iter_examples, load_spec
 
 

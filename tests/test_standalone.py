@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from contract_tests.project import ROOT
+from scripts.project import ROOT
 
 SHARED = "sha" + "red"
 
@@ -92,11 +92,11 @@ def test_each_kind_of_escape_is_caught(relative: str, line: str) -> None:
 @pytest.mark.parametrize(
     ("relative", "line"),
     [
-        ("contract_tests/project.py", "ROOT = Path(__file__).resolve().parent.parent"),
+        ("scripts/project.py", "ROOT = Path(__file__).resolve().parent.parent"),
         ("tests/sandbox/test_cli.py", "ROOT = Path(__file__).resolve().parents[2]"),
         ("scripts/nox", 'root=$(cd "$(dirname "$0")/.." && pwd)'),
         (".ci/run", "#!/usr/bin/env bash"),
-        ("tests/client/test_validation.py", '    "traversal": "../send",'),
+        ("tests/runtime/test_validation.py", '    "traversal": "../send",'),
         ("README.md", "https://github.com/GoHighLevel/highlevel-api-docs/blob/main/apps/invoices.json"),
     ],
 )

@@ -24,7 +24,10 @@ An invoice's fault applies to every send of it until cleared; the header, when s
 
 from __future__ import annotations
 
-from scripts.sandbox.app import Sandbox, create_app, error_response
+# The spec the sandbox serves and validates against, from the repository's facts: re-exported for the
+# contract suite, which imports nothing else of scripts/.
+from scripts.project import READ_PATH, SEND_PATH, SPEC_DIR, SPEC_PATH, example, load_spec
+from scripts.sandbox.app import create_app
 from scripts.sandbox.auth import DEFAULT_TOKEN, FORBIDDEN_MESSAGE, LOCATION_TOKEN, TOKEN_ENV
 from scripts.sandbox.config import (
     DEFAULT_BURST_INTERVAL_MS,
@@ -36,7 +39,9 @@ from scripts.sandbox.config import (
     SandboxConfig,
     SandboxError,
 )
+from scripts.sandbox.error_response import error_response
 from scripts.sandbox.faults import FAULT_HEADER, ConnectionDropped, FaultKind
+from scripts.sandbox.instance import Sandbox
 from scripts.sandbox.server import serve_in_thread
 from scripts.sandbox.state import (
     DRAFT_INVOICE_ID,
@@ -62,9 +67,13 @@ __all__ = [
     "MAX_SLOW_SECONDS",
     "OTHER_LOCATION_DRAFT_ID",
     "PAID_INVOICE_ID",
+    "READ_PATH",
     "SECOND_DRAFT_INVOICE_ID",
     "SEED_LOCATIONS",
     "SEED_USER_ID",
+    "SEND_PATH",
+    "SPEC_DIR",
+    "SPEC_PATH",
     "SPEC_SERVER_URL",
     "TOKEN_ENV",
     "VOID_INVOICE_ID",
@@ -76,5 +85,7 @@ __all__ = [
     "SandboxError",
     "create_app",
     "error_response",
+    "example",
+    "load_spec",
     "serve_in_thread",
 ]

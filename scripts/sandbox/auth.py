@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contract_tests.project import SANDBOX_TOKEN_ENV
-
-# These tokens are documented and only open the local sandbox: they are not secrets.
+# These tokens are documented and only open the local sandbox: they are not secrets. The client's
+# guard (`leadway_invoices_client._runtime.guard`) refuses to send them anywhere but loopback.
 #: Agency-wide sandbox token: reaches every location the sandbox holds. `$LEADWAY_SANDBOX_TOKEN` replaces it.
 DEFAULT_TOKEN = "sandbox-agency-token"  # noqa: S105
 #: Sub-account sandbox token: reaches only the first seeded location.
 LOCATION_TOKEN = "sandbox-location-token"  # noqa: S105
 #: Environment variable that replaces `DEFAULT_TOKEN`.
-TOKEN_ENV = SANDBOX_TOKEN_ENV
+TOKEN_ENV = "LEADWAY_SANDBOX_TOKEN"  # noqa: S105
 
 #: Upstream's wording for a token used outside its locations.
 FORBIDDEN_MESSAGE = "The token does not have access to this location."

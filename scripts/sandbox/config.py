@@ -9,15 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contract_tests import project
+from scripts.project import SPEC_PATH as SPEC_PATH
 from scripts.sandbox.auth import DEFAULT_TOKEN, LOCATION_TOKEN, TOKEN_ENV
 from scripts.sandbox.faults import FaultError, parse_fault
 
-SPEC_PATH = project.SPEC_PATH
-# The loopback server listed in the spec's `servers`: requests are validated as if they arrived
-# there, whatever port or test-client host they really used.
-SPEC_SERVER_URL = project.SANDBOX_URL
 DEFAULT_PORT = 8765
+# The loopback server listed in the spec's `servers`: the sandbox's default address, what cassettes
+# show, and where requests are validated as if they arrived, whatever port or test-client host they
+# really used.
+SPEC_SERVER_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 # Upstream's published limits (per app and location).
 DEFAULT_BURST_LIMIT = 100

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client._bulk_rows import BulkFileError, BulkRow, RowProblem, read_rows
+from leadway_invoices_client._bulk.rows import BulkFileError, BulkRow, RowProblem, read_rows
 from leadway_invoices_client.models import AltType, SendAction, SendInvoiceRequest
 
 HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"

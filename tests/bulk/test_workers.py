@@ -1,4 +1,5 @@
-"""Several worker processes share a bulk send by location, and still send each key exactly once."""
+"""`_bulk/workers.py`: several worker processes share a bulk send by location, still send each key
+exactly once, and die with their parent."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from typing import Any
 
 import pytest
 from leadway_invoices_client import SendLedger, SendState
-from leadway_invoices_client._bulk_rows import BulkRow
-from leadway_invoices_client._bulk_workers import WORKERS_SUPPORTED, split
-from leadway_invoices_client.cli import worker_count
+from leadway_invoices_client._bulk.rows import BulkRow
+from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, split, worker_count
 from leadway_invoices_client.models import SendAction
 
 from scripts.sandbox import DEFAULT_TOKEN
-from tests.bulk.conftest import command, command_env
-from tests.bulk.world import build
+
+from .processes import command, command_env
+from .world import build
 
 
 def _row(line: int, location: str) -> BulkRow:
@@ -81,6 +82,7 @@ def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == delivered
 
 
+@pytest.mark.slow
 def test_workers_die_with_a_killed_parent(tmp_path: Path, sandbox_process: Any) -> None:
     world = build(200, 4, {})
     rows, invoices, _ = world.write(tmp_path)
@@ -113,6 +115,7 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker processes in /proc (Linux)")
 def test_a_killed_worker_is_reported_and_a_rerun_finishes_its_rows(tmp_path: Path, sandbox_process: Any) -> None:
     world = build(120, 4, {})

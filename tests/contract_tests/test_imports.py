@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.project import ROOT
+from scripts.project import ROOT
 
 SUITE = sorted((ROOT / "contract_tests").glob("*.py"))
 

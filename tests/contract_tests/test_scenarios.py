@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from contract_tests.scenarios import SCENARIOS, RecordingError, production_target, sandbox_target
+from contract_tests.scenarios import SCENARIOS
+from contract_tests.targets import production_target, sandbox_target
 
 
 def test_the_scenarios_cover_every_action_mode_variant_and_error_path() -> None:
@@ -20,13 +19,6 @@ def test_the_scenarios_cover_every_action_mode_variant_and_error_path() -> None:
     assert statuses >= {200, 400, 401, 403, 404, 422, 429, 503}
     reads = [s for s in SCENARIOS.values() if any(c.kind == "read" for c in s.calls(sandbox_target()))]
     assert {status for s in reads for status in s.expect} >= {200, 401, 403, 404, 422, 429}
-
-
-def test_production_refuses_to_send_a_token_over_plain_http() -> None:
-    with pytest.raises(RecordingError, match="https only"):
-        production_target(token="t", invoice="i", location="l", user="u", base_url="http://services.example")
-    with pytest.raises(RecordingError, match="https only"):
-        production_target(token="t", invoice="i", location="l", user="u", base_url="http://127.0.0.1:8765")
 
 
 def test_against_production_only_scenarios_that_deliver_nothing_run() -> None:

@@ -22,7 +22,11 @@ def test_public_names_are_pinned() -> None:
         "MAX_SLOW_SECONDS",
         "OTHER_LOCATION_DRAFT_ID",
         "PAID_INVOICE_ID",
+        "READ_PATH",
         "SECOND_DRAFT_INVOICE_ID",
+        "SEND_PATH",
+        "SPEC_DIR",
+        "SPEC_PATH",
         "SEED_LOCATIONS",
         "SEED_USER_ID",
         "SPEC_SERVER_URL",
@@ -36,6 +40,8 @@ def test_public_names_are_pinned() -> None:
         "SandboxError",
         "create_app",
         "error_response",
+        "example",
+        "load_spec",
         "serve_in_thread",
     }
     assert all(hasattr(scripts.sandbox, name) for name in scripts.sandbox.__all__)

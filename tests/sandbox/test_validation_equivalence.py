@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from contract_tests.project import READ_PATH, SEND_PATH
+from scripts.project import READ_PATH, SEND_PATH
 from scripts.sandbox import DEFAULT_TOKEN, DRAFT_INVOICE_ID, LOCATION_TOKEN
 from scripts.sandbox.config import SPEC_PATH
 from scripts.sandbox.validation import OperationValidator

@@ -13,18 +13,19 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.project import SPEC_PATH
-from scripts import upstream_drift
-from scripts.upstream_drift import (
+from scripts.project import SPEC_PATH
+from scripts.upstream_drift.check import run, run_all
+from scripts.upstream_drift.cli import main
+from scripts.upstream_drift.differences import Difference
+from scripts.upstream_drift.documents import DriftError
+from scripts.upstream_drift.operations import (
+    KNOWN_PATH,
+    READ,
+    SEND,
     UPSTREAM_DEFAULT,
     UPSTREAM_DIR,
     UPSTREAM_DOCUMENTS,
     UPSTREAM_V3,
-    Difference,
-    DriftError,
-    main,
-    run,
-    run_all,
 )
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -205,7 +206,7 @@ def test_suggested_entries_with_reasons_make_the_run_pass(
     suggestion = capsys.readouterr().out.split("(fill in each reason):\n", 1)[1]
     entries = yaml.safe_load(suggestion)
     assert [e["where"] for e in entries] == ["request body: action"]
-    known = yaml.safe_load(upstream_drift.KNOWN_PATH.read_text(encoding="utf-8"))
+    known = yaml.safe_load(KNOWN_PATH.read_text(encoding="utf-8"))
     for entry in entries:
         entry["reason"] = "We decided to wait until WhatsApp sending is documented."
     known_path = tmp_path / "known.yaml"
@@ -214,7 +215,7 @@ def test_suggested_entries_with_reasons_make_the_run_pass(
 
 
 def test_an_entry_without_a_reason_is_refused(tmp_path: Path) -> None:
-    known = yaml.safe_load(upstream_drift.KNOWN_PATH.read_text(encoding="utf-8"))
+    known = yaml.safe_load(KNOWN_PATH.read_text(encoding="utf-8"))
     known[0]["reason"] = "  "
     path = tmp_path / "known.yaml"
     path.write_text(yaml.safe_dump(known), encoding="utf-8")
@@ -300,17 +301,17 @@ def test_the_read_differs_from_upstreams_get_invoice_only_in_known_ways(capsys: 
     out = capsys.readouterr().out
     assert out.startswith("GET /invoices/{invoiceId}: spec/openapi.yaml compared with")
     assert "0 new" in out
-    report, _ = run(str(upstream_drift.READ.upstreams[0]), operation=upstream_drift.READ)
+    report, _ = run(str(READ.upstreams[0]), operation=READ)
     assert report.stale == []
 
 
 def test_a_change_to_upstreams_read_is_new(tmp_path: Path) -> None:
-    document = json.loads(upstream_drift.READ.upstreams[0].read_text(encoding="utf-8"))
+    document = json.loads(READ.upstreams[0].read_text(encoding="utf-8"))
     document["components"]["schemas"]["GetInvoiceResponseDto"]["properties"]["sentAt"] = {"type": "string"}
     changed = tmp_path / "get-invoice.json"
     changed.write_text(json.dumps(document), encoding="utf-8")
 
-    report, _ = run(str(changed), operation=upstream_drift.READ)
+    report, _ = run(str(changed), operation=READ)
 
     assert [d.line() for d in report.new] == [
         "response 200 body: sentAt: field: upstream present (optional); ours absent"
@@ -319,5 +320,5 @@ def test_a_change_to_upstreams_read_is_new(tmp_path: Path) -> None:
 
 def test_no_known_difference_cites_a_send_time_no_source_shows() -> None:
     # Issue 11: no upstream source shows an invoice `sentAt`; neither list may claim one.
-    for known in (upstream_drift.SEND.known, upstream_drift.READ.known):
+    for known in (SEND.known, READ.known):
         assert "sentAt" not in known.read_text(encoding="utf-8")

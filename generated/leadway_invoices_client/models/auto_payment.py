@@ -6,15 +6,24 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._parsing import model_dict
-from .._validation import wrong_type
+from .._runtime.fields import (
+    BOOLEAN,
+    OPTIONAL,
+    REQUIRED,
+    STRING,
+    Field,
+    Fields,
+    Model,
+    dump_request,
+    read_request,
+)
+from .._runtime.types import UNSET, Unset
 from ..models.bacs_direct_debit import BacsDirectDebit
 from ..models.becs_direct_debit import BecsDirectDebit
 from ..models.card import Card
 from ..models.payment_provider import PaymentProvider
 from ..models.sepa_direct_debit import SepaDirectDebit
 from ..models.us_bank_account import UsBankAccount
-from ..types import UNSET, Unset
 
 
 @_attrs_define
@@ -55,102 +64,25 @@ class AutoPayment:
     """ Payment provider details. Upstream types this as a bare object; any keys pass through. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        field_dict["enable"] = self.enable
-        if not isinstance(self.type_, Unset):
-            field_dict["type"] = self.type_
-        if not isinstance(self.payment_method_id, Unset):
-            field_dict["paymentMethodId"] = self.payment_method_id
-        if not isinstance(self.customer_id, Unset):
-            field_dict["customerId"] = self.customer_id
-        if not isinstance(self.card, Unset):
-            field_dict["card"] = model_dict(self.card, Card, "AutoPayment.card")
-        if not isinstance(self.us_bank_account, Unset):
-            field_dict["usBankAccount"] = model_dict(self.us_bank_account, UsBankAccount, "AutoPayment.usBankAccount")
-        if not isinstance(self.sepa_direct_debit, Unset):
-            field_dict["sepaDirectDebit"] = model_dict(
-                self.sepa_direct_debit, SepaDirectDebit, "AutoPayment.sepaDirectDebit"
-            )
-        if not isinstance(self.bacs_direct_debit, Unset):
-            field_dict["bacsDirectDebit"] = model_dict(
-                self.bacs_direct_debit, BacsDirectDebit, "AutoPayment.bacsDirectDebit"
-            )
-        if not isinstance(self.becs_direct_debit, Unset):
-            field_dict["becsDirectDebit"] = model_dict(
-                self.becs_direct_debit, BecsDirectDebit, "AutoPayment.becsDirectDebit"
-            )
-        if not isinstance(self.card_id, Unset):
-            field_dict["cardId"] = self.card_id
-        if not isinstance(self.provider, Unset):
-            field_dict["provider"] = model_dict(self.provider, PaymentProvider, "AutoPayment.provider")
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("AutoPayment", "object", src_dict)
-        d = dict(src_dict)
-        enable = d.pop("enable", UNSET)
-        if not isinstance(enable, bool):
-            raise wrong_type("AutoPayment.enable", "boolean", enable)
+        return read_request(cls, _FIELDS, src_dict)
 
-        type_ = d.pop("type", UNSET)
-        if type_ is not UNSET:
-            if not isinstance(type_, str):
-                raise wrong_type("AutoPayment.type", "string", type_)
 
-        payment_method_id = d.pop("paymentMethodId", UNSET)
-        if payment_method_id is not UNSET:
-            if not isinstance(payment_method_id, str):
-                raise wrong_type("AutoPayment.paymentMethodId", "string", payment_method_id)
-
-        customer_id = d.pop("customerId", UNSET)
-        if customer_id is not UNSET:
-            if not isinstance(customer_id, str):
-                raise wrong_type("AutoPayment.customerId", "string", customer_id)
-
-        card = d.pop("card", UNSET)
-        if card is not UNSET:
-            card = Card.from_dict(card)
-
-        us_bank_account = d.pop("usBankAccount", UNSET)
-        if us_bank_account is not UNSET:
-            us_bank_account = UsBankAccount.from_dict(us_bank_account)
-
-        sepa_direct_debit = d.pop("sepaDirectDebit", UNSET)
-        if sepa_direct_debit is not UNSET:
-            sepa_direct_debit = SepaDirectDebit.from_dict(sepa_direct_debit)
-
-        bacs_direct_debit = d.pop("bacsDirectDebit", UNSET)
-        if bacs_direct_debit is not UNSET:
-            bacs_direct_debit = BacsDirectDebit.from_dict(bacs_direct_debit)
-
-        becs_direct_debit = d.pop("becsDirectDebit", UNSET)
-        if becs_direct_debit is not UNSET:
-            becs_direct_debit = BecsDirectDebit.from_dict(becs_direct_debit)
-
-        card_id = d.pop("cardId", UNSET)
-        if card_id is not UNSET:
-            if not isinstance(card_id, str):
-                raise wrong_type("AutoPayment.cardId", "string", card_id)
-
-        provider = d.pop("provider", UNSET)
-        if provider is not UNSET:
-            provider = PaymentProvider.from_dict(provider)
-
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        auto_payment = cls(
-            enable,
-            type_,
-            payment_method_id,
-            customer_id,
-            card,
-            us_bank_account,
-            sepa_direct_debit,
-            bacs_direct_debit,
-            becs_direct_debit,
-            card_id,
-            provider,
-        )
-        return auto_payment
+_FIELDS = Fields(
+    "AutoPayment",
+    Field("enable", "enable", BOOLEAN, REQUIRED),
+    Field("type", "type_", STRING, OPTIONAL),
+    Field("paymentMethodId", "payment_method_id", STRING, OPTIONAL),
+    Field("customerId", "customer_id", STRING, OPTIONAL),
+    Field("card", "card", Model(Card), OPTIONAL),
+    Field("usBankAccount", "us_bank_account", Model(UsBankAccount), OPTIONAL),
+    Field("sepaDirectDebit", "sepa_direct_debit", Model(SepaDirectDebit), OPTIONAL),
+    Field("bacsDirectDebit", "bacs_direct_debit", Model(BacsDirectDebit), OPTIONAL),
+    Field("becsDirectDebit", "becs_direct_debit", Model(BecsDirectDebit), OPTIONAL),
+    Field("cardId", "card_id", STRING, OPTIONAL),
+    Field("provider", "provider", Model(PaymentProvider), OPTIONAL),
+)

@@ -6,8 +6,14 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._validation import wrong_type
-from ..types import UNSET
+from .._runtime.fields import (
+    REQUIRED,
+    STRING,
+    Field,
+    Fields,
+    dump_request,
+    read_request,
+)
 
 
 @_attrs_define
@@ -21,28 +27,16 @@ class BecsDirectDebit:
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        field_dict["bsb_number"] = self.bsb_number
-        field_dict["last4"] = self.last4
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("BecsDirectDebit", "object", src_dict)
-        d = dict(src_dict)
-        bsb_number = d.pop("bsb_number", UNSET)
-        if not isinstance(bsb_number, str):
-            raise wrong_type("BecsDirectDebit.bsb_number", "string", bsb_number)
+        return read_request(cls, _FIELDS, src_dict)
 
-        last4 = d.pop("last4", UNSET)
-        if not isinstance(last4, str):
-            raise wrong_type("BecsDirectDebit.last4", "string", last4)
 
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        becs_direct_debit = cls(
-            bsb_number,
-            last4,
-        )
-        return becs_direct_debit
+_FIELDS = Fields(
+    "BecsDirectDebit",
+    Field("bsb_number", "bsb_number", STRING, REQUIRED),
+    Field("last4", "last4", STRING, REQUIRED),
+)

@@ -6,13 +6,23 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._parsing import enum_value, model_dict
-from .._validation import wrong_type
+from .._runtime.fields import (
+    BOOLEAN,
+    OPTIONAL,
+    REQUIRED,
+    STRING,
+    Field,
+    Fields,
+    Model,
+    OneOf,
+    dump_request,
+    read_request,
+)
+from .._runtime.types import UNSET, Unset
 from ..models.alt_type import AltType
 from ..models.auto_payment import AutoPayment
 from ..models.send_action import SendAction
 from ..models.sender_configuration import SenderConfiguration
-from ..types import UNSET, Unset
 
 
 @_attrs_define
@@ -50,62 +60,21 @@ class SendInvoiceRequest:
     """ Charge the customer's saved payment method automatically when the invoice is due. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        field_dict["altId"] = self.alt_id
-        field_dict["altType"] = enum_value(self.alt_type, AltType, "SendInvoiceRequest.altType")
-        field_dict["userId"] = self.user_id
-        field_dict["action"] = enum_value(self.action, SendAction, "SendInvoiceRequest.action")
-        field_dict["liveMode"] = self.live_mode
-        if not isinstance(self.sent_from, Unset):
-            field_dict["sentFrom"] = model_dict(self.sent_from, SenderConfiguration, "SendInvoiceRequest.sentFrom")
-        if not isinstance(self.auto_payment, Unset):
-            field_dict["autoPayment"] = model_dict(self.auto_payment, AutoPayment, "SendInvoiceRequest.autoPayment")
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("SendInvoiceRequest", "object", src_dict)
-        d = dict(src_dict)
-        alt_id = d.pop("altId", UNSET)
-        if not isinstance(alt_id, str):
-            raise wrong_type("SendInvoiceRequest.altId", "string", alt_id)
+        return read_request(cls, _FIELDS, src_dict)
 
-        alt_type = d.pop("altType", UNSET)
-        if not (isinstance(alt_type, str) and alt_type in AltType._value2member_map_):
-            raise wrong_type("SendInvoiceRequest.altType", "one of location, account", alt_type)
-        alt_type = AltType(alt_type)
 
-        user_id = d.pop("userId", UNSET)
-        if not isinstance(user_id, str):
-            raise wrong_type("SendInvoiceRequest.userId", "string", user_id)
-
-        action = d.pop("action", UNSET)
-        if not (isinstance(action, str) and action in SendAction._value2member_map_):
-            raise wrong_type("SendInvoiceRequest.action", "one of sms_and_email, send_manually, email, sms", action)
-        action = SendAction(action)
-
-        live_mode = d.pop("liveMode", UNSET)
-        if not isinstance(live_mode, bool):
-            raise wrong_type("SendInvoiceRequest.liveMode", "boolean", live_mode)
-
-        sent_from = d.pop("sentFrom", UNSET)
-        if sent_from is not UNSET:
-            sent_from = SenderConfiguration.from_dict(sent_from)
-
-        auto_payment = d.pop("autoPayment", UNSET)
-        if auto_payment is not UNSET:
-            auto_payment = AutoPayment.from_dict(auto_payment)
-
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        send_invoice_request = cls(
-            alt_id,
-            alt_type,
-            user_id,
-            action,
-            live_mode,
-            sent_from,
-            auto_payment,
-        )
-        return send_invoice_request
+_FIELDS = Fields(
+    "SendInvoiceRequest",
+    Field("altId", "alt_id", STRING, REQUIRED),
+    Field("altType", "alt_type", OneOf(AltType, "location", "account"), REQUIRED),
+    Field("userId", "user_id", STRING, REQUIRED),
+    Field("action", "action", OneOf(SendAction, "sms_and_email", "send_manually", "email", "sms"), REQUIRED),
+    Field("liveMode", "live_mode", BOOLEAN, REQUIRED),
+    Field("sentFrom", "sent_from", Model(SenderConfiguration), OPTIONAL),
+    Field("autoPayment", "auto_payment", Model(AutoPayment), OPTIONAL),
+)

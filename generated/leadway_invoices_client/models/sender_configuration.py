@@ -6,8 +6,15 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._validation import wrong_type
-from ..types import UNSET, Unset
+from .._runtime.fields import (
+    OPTIONAL,
+    STRING,
+    Field,
+    Fields,
+    dump_request,
+    read_request,
+)
+from .._runtime.types import UNSET, Unset
 
 
 @_attrs_define
@@ -21,32 +28,16 @@ class SenderConfiguration:
     """ Sender email address used on the email notification. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        if not isinstance(self.from_name, Unset):
-            field_dict["fromName"] = self.from_name
-        if not isinstance(self.from_email, Unset):
-            field_dict["fromEmail"] = self.from_email
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("SenderConfiguration", "object", src_dict)
-        d = dict(src_dict)
-        from_name = d.pop("fromName", UNSET)
-        if from_name is not UNSET:
-            if not isinstance(from_name, str):
-                raise wrong_type("SenderConfiguration.fromName", "string", from_name)
+        return read_request(cls, _FIELDS, src_dict)
 
-        from_email = d.pop("fromEmail", UNSET)
-        if from_email is not UNSET:
-            if not isinstance(from_email, str):
-                raise wrong_type("SenderConfiguration.fromEmail", "string", from_email)
 
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        sender_configuration = cls(
-            from_name,
-            from_email,
-        )
-        return sender_configuration
+_FIELDS = Fields(
+    "SenderConfiguration",
+    Field("fromName", "from_name", STRING, OPTIONAL),
+    Field("fromEmail", "from_email", STRING, OPTIONAL),
+)

@@ -6,8 +6,14 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._validation import wrong_type
-from ..types import UNSET
+from .._runtime.fields import (
+    REQUIRED,
+    STRING,
+    Field,
+    Fields,
+    dump_request,
+    read_request,
+)
 
 
 @_attrs_define
@@ -24,34 +30,17 @@ class SepaDirectDebit:
     """ Branch code. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        field_dict["bank_code"] = self.bank_code
-        field_dict["last4"] = self.last4
-        field_dict["branch_code"] = self.branch_code
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("SepaDirectDebit", "object", src_dict)
-        d = dict(src_dict)
-        bank_code = d.pop("bank_code", UNSET)
-        if not isinstance(bank_code, str):
-            raise wrong_type("SepaDirectDebit.bank_code", "string", bank_code)
+        return read_request(cls, _FIELDS, src_dict)
 
-        last4 = d.pop("last4", UNSET)
-        if not isinstance(last4, str):
-            raise wrong_type("SepaDirectDebit.last4", "string", last4)
 
-        branch_code = d.pop("branch_code", UNSET)
-        if not isinstance(branch_code, str):
-            raise wrong_type("SepaDirectDebit.branch_code", "string", branch_code)
-
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        sepa_direct_debit = cls(
-            bank_code,
-            last4,
-            branch_code,
-        )
-        return sepa_direct_debit
+_FIELDS = Fields(
+    "SepaDirectDebit",
+    Field("bank_code", "bank_code", STRING, REQUIRED),
+    Field("last4", "last4", STRING, REQUIRED),
+    Field("branch_code", "branch_code", STRING, REQUIRED),
+)

@@ -6,8 +6,14 @@ from typing import Any, Self
 
 from attrs import define as _attrs_define
 
-from .._validation import wrong_type
-from ..types import UNSET
+from .._runtime.fields import (
+    REQUIRED,
+    STRING,
+    Field,
+    Fields,
+    dump_request,
+    read_request,
+)
 
 
 @_attrs_define
@@ -21,28 +27,16 @@ class UsBankAccount:
     """ Last four digits of the account number. """
 
     def to_dict(self) -> dict[str, Any]:
-        field_dict: dict[str, Any] = {}
-        field_dict["bank_name"] = self.bank_name
-        field_dict["last4"] = self.last4
-        return field_dict
+        return dump_request(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from decoded JSON; TypeError/ValueError naming the field if it breaks the spec."""
-        if not isinstance(src_dict, dict):
-            raise wrong_type("UsBankAccount", "object", src_dict)
-        d = dict(src_dict)
-        bank_name = d.pop("bank_name", UNSET)
-        if not isinstance(bank_name, str):
-            raise wrong_type("UsBankAccount.bank_name", "string", bank_name)
+        return read_request(cls, _FIELDS, src_dict)
 
-        last4 = d.pop("last4", UNSET)
-        if not isinstance(last4, str):
-            raise wrong_type("UsBankAccount.last4", "string", last4)
 
-        # Positional, in the order the attributes are declared above: cheaper than keywords.
-        us_bank_account = cls(
-            bank_name,
-            last4,
-        )
-        return us_bank_account
+_FIELDS = Fields(
+    "UsBankAccount",
+    Field("bank_name", "bank_name", STRING, REQUIRED),
+    Field("last4", "last4", STRING, REQUIRED),
+)

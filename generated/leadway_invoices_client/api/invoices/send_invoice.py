@@ -3,87 +3,58 @@ from typing import Any
 
 import httpx
 
-from ... import _errors
-from ..._parsing import Reader, log_deviations
-from ..._validation import path_segment
-from ...client import AuthenticatedClient
+from ..._runtime import call as _call
+from ..._runtime.call import Call
+from ..._runtime.client import AuthenticatedClient
+from ..._runtime.parsing import Reader
+from ..._runtime.types import Response
+from ..._runtime.validation import path_segment
 from ...models.api_version import ApiVersion
 from ...models.error_response import ErrorResponse
 from ...models.send_invoice_request import SendInvoiceRequest
 from ...models.send_invoice_response import SendInvoiceResponse
-from ...types import Response
 
 
-def _get_kwargs(
+def prepare(
     invoice_id: str,
     *,
     body: SendInvoiceRequest,
     version: ApiVersion = ApiVersion.V2021_07_28,
-) -> dict[str, Any]:
+) -> Call:
+    """The request of `send_invoice`, checked and serialised once, before any I/O: what `sync` and
+    `asyncio` send. `sync_prepared` / `asyncio_prepared` send one prepared earlier (the send ledger
+    records it first).
+
+    Raises:
+        ValueError: invoice_id would change the request's path or query, or a parameter or body
+            field breaks the spec (a query parameter empty, an enum field not one of its values).
+        TypeError: the body is not a model.
+    """
+    invoice_id = path_segment("invoice_id", invoice_id)
     headers: dict[str, Any] = {}
     headers["Version"] = str(version)
 
-    return {
-        "method": "post",
-        "url": f"/invoices/{path_segment('invoice_id', invoice_id)}/send",
-        "headers": headers,
-        "json": body.to_dict(),
-    }
-
-
-def _parse_response(response: httpx.Response, reader: Reader) -> ErrorResponse | SendInvoiceResponse | None:
-    try:
-        if response.status_code == 200:
-            return SendInvoiceResponse.from_dict(response.json(), reader)
-
-        if response.status_code in {400, 401, 403, 404, 422, 429, 500, 502, 503}:
-            return ErrorResponse.from_dict(response.json(), reader)
-
-    except _errors.CONTRACT_ERRORS:
-        pass  # the raw body stays in Response.content
-    return None
-
-
-def _build_response(response: httpx.Response, strict: bool) -> Response[ErrorResponse | SendInvoiceResponse]:
-    reader = Reader(strict)
-    parsed = _parse_response(response, reader)
-    if parsed is not None:
-        log_deviations(reader.found, method="POST", operation="send_invoice")
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=parsed,
+    json_body = body.to_dict()
+    return Call(
+        method="POST",
+        path=f"/invoices/{invoice_id}/send",
+        operation="send_invoice",
+        invoice_id=invoice_id,
+        alt_id=json_body.get("altId"),
+        alt_type=json_body.get("altType"),
+        json=json_body,
+        headers=headers,
     )
 
 
-def _success_or_raise(response: httpx.Response, where: dict[str, Any], strict: bool) -> SendInvoiceResponse:
+def _parse_response(response: httpx.Response, reader: Reader) -> ErrorResponse | SendInvoiceResponse | None:
     if response.status_code == 200:
-        reader = Reader(strict)
-        try:
-            parsed = SendInvoiceResponse.from_dict(response.json(), reader)
-        except _errors.CONTRACT_ERRORS as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            raise _errors.ContractViolationError(response, reason, **where) from exc
-        log_deviations(reader.found, method="POST", operation="send_invoice")
-        return parsed
-    raise _errors.from_response(response, **where)
+        return SendInvoiceResponse.from_dict(response.json(), reader)
 
+    if response.status_code in {400, 401, 403, 404, 422, 429, 500, 502, 503}:
+        return ErrorResponse.from_dict(response.json(), reader)
 
-# `where` (_errors.request_context) is what every error of the call carries: method, invoice id,
-# altId/altType and the time the call began, for reconcile() to read the invoice again.
-def _send(client: AuthenticatedClient, kwargs: dict[str, Any], where: dict[str, Any]) -> httpx.Response:
-    try:
-        return client.get_httpx_client().request(**kwargs)
-    except httpx.RequestError as exc:
-        raise _errors.from_transport_error(exc, **where) from exc
-
-
-async def _asend(client: AuthenticatedClient, kwargs: dict[str, Any], where: dict[str, Any]) -> httpx.Response:
-    try:
-        return await client.get_async_httpx_client().request(**kwargs)
-    except httpx.RequestError as exc:
-        raise _errors.from_transport_error(exc, **where) from exc
+    return None
 
 
 def sync_detailed(
@@ -119,14 +90,21 @@ def sync_detailed(
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
         None for an undocumented status or an unusable body (with strict: any deviation).
     """
-    kwargs = _get_kwargs(
-        invoice_id=invoice_id,
-        body=body,
-        version=version,
+    response, _ = _call.send(
+        client,
+        prepare(
+            invoice_id=invoice_id,
+            body=body,
+            version=version,
+        ),
     )
-    where = _errors.request_context("POST", invoice_id, kwargs)
-    response = _send(client, kwargs, where)
-    return _build_response(response, client.strict if strict is None else strict)
+    return _call.read_detailed(
+        response,
+        _parse_response,
+        strict=client.strict if strict is None else strict,
+        method="POST",
+        operation="send_invoice",
+    )
 
 
 def sync(
@@ -164,14 +142,29 @@ def sync(
     Returns:
         SendInvoiceResponse
     """
-    kwargs = _get_kwargs(
-        invoice_id=invoice_id,
-        body=body,
-        version=version,
+    return sync_prepared(
+        prepare(
+            invoice_id=invoice_id,
+            body=body,
+            version=version,
+        ),
+        client=client,
+        strict=strict,
     )
-    where = _errors.request_context("POST", invoice_id, kwargs)
-    response = _send(client, kwargs, where)
-    return _success_or_raise(response, where, client.strict if strict is None else strict)
+
+
+def sync_prepared(call: Call, *, client: AuthenticatedClient, strict: bool | None = None) -> SendInvoiceResponse:
+    """`sync` for a request made by `prepare`."""
+    response, context = _call.send(client, call)
+    return _call.read_success(
+        response,
+        context,
+        status=200,
+        model=SendInvoiceResponse,
+        error_model=ErrorResponse,
+        strict=client.strict if strict is None else strict,
+        operation="send_invoice",
+    )
 
 
 async def asyncio_detailed(
@@ -207,14 +200,21 @@ async def asyncio_detailed(
         Response[ErrorResponse | SendInvoiceResponse]: every answer, whatever its status; `parsed` is
         None for an undocumented status or an unusable body (with strict: any deviation).
     """
-    kwargs = _get_kwargs(
-        invoice_id=invoice_id,
-        body=body,
-        version=version,
+    response, _ = await _call.asend(
+        client,
+        prepare(
+            invoice_id=invoice_id,
+            body=body,
+            version=version,
+        ),
     )
-    where = _errors.request_context("POST", invoice_id, kwargs)
-    response = await _asend(client, kwargs, where)
-    return _build_response(response, client.strict if strict is None else strict)
+    return _call.read_detailed(
+        response,
+        _parse_response,
+        strict=client.strict if strict is None else strict,
+        method="POST",
+        operation="send_invoice",
+    )
 
 
 async def asyncio(
@@ -252,11 +252,28 @@ async def asyncio(
     Returns:
         SendInvoiceResponse
     """
-    kwargs = _get_kwargs(
-        invoice_id=invoice_id,
-        body=body,
-        version=version,
+    return await asyncio_prepared(
+        prepare(
+            invoice_id=invoice_id,
+            body=body,
+            version=version,
+        ),
+        client=client,
+        strict=strict,
     )
-    where = _errors.request_context("POST", invoice_id, kwargs)
-    response = await _asend(client, kwargs, where)
-    return _success_or_raise(response, where, client.strict if strict is None else strict)
+
+
+async def asyncio_prepared(
+    call: Call, *, client: AuthenticatedClient, strict: bool | None = None
+) -> SendInvoiceResponse:
+    """`asyncio` for a request made by `prepare`."""
+    response, context = await _call.asend(client, call)
+    return _call.read_success(
+        response,
+        context,
+        status=200,
+        model=SendInvoiceResponse,
+        error_model=ErrorResponse,
+        strict=client.strict if strict is None else strict,
+        operation="send_invoice",
+    )

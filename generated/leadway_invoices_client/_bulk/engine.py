@@ -1,0 +1,111 @@
+"""Running a bulk send: every row through the send ledger, concurrently across locations, paced per location.
+
+Each location's rows go in file order through a few lanes of their own (asyncio tasks); the client's `Pacer` keeps
+each location inside its rate-limit budget, so one slow or throttled location never holds up the
+others. Every send goes through the ledger, which records the intent before any I/O and the outcome
+after, skips a key already sent and reconciles one left pending: so a run that is killed at any point
+can simply be run again.
+
+Stopping (`stop` set, e.g. by Ctrl-C) starts no new send; the sends in flight finish and are
+recorded, and the rows never started are reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from .._ledger.ledger import LedgerRecord, SendLedger
+from .._runtime.client import DEFAULT_RETRY, AuthenticatedClient
+from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION
+from .._runtime.pacing import Pacer
+from .._runtime.retry import RetryPolicy
+from .rows import BulkRow
+
+
+def bulk_client(
+    base_url: str, token: str, *, concurrency: int = BULK_CONCURRENCY, retry: RetryPolicy | None = DEFAULT_RETRY
+) -> AuthenticatedClient:
+    """The one client a bulk run shares: paced per location, and keeping a connection alive for each
+    send in flight (httpx keeps 20 by default: beyond that every answer would close one, and every
+    next send open another)."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return AuthenticatedClient(base_url, token=token, pacer=Pacer(), retry=retry, httpx_args={"limits": limits})
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What became of one row: the ledger's record, or why the ledger refused the row (bad input)."""
+
+    row: BulkRow
+    record: LedgerRecord | None
+    refused: str | None = None
+
+
+@dataclass(slots=True)
+class BulkReport:
+    """Every row's result in completion order, and the rows a stop left unstarted (file order)."""
+
+    results: list[RowResult] = field(default_factory=list)
+    not_started: list[BulkRow] = field(default_factory=list)
+    interrupted: bool = False
+
+
+async def run_bulk(
+    rows: Sequence[BulkRow],
+    *,
+    ledger: SendLedger,
+    client: AuthenticatedClient,
+    stop: asyncio.Event | None = None,
+    on_result: Callable[[RowResult], None] | None = None,
+    per_location: int = BULK_PER_LOCATION,
+    concurrency: int = BULK_CONCURRENCY,
+) -> BulkReport:
+    """Send every row through `ledger` with `client` (which should carry a `Pacer`), and report.
+
+    `on_result` is called once per finished row (progress). Never raises for an API outcome: the
+    ledger records it. A row the ledger refuses as bad input (a key it knows for another invoice) is
+    a result with `refused` set.
+    """
+    if per_location < 1 or concurrency < 1:
+        raise ValueError("per_location and concurrency must be at least 1")
+    stop = stop or asyncio.Event()
+    report = BulkReport()
+    queues: dict[str, deque[BulkRow]] = {}
+    for row in rows:
+        queues.setdefault(row.location_id, deque()).append(row)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def send(row: BulkRow) -> RowResult:
+        try:
+            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=row.body())
+        except ValueError as exc:  # LedgerError and other bad input: raised before any I/O
+            return RowResult(row, None, str(exc))
+        return RowResult(row, record)
+
+    async def lane(queue: deque[BulkRow]) -> None:
+        """One of a location's `per_location` lanes: takes the location's next row until none is left."""
+        while queue and not stop.is_set():
+            async with slots:
+                # Another lane of this location may have taken the last row while this one waited.
+                if stop.is_set() or not queue:
+                    return
+                row = queue.popleft()
+                # Shielded: a cancelled run must not abandon a send halfway through its ledger record.
+                result = await asyncio.shield(send(row))
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+    async with asyncio.TaskGroup() as group:
+        for queue in queues.values():
+            for _ in range(min(per_location, len(queue))):
+                group.create_task(lane(queue))
+    started = {result.row.key for result in report.results}
+    report.not_started = [row for row in rows if row.key not in started]
+    report.interrupted = stop.is_set() and bool(report.not_started)
+    return report

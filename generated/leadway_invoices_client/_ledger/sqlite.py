@@ -1,0 +1,257 @@
+"""The send ledger's SQLite file: its schema, every statement run on it, opening and checking it, and
+its rows as records.
+
+One table, `sends`, a row per key: the send (key, invoice id, altId/altType), where it stands (state,
+reason, attempts, when it was attempted and updated, the reconciliation's evidence) and, while a send
+holds it, its owner (`claims.py`) and lease. No token, no request or answer body. The file is in WAL
+mode (readers never block the writer) and identifies itself by its application id and schema version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .claims import Owner
+from .records import LedgerError, LedgerRecord, SendState, decode_evidence
+
+SCHEMA_VERSION = 1
+# PRAGMA application_id of a ledger file ("LWSL"): tells our file from any other SQLite database.
+APPLICATION_ID = 0x4C57534C
+BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA = """
+CREATE TABLE sends (
+    key TEXT PRIMARY KEY NOT NULL,
+    invoice_id TEXT NOT NULL,
+    alt_id TEXT NOT NULL,
+    alt_type TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'not_sent', 'needs_attention')),
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    attempted_at TEXT,
+    updated_at TEXT NOT NULL,
+    evidence TEXT,
+    owner_claim TEXT,
+    owner_host TEXT,
+    owner_namespace TEXT,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    lease_until REAL
+) WITHOUT ROWID
+"""
+
+_RECORD = "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM sends"
+_ONE = "SELECT * FROM sends WHERE key = ?"
+_INTENT = (
+    "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, updated_at,"
+    " owner_claim, owner_host, owner_namespace, owner_pid, owner_start, lease_until)"
+    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET alt_id = excluded.alt_id, alt_type = excluded.alt_type,"
+    " state = 'pending', reason = excluded.reason, attempts = excluded.attempts,"
+    " attempted_at = excluded.attempted_at, updated_at = excluded.updated_at,"
+    " owner_claim = excluded.owner_claim, owner_host = excluded.owner_host,"
+    " owner_namespace = excluded.owner_namespace, owner_pid = excluded.owner_pid,"
+    " owner_start = excluded.owner_start, lease_until = excluded.lease_until"
+)
+_OUTCOME = (
+    "UPDATE sends SET state = ?, reason = ?, updated_at = ?, evidence = COALESCE(?, evidence),"
+    " owner_claim = CASE WHEN ? THEN owner_claim END WHERE key = ? AND owner_claim = ?"
+)
+_RESOLUTION = "UPDATE sends SET state = ?, reason = ?, updated_at = ?, owner_claim = NULL WHERE key = ?"
+
+
+def record(row: sqlite3.Row) -> LedgerRecord:
+    """A row as the ledger's record of its key."""
+    return LedgerRecord(
+        key=row["key"],
+        invoice_id=row["invoice_id"],
+        alt_id=row["alt_id"],
+        state=SendState(row["state"]),
+        reason=row["reason"],
+        attempts=row["attempts"],
+        evidence=decode_evidence(row["evidence"], row["invoice_id"]) if row["evidence"] else None,
+    )
+
+
+def read_one(conn: sqlite3.Connection, key: str) -> LedgerRecord | None:
+    row = conn.execute(f"{_RECORD} WHERE key = ?", (key,)).fetchone()
+    return record(row) if row is not None else None
+
+
+def read_all(conn: sqlite3.Connection) -> list[LedgerRecord]:
+    return [record(row) for row in conn.execute(f"{_RECORD} ORDER BY key")]
+
+
+def row_of(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
+    """Every column of `key`'s row (a claim decides from its owner too), or None."""
+    row: sqlite3.Row | None = conn.execute(_ONE, (key,)).fetchone()
+    return row
+
+
+def owner(row: sqlite3.Row) -> tuple[Owner, str, float] | None:
+    """Who holds the row's claim, the claim and its lease; None when no send holds it."""
+    if row["owner_claim"] is None:
+        return None
+    held_by = Owner(row["owner_host"], row["owner_namespace"], row["owner_pid"], row["owner_start"])
+    return held_by, row["owner_claim"], row["lease_until"]
+
+
+def write_intent(
+    conn: sqlite3.Connection,
+    *,
+    key: str,
+    invoice_id: str,
+    alt_id: str,
+    alt_type: str,
+    reason: str,
+    attempts: int,
+    attempted_at: str | None,
+    updated_at: str,
+    claim: str,
+    held_by: Owner,
+    lease: float,
+) -> None:
+    """Record that `claim` holds `key` (PENDING) before anything is sent or read for it."""
+    conn.execute(
+        _INTENT,
+        (
+            key,
+            invoice_id,
+            alt_id,
+            alt_type,
+            reason,
+            attempts,
+            attempted_at,
+            updated_at,
+            claim,
+            held_by.host,
+            held_by.namespace,
+            held_by.pid,
+            held_by.start,
+            time.time() + lease,
+        ),
+    )
+
+
+def write_outcome(
+    conn: sqlite3.Connection,
+    *,
+    key: str,
+    claim: str,
+    state: SendState,
+    reason: str,
+    updated_at: str,
+    evidence: str | None,
+    keep_claim: bool,
+) -> LedgerRecord:
+    """Record where the send `claim` made stands (a no-op once another call took the key over)."""
+    conn.execute(_OUTCOME, (state.value, reason, updated_at, evidence, keep_claim, key, claim))
+    found = read_one(conn, key)
+    assert found is not None  # the claim's intent wrote the row
+    return found
+
+
+def write_resolution(
+    conn: sqlite3.Connection, *, key: str, state: SendState, reason: str, updated_at: str
+) -> LedgerRecord:
+    """Record a person's verdict on `key`, releasing any claim left on it."""
+    conn.execute(_RESOLUTION, (state.value, reason, updated_at, key))
+    found = read_one(conn, key)
+    assert found is not None  # the caller found the row in this transaction
+    return found
+
+
+def open_file(path: Path) -> sqlite3.Connection:
+    """Open (or create) a ledger file, refusing anything that is not one, before any I/O."""
+    if path.is_dir():
+        raise LedgerError(f"ledger path {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise LedgerError(f"ledger path {path}: folder {path.parent} does not exist")
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot open ledger {path}: {exc}") from exc
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _retry_while_locked(lambda: _check_or_create(conn, path))
+    except sqlite3.Error as exc:
+        conn.close()
+        raise LedgerError(f"{path} is not a usable send ledger ({exc})") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def begin(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE: take the file's write lock, waiting while another connection holds it.
+
+    SQLite's own wait sleeps 1, 2, 5, 10 ms... between tries, far longer than a commit holds the lock
+    (well under a millisecond plus its fsync): processes sending together would spend more time asleep
+    than writing. So the wait here is ours, in steps of a tenth of a millisecond at first.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline, pause = time.monotonic() + BUSY_TIMEOUT_MS / 1000, 0.0001
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _retry_while_locked(step: Callable[[], None]) -> None:
+    # Switching a new file to WAL needs every other connection gone, and SQLite answers "locked" at
+    # once instead of waiting: several processes opening one new ledger together try again.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
+def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
+    # Identify the file before changing anything in it (WAL mode included): a foreign database is
+    # left as it was.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id == 0 and version == 0 and tables == 0:
+            conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif app_id != APPLICATION_ID:
+            raise LedgerError(f"{path} is an SQLite database but not a send ledger; give another file")
+        elif version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"ledger {path} has schema version {version}, written by a newer leadway-invoices-client;"
+                f" this one reads up to version {SCHEMA_VERSION}: upgrade the package"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+    if problem != "ok":
+        raise LedgerError(f"ledger {path} is corrupt: {problem}")
+    # WAL: readers never block the writer; set once per file, kept by SQLite.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+        raise LedgerError(f"ledger {path}: SQLite refused WAL mode (a network or read-only file system?)")

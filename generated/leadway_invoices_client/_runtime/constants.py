@@ -1,0 +1,55 @@
+"""Every default of the package, and the few names the outside world gives it, in one place.
+
+Modules import these; none writes a default of its own. A bound (a cap, a limit) belongs beside the
+check that enforces it, not here.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+PACKAGE = "leadway_invoices_client"
+DISTRIBUTION = "leadway-invoices-client"
+LOGGER_NAME = PACKAGE
+
+PRODUCTION_URL = "https://services.leadconnectorhq.com"
+API_TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 (a variable's name, not a token)
+"""Where the command line reads the API token from: never an option, which `ps` and shell history show."""
+
+DEFAULT_API_VERSION = "2021-07-28"
+"""The `Version` header every request carries unless the client is given another: the value the
+send page and upstream's OpenAPI document (see README, "API versions")."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
+"""5 s to connect (then the connect is retried: nothing was sent), 30 s to read the answer (a
+read timeout is an unknown outcome, never retried), 30 s to write, 10 s to get a pooled connection."""
+
+RETRY_ATTEMPTS = 3
+"""Tries of one request, the first included."""
+RETRY_MAX_WAIT = 30.0
+"""Seconds: the longest wait before a retry, whatever the server hints."""
+RETRY_BACKOFF = 0.5
+"""Seconds: the first backoff when the server gives no hint; it doubles per attempt."""
+
+PACER_MARGIN = 0.002
+"""Seconds added to every wait the pacer computes."""
+PACER_MAX_WAIT = 60.0
+"""Seconds: the longest rate-limit interval the pacer waits by, whatever a header says."""
+
+GRACE_PERIOD = 10.0
+"""Seconds reconciliation watches an invoice whose send had an unknown outcome."""
+MAX_READS = 4
+"""Reads of the invoice spread over the grace period."""
+LEASE = 600.0
+"""Seconds a ledger claim is presumed alive when its owner cannot be checked (another host)."""
+
+LEDGER_SUFFIX = ".ledger.sqlite3"
+"""The bulk command's ledger, unless told otherwise: the file's name plus this, beside it."""
+
+BULK_CONCURRENCY = 16
+"""Sends in flight at once over all locations of a bulk run (split among its worker processes).
+Enough to share an intent's fsync among several sends; more only adds CPU: httpcore checks every
+idle connection of its pool at each request."""
+BULK_PER_LOCATION = 4
+"""Sends in flight at once per location: enough to keep a location's budget busy while answers
+are on their way."""

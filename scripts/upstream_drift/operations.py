@@ -1,0 +1,44 @@
+"""Our operations that the drift check watches, upstream's vendored excerpts of each, and where each
+one's known differences are listed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.project import READ_PATH, ROOT, SEND_PATH, SPEC_DIR
+
+# Vendored (with provenance, see spec/upstream/README.md) so the check needs nothing outside the repo.
+# Upstream publishes the send call twice: in its v2 document (`Version: 2021-07-28`, the one our spec
+# follows) and in apps/v3/invoices-v3.json (`Version: v3`); both are watched.
+UPSTREAM_DIR = SPEC_DIR / "upstream"
+UPSTREAM_DEFAULT = UPSTREAM_DIR / "send-invoice.openapi.json"
+UPSTREAM_V3 = UPSTREAM_DIR / "send-invoice-v3.openapi.json"
+UPSTREAM_DOCUMENTS = (UPSTREAM_DEFAULT, UPSTREAM_V3)
+KNOWN_PATH = ROOT / "contract_tests" / "upstream_known_differences.yaml"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One of our operations, upstream's vendored excerpts of it, and its known differences."""
+
+    path: str
+    method: str
+    operation_id: str
+    upstreams: tuple[Path, ...]
+    known: Path
+
+    @property
+    def title(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+SEND = Operation(SEND_PATH, "post", "send-invoice", UPSTREAM_DOCUMENTS, KNOWN_PATH)
+READ = Operation(
+    READ_PATH,
+    "get",
+    "get-invoice",
+    (UPSTREAM_DIR / "get-invoice.openapi.json",),
+    ROOT / "contract_tests" / "upstream_known_differences_read.yaml",
+)
+OPERATIONS = {"send": SEND, "read": READ}

@@ -1,0 +1,125 @@
+"""`cli/command.py`: `leadway-invoices send`: what it refuses before any I/O (token, URL, file), and `--dry-run`."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from leadway_invoices_client._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
+from leadway_invoices_client._runtime.constants import PRODUCTION_URL
+from leadway_invoices_client.cli import main
+
+HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"
+INVOICE = "6578278e879ad2646715ba9c"
+REAL_TOKEN = "pit-0123456789abcdef"
+
+
+def run(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, environ=environ or {}, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def good_file(tmp_path: Path) -> Path:
+    path = tmp_path / "invoices.csv"
+    path.write_text(HEADER + f"k1,{INVOICE},loc-1,user-1,email,false\nk2,{INVOICE}0,loc-2,user-1,sms,false\n")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here must stop before any I/O: a connection attempt fails the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no connection may be made")
+
+    monkeypatch.setattr("socket.socket.connect", refuse)
+    monkeypatch.setattr("socket.getaddrinfo", refuse)
+
+
+def test_dry_run_of_a_good_file_says_so_and_sends_nothing(good_file: Path) -> None:
+    code, out, err = run(["send", str(good_file), "--dry-run"])
+
+    assert code == 0
+    assert out.strip() == f"{good_file}: all 2 rows are valid (2 locations); nothing sent (--dry-run)"
+    assert err == ""
+    assert not Path(str(good_file) + ".ledger.sqlite3").exists()
+
+
+def test_dry_run_reports_every_bad_row_with_its_line_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        HEADER + f"k1,{INVOICE},loc,user,email,false\nk2,{INVOICE},loc,user,fax,false\nk3,a/b,loc,user,sms,no\n"
+    )
+
+    code, out, err = run(["send", str(path), "--dry-run"])
+
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"{path}: line 3: action must be one of email, send_manually, sms, sms_and_email, not 'fax'"
+    assert lines[1].startswith(f"{path}: line 4: invoice_id contains '/'")
+    assert lines[2] == f"{path}: line 4: live_mode must be true or false, not 'no'"
+    assert lines[3] == f"{path}: 2 of 3 rows have problems; nothing was sent"
+
+
+def test_a_real_run_with_a_bad_row_sends_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "invoices.csv"
+    path.write_text(HEADER + f"k1,{INVOICE},loc,user,email,false\nk2,{INVOICE},loc,user,fax,false\n")
+
+    code, _, err = run(["send", str(path)], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert "line 3: action must be one of" in err
+    assert not Path(str(path) + ".ledger.sqlite3").exists()
+
+
+def test_an_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run(["send", str(tmp_path / "nope.csv"), "--dry-run"])
+
+    assert code == 2
+    assert err.startswith("leadway-invoices: error: cannot read")
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ", "message"),
+    [
+        ([], {}, f"no API token: set ${TOKEN_ENV} (the token is never taken on the command line)"),
+        ([], {TOKEN_ENV: "  "}, f"no API token: set ${TOKEN_ENV}"),
+        ([], {TOKEN_ENV: "sandbox-agency-token"}, f"holds a sandbox token; refusing to send it to {PRODUCTION_URL}"),
+        ([], {TOKEN_ENV: "sandbox-location-token"}, "holds a sandbox token"),
+        ([], {TOKEN_ENV: "mine", "LEADWAY_SANDBOX_TOKEN": "mine"}, "holds a sandbox token"),
+        (["--base-url", "http://api.example.com"], {TOKEN_ENV: REAL_TOKEN}, "over plain http: https only"),
+        (["--base-url", "ftp://127.0.0.1"], {TOKEN_ENV: REAL_TOKEN}, "--base-url must be an https URL"),
+        (["--base-url", "https://"], {TOKEN_ENV: REAL_TOKEN}, "--base-url must be an https URL"),
+        ([], {TOKEN_ENV: REAL_TOKEN + "\n"}, f"${TOKEN_ENV}: "),
+    ],
+)
+def test_refusals_happen_before_any_io(
+    good_file: Path, flags: list[str], environ: dict[str, str], message: str
+) -> None:
+    code, out, err = run(["send", str(good_file), *flags], environ)
+
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert REAL_TOKEN not in err
+    assert not Path(str(good_file) + ".ledger.sqlite3").exists()
+
+
+def test_the_token_is_not_an_option(good_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["send", str(good_file), "--token", REAL_TOKEN])
+
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --token" in capsys.readouterr().err
+
+
+def test_a_ledger_path_that_cannot_be_a_ledger_is_a_usage_error(good_file: Path, tmp_path: Path) -> None:
+    code, out, err = run(["send", str(good_file), "--ledger", str(tmp_path)], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert out == ""
+    assert "is a directory" in err

@@ -1,0 +1,33 @@
+"""Fixtures of the send ledger's tests: a sandbox of drafts served for each test module (reset before
+each test), and a ledger file's path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.sandbox import serve_in_thread
+
+from .draft_sandbox import Served, create_sandbox
+
+DRAFTS = 60
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    app = create_sandbox(tmp_path_factory.mktemp("sandbox"), DRAFTS)
+    with serve_in_thread(app) as base_url:
+        yield Served(app, base_url)
+
+
+@pytest.fixture
+def sandbox(served: Served) -> Served:
+    served.sandbox.reset()
+    return served
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "sends.db"
