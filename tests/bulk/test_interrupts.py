@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk.interrupts import on_interrupt
+from leadway_invoices_client.cli.command import default_ledger
 
 from scripts.sandbox import DEFAULT_TOKEN
 
@@ -39,7 +40,7 @@ def test_ctrl_c_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     delivered_at_stop = Counter(d["invoiceId"] for d in sandbox.outbox())
-    with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
+    with SendLedger(default_ledger()) as ledger:
         states = Counter(record.state for record in ledger.records())
 
     assert process.returncode == 130, err

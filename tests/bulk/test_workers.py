@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk.rows import BulkRow
-from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, split, worker_count
+from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, shares, split, worker_count
+from leadway_invoices_client.cli.command import default_ledger
 from leadway_invoices_client.models import SendAction
 
 from scripts.sandbox import DEFAULT_TOKEN
@@ -50,11 +53,26 @@ def test_split_never_makes_an_idle_worker() -> None:
 @pytest.mark.skipif(not WORKERS_SUPPORTED, reason="one process sends where workers are not supported")
 def test_worker_count_is_one_per_core_at_most_one_per_location() -> None:
     rows = [object()] * 10
-    assert worker_count(3, rows, 2) == 2
-    assert worker_count(3, rows, 5) == 3
-    assert worker_count(None, rows, 1) == 1
-    assert worker_count(None, rows, 64) == max(1, min(os.cpu_count() or 1, 64))
-    assert worker_count(4, [], 0) == 1
+    assert worker_count(3, rows, 2, 16) == 2
+    assert worker_count(3, rows, 5, 16) == 3
+    assert worker_count(None, rows, 1, 16) == 1
+    assert worker_count(None, rows, 64, 16) == max(1, min(os.cpu_count() or 1, 16))
+    assert worker_count(4, [], 0, 16) == 1
+
+
+def test_concurrency_is_a_total_never_more_workers_than_sends_in_flight() -> None:
+    rows = [object()] * 10
+    assert worker_count(4, rows, 8, 1) == 1
+    assert worker_count(4, rows, 8, 3) == 3
+
+
+@given(total=st.integers(1, 500), parts=st.integers(1, 64))
+def test_shares_add_up_to_the_total_and_differ_by_at_most_one(total: int, parts: int) -> None:
+    split_up = shares(total, min(parts, total))
+
+    assert sum(split_up) == total
+    assert max(split_up) - min(split_up) <= 1
+    assert min(split_up) >= 1
 
 
 def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
@@ -67,17 +85,18 @@ def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
 
     first = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
     delivered = Counter(d["invoiceId"] for d in sandbox.outbox())
-    with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
+    with SendLedger(default_ledger()) as ledger:
         records = ledger.records()
     rerun = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
 
-    assert first.returncode == 1, first.stderr  # the unknown and the void invoice are not sent
+    assert first.returncode == 0, first.stderr  # the unknown and the void invoice are refused, listed
     assert DEFAULT_TOKEN not in first.stdout + first.stderr
     assert delivered == dict.fromkeys(world.deliverable, 1)
     assert len(records) == 90
-    assert Counter(record.state for record in records) == {SendState.SENT: 88, SendState.NOT_SENT: 2}
+    assert Counter(record.state for record in records) == {SendState.SENT: 88, SendState.REFUSED: 2}
     assert all(record.attempts == 1 for record in records)
-    assert rerun.returncode == 1, rerun.stderr
+    assert "Refused (sending again would be refused again) (2):" in first.stdout
+    assert rerun.returncode == 0, rerun.stderr
     assert "by an earlier run" in rerun.stdout
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == delivered
 
