@@ -180,9 +180,9 @@ async def test_an_outcome_the_ledger_cannot_record_is_reported_as_needing_attent
     counted = tally(report)
 
     assert report.results[0].bad_input is None
-    assert [line.reason[:60] for line in counted.attention] == [
-        "outcome unknown to the ledger: the API answered the send with"
-    ]
+    [attention] = counted.attention
+    assert attention.reason.startswith("outcome unknown to the ledger: the API answered the send with")
+    assert "disk is full" in attention.reason
     assert counted.not_sent == []
     assert counted.exit_code is ExitCode.NOT_ALL_SENT
 
@@ -337,3 +337,57 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
     assert _deliveries_by_invoice(sandbox.outbox()) == per_invoice
     assert again.returncode == 1
     print(f"\nrows {ROWS}, kills at deliveries {points}, deliveries {len(outbox)}, per outcome {dict(outcomes)}")
+
+
+def test_a_token_the_api_refuses_stops_the_run_and_names_the_variable(tmp_path: Path, sandbox_process: Any) -> None:
+    world = build(12, 2, {})
+    rows, invoices, _ = world.write(tmp_path)
+    sandbox = sandbox_process("--invoices", str(invoices))
+    wrong = "wrong-token-0123456789abcdef"
+
+    run = subprocess.run(
+        command(rows, sandbox.url),
+        env={**command_env(), "LEADWAY_API_TOKEN": wrong},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode == ExitCode.NOT_ALL_SENT, run.stderr
+    assert "it refused the token in $LEADWAY_API_TOKEN" in run.stdout
+    assert wrong not in run.stdout + run.stderr
+    assert sandbox.outbox() == []
+
+
+def test_a_renamed_or_copied_file_sends_nothing_again(tmp_path: Path, sandbox_process: Any) -> None:
+    world = build(6, 2, {})
+    rows, invoices, _ = world.write(tmp_path)
+    sandbox = sandbox_process("--invoices", str(invoices))
+    first = subprocess.run(command(rows, sandbox.url), env=command_env(), capture_output=True, text=True, timeout=60)
+    renamed = rows.rename(tmp_path / "november-final.csv")
+    copied = tmp_path / "elsewhere" / "invoices.csv"
+    copied.parent.mkdir()
+    copied.write_bytes(renamed.read_bytes())
+
+    # The default ledger is the user's, whatever the file is called or wherever it lies.
+    again = [
+        subprocess.run(command(path, sandbox.url), env=command_env(), capture_output=True, text=True, timeout=60)
+        for path in (renamed, copied)
+    ]
+    # A ledger of its own knows nothing of the first run: the read before each first send finds the
+    # invoices sent already, and refuses them.
+    fresh = subprocess.run(
+        command(copied, sandbox.url, "--ledger", str(tmp_path / "fresh.sqlite3")),
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert [run.returncode for run in again] == [0, 0]
+    assert all("by an earlier run" in run.stdout for run in again)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "Refused (sending again would be refused again) (6):" in fresh.stdout
+    assert "not draft" in fresh.stdout
+    assert _deliveries_by_invoice(sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
