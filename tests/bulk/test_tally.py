@@ -92,8 +92,9 @@ def test_refusals_are_listed_with_the_apis_reason_and_a_run_of_only_refusals_exi
 def test_sigterm_exits_143_and_a_refused_token_exits_1() -> None:
     stopped = BulkReport(results=[result(2, SendState.SENT, "sent")], not_started=[row(3)], interrupted=True)
 
-    assert tally(stopped, signal_number=signal.SIGTERM).exit_code is ExitCode.TERMINATED == 143
-    assert tally(stopped, signal_number=signal.SIGINT).exit_code is ExitCode.INTERRUPTED == 130
+    assert tally(stopped, signal_number=signal.SIGTERM).exit_code is ExitCode.TERMINATED
+    assert tally(stopped, signal_number=signal.SIGINT).exit_code is ExitCode.INTERRUPTED
+    assert (int(ExitCode.TERMINATED), int(ExitCode.INTERRUPTED)) == (143, 130)
     refused = BulkReport(
         results=[result(2, SendState.NOT_SENT, "not sent: AuthenticationError 401")], token_refused=True
     )

@@ -3,6 +3,7 @@ when the `[cli]` extra is missing, and `python -m leadway_invoices_client.cli`."
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import runpy
 import sys
@@ -15,7 +16,7 @@ from leadway_invoices_client import cli
 
 @pytest.mark.parametrize("missing", cli.DEPENDENCIES)
 def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
-    real_find_spec = cli.find_spec
+    real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str) -> ModuleSpec | None:
         assert name in cli.DEPENDENCIES
