@@ -10,7 +10,8 @@
 Without `--production` nothing leaves the machine: the sandbox runs in this process. The bulk demo
 serves the invoices of `examples/sandbox-invoices.json` with a small rate-limit budget (so the
 pacing shows in the progress bar) and runs the bulk-send command on `examples/invoices.csv`, whose
-rows include an unknown, a void and a paid invoice (the summary lists them as not sent) and one
+rows include an unknown, a void and a paid invoice (the summary lists them as refused, with the
+reason: each is read before its first send, and only a draft is sent) and one
 whose connection the sandbox drops after sending (`examples/sandbox-faults.json`): the ledger reads
 the invoice back and counts it sent. The one-invoice demo shows the invoice's status before and
 after, the deliveries from the sandbox's outbox and the rate-limit budget left. With `--production`
@@ -349,7 +350,7 @@ def main(
             print(f"demo: error: {', '.join(one_only)} needs --one (or --production)", file=sys.stderr)
             return 2
         code = run_bulk_demo(out, err or sys.stderr)
-        # Some example rows are not sent on purpose: the command's 1 is the demo working.
+        # 1 (some row not sent, or needing attention) is a possible end of the demo's command too.
         return 0 if code in (0, 1) else code
     try:
         if args.production:

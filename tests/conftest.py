@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from leadway_invoices_client.types import Response
 from scripts.project import SPEC_DIR
 
 from .mock_api import INVOICE_ID, LOCATION, Read, Send, SendDetailed, request_body
+
+_DATA_FOLDERS = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own user data folder ($XDG_DATA_HOME, inherited by the commands it runs): the bulk
+    command's default ledger goes there, never into the real home. Made only when used."""
+    folder = tmp_path_factory.getbasetemp() / f"user-data-{next(_DATA_FOLDERS)}"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
 
 
 @pytest.fixture

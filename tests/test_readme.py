@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import subprocess
 import sys
@@ -63,3 +66,34 @@ def test_the_reconcile_example_finds_the_send_whose_answer_was_lost() -> None:
     assert result.stdout.splitlines()[-1] == "sent draft sent 1"
     # The answer was lost, the send was not, and nothing sent it twice.
     assert [d.invoice_id for d in app.state.sandbox.outbox].count("65782a3c879ad2646715bb13") == 1
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)
+
+
+def test_every_python_block_is_run_by_a_test_or_says_it_is_a_fragment() -> None:
+    run = {_usage_example(), _reconcile_example()}
+    others = [block for block in _blocks("python") if block not in run]
+
+    assert len(run) == 2
+    assert others, "the README has fragments too"
+    for block in others:
+        assert block.startswith("# A fragment: "), block
+        compile(block, "README.md", "exec")  # a fragment is still Python
+
+
+def test_the_csv_examples_use_invoices_the_demo_sandbox_serves() -> None:
+    served = {
+        invoice["_id"] for invoice in json.loads((ROOT / "examples/sandbox-invoices.json").read_text())["invoices"]
+    }
+    with (ROOT / "examples/invoices.csv").open(newline="", encoding="utf-8") as handle:
+        demo_rows = {row["key"]: row for row in csv.DictReader(handle)}
+    examples = [row for block in _blocks("csv") for row in csv.DictReader(io.StringIO(block))]
+
+    assert len(examples) >= 3
+    for row in examples:
+        assert row["invoice_id"] in served, row
+        assert {"key", "invoice_id", "location_id", "user_id", "action", "live_mode"} <= set(row)
+        if row["key"] in demo_rows:
+            assert row == demo_rows[row["key"]]

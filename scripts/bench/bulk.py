@@ -78,15 +78,18 @@ def bulk_run(
             done.append(time.perf_counter())
 
         with sandbox_process(config) as sandbox:
-            count = worker_count(workers, rows, locations)
-            share = max(1, BULK_CONCURRENCY // count)
+            count = worker_count(workers, rows, locations, BULK_CONCURRENCY)
             ledger_path = Path(scratch) / "bench.ledger.sqlite3"
+
+            def open_client(concurrency: int) -> AuthenticatedClient:
+                return bulk_client(sandbox.base_url, DEFAULT_TOKEN, concurrency=concurrency, retry=None)
+
             setup = WorkerSetup(
                 # Retries off: any 429 surfaces. (Workers fork: these need not pickle.)
-                open_client=lambda: bulk_client(sandbox.base_url, DEFAULT_TOKEN, concurrency=share, retry=None),
+                open_client=open_client,
                 open_ledger=(lambda: SendLedger(ledger_path)) if ledger else _NoLedger,  # type: ignore[arg-type]
                 per_location=BULK_PER_LOCATION,
-                concurrency=share,
+                concurrency=BULK_CONCURRENCY,
             )
             cpu_before = sandbox.cpu()
             start, cpu_start, children_start = time.perf_counter(), time.process_time(), os.times()

@@ -57,7 +57,19 @@ def command(file: Path, base_url: str, *flags: str) -> list[str]:
 
 
 def command_env() -> dict[str, str]:
-    """The command's environment: the sandbox token, and a wide terminal so table rows stay on one line."""
-    env = {**os.environ, "LEADWAY_API_TOKEN": DEFAULT_TOKEN, "COLUMNS": "250", "PYTHONUNBUFFERED": "1"}
+    """The command's environment: the sandbox token, and this test's user data folder (tests/conftest.py)."""
+    env = {**os.environ, "LEADWAY_API_TOKEN": DEFAULT_TOKEN, "PYTHONUNBUFFERED": "1"}
     env.pop("LEADWAY_SANDBOX_TOKEN", None)
     return env
+
+
+def summary_block(stdout: str, key: str) -> str:
+    """The summary's block about `key`: its line, and the indented lines after it (reason, evidence)."""
+    lines = stdout.splitlines()
+    start = next(index for index, line in enumerate(lines) if f" key {key}" in line)
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    return "\n".join(block)

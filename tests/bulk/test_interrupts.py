@@ -4,6 +4,7 @@ finish and are recorded), a second abandons them; either way running the command
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import threading
@@ -16,33 +17,53 @@ from typing import Any
 import pytest
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk.interrupts import on_interrupt
+from leadway_invoices_client.cli.command import default_ledger
 
 from scripts.sandbox import DEFAULT_TOKEN
 
 from .processes import command, command_env
 from .world import build
 
+# How a run is stopped: Ctrl-C in a terminal; SIGTERM to the command (`kill`, `timeout`); SIGTERM to
+# every process of the job, its workers too (systemd's default, a container's stop).
+STOPS = [
+    pytest.param(signal.SIGINT, False, 130, id="ctrl-c"),
+    pytest.param(signal.SIGTERM, False, 143, id="sigterm"),
+    pytest.param(signal.SIGTERM, True, 143, id="sigterm-to-every-process"),
+]
+
 
 @pytest.mark.slow
-def test_ctrl_c_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
-    tmp_path: Path, sandbox_process: Any
+@pytest.mark.parametrize(("signum", "to_every_process", "exit_code"), STOPS)
+def test_a_stop_finishes_sends_in_flight_prints_the_summary_and_a_rerun_resumes(
+    tmp_path: Path, sandbox_process: Any, signum: signal.Signals, to_every_process: bool, exit_code: int
 ) -> None:
-    world = build(60, 2, {})
+    world = build(60, 2, {})  # two locations: two worker processes
     rows, invoices, _ = world.write(tmp_path)
-    # A small budget, so the run lasts a few seconds and the interrupt lands mid-run.
+    # A small budget, so the run lasts a few seconds and the signal lands mid-run.
     sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "5", "--burst-interval-ms", "500")
     argv = command(rows, sandbox.url)
 
-    process = subprocess.Popen(argv, env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        argv,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a service has
+    )
     while len(sandbox.outbox()) < 10 and process.poll() is None:
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    if to_every_process:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
     out, err = process.communicate(timeout=30)
     delivered_at_stop = Counter(d["invoiceId"] for d in sandbox.outbox())
-    with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
+    with SendLedger(default_ledger()) as ledger:
         states = Counter(record.state for record in ledger.records())
 
-    assert process.returncode == 130, err
+    assert process.returncode == exit_code, err
     assert DEFAULT_TOKEN not in out + err
     assert "Stopping: no new sends" in err
     assert "not started" in out

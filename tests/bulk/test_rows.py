@@ -11,6 +11,7 @@ from leadway_invoices_client.models import AltType, SendAction, SendInvoiceReque
 
 HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"
 INVOICE = "6578278e879ad2646715ba9c"
+OTHER = "6578278e879ad2646715ba9d"
 
 
 def write(tmp_path: Path, text: str, name: str = "invoices.csv") -> Path:
@@ -22,7 +23,7 @@ def write(tmp_path: Path, text: str, name: str = "invoices.csv") -> Path:
 def test_a_good_csv_gives_rows_in_file_order_with_their_line_numbers(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        HEADER + f"k1,{INVOICE},loc-1,user-1,email,false\n\n k2 ,{INVOICE},loc-2,user-1, sms ,TRUE\n",
+        HEADER + f"k1,{INVOICE},loc-1,user-1,email,false\n\n k2 ,{OTHER},loc-2,user-1, sms ,TRUE\n",
     )
 
     checked = read_rows(path)
@@ -30,7 +31,7 @@ def test_a_good_csv_gives_rows_in_file_order_with_their_line_numbers(tmp_path: P
     assert checked.problems == ()
     assert checked.rows == (
         BulkRow(2, "k1", INVOICE, "loc-1", "user-1", SendAction.EMAIL, False),
-        BulkRow(4, "k2", INVOICE, "loc-2", "user-1", SendAction.SMS, True),
+        BulkRow(4, "k2", OTHER, "loc-2", "user-1", SendAction.SMS, True),
     )
     assert checked.rows[1].body() == SendInvoiceRequest(
         alt_id="loc-2", alt_type=AltType.LOCATION, user_id="user-1", action=SendAction.SMS, live_mode=True
@@ -137,3 +138,52 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> No
 
 def test_row_problem_text() -> None:
     assert str(RowProblem(7, "key is empty")) == "line 7: key is empty"
+
+
+def test_an_invoice_on_two_lines_is_refused_naming_both_lines_unless_allowed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + f"nov,{INVOICE},loc,user,email,false\n"
+        + f"{OTHER},{OTHER},loc,user,email,false\n"
+        + f"nov-again,{INVOICE.upper()},loc,user,sms,false\n",
+    )
+
+    assert [str(problem) for problem in read_rows(path).problems] == [
+        f"line 4: invoice {INVOICE.upper()} is also on line 2: a file sends an invoice once"
+        " (--allow-repeated-invoices sends both, one after the other)"
+    ]
+    allowed = read_rows(path, repeated_invoices=True)
+    assert allowed.problems == ()
+    assert [row.key for row in allowed.rows] == ["nov", OTHER, "nov-again"]
+
+
+def test_a_key_is_one_key_in_any_unicode_normal_form(tmp_path: Path) -> None:
+    composed, decomposed = "caf\u00e9-nov", "cafe\u0301-nov"
+    path = write(
+        tmp_path,
+        HEADER + f"{composed},{INVOICE},loc,user,email,false\n" + f"{decomposed},{OTHER},loc,user,email,false\n",
+    )
+
+    checked = read_rows(path)
+
+    assert [str(problem) for problem in checked.problems] == [f"line 3: key {composed!r} is already used on line 2"]
+    assert [row.key for row in read_rows(write(tmp_path, HEADER + f"{decomposed},{INVOICE},l,u,sms,false\n")).rows] == [
+        composed
+    ]
+
+
+def test_the_optional_resend_column_asks_for_a_deliberate_resend(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "key,invoice_id,location_id,user_id,action,live_mode,resend\n"
+        + f"a,{INVOICE},loc,user,email,false,true\n"
+        + f"b,{OTHER},loc,user,email,false,\n"
+        + f"c,{OTHER}0,loc,user,email,false,FALSE\n"
+        + f"d,{OTHER}1,loc,user,email,false,again\n",
+    )
+
+    checked = read_rows(path)
+
+    assert [(row.key, row.resend) for row in checked.rows] == [("a", True), ("b", False), ("c", False)]
+    assert [str(problem) for problem in checked.problems] == ["line 5: resend must be true or false, not 'again'"]

@@ -3,6 +3,8 @@ needing attention (in file order), and the exit code."""
 
 from __future__ import annotations
 
+import signal
+
 from leadway_invoices_client import Outcome, Reconciliation, SendState
 from leadway_invoices_client._bulk.engine import BulkReport, RowResult
 from leadway_invoices_client._bulk.tally import ExitCode, evidence_text, tally
@@ -36,7 +38,7 @@ def test_the_detail_lines_are_in_file_order_whatever_order_the_rows_finished_in(
 
     assert [(line.row.line, line.reason) for line in counted.not_sent] == [
         (2, "BadRequestError 400"),
-        (5, "refused by the ledger"),
+        (5, "the ledger took the row for bad input"),
         (8, "NotFoundError 404"),
     ]
     assert [(line.row.line, line.evidence) for line in counted.attention] == [
@@ -65,4 +67,45 @@ def test_rows_left_unstarted_are_not_all_sent_unless_interrupted() -> None:
     assert tally(BulkReport(results=[result(2, SendState.NOT_SENT, "x")])).exit_code is ExitCode.NOT_ALL_SENT
     assert tally(BulkReport(results=[result(2, SendState.PENDING, "x")])).exit_code is ExitCode.NOT_ALL_SENT
     assert tally(BulkReport()).exit_code is ExitCode.ALL_SENT
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 130]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 130, 143]
+
+
+def test_refusals_are_listed_with_the_apis_reason_and_a_run_of_only_refusals_exits_0() -> None:
+    counted = tally(
+        BulkReport(
+            results=[
+                result(2, SendState.SENT, "sent"),
+                result(3, SendState.REFUSED, "refused: BadRequestError 400: Invoice is void"),
+                result(4, SendState.REFUSED, "refused: NotFoundError 404: Invoice not found", skipped=True),
+            ]
+        )
+    )
+
+    assert [(line.row.line, line.reason) for line in counted.refused] == [
+        (3, "BadRequestError 400: Invoice is void"),
+        (4, "NotFoundError 404: Invoice not found"),
+    ]
+    assert counted.not_sent == counted.attention == []
+    assert counted.exit_code is ExitCode.ALL_SENT
+
+
+def test_sigterm_exits_143_and_a_refused_token_exits_1() -> None:
+    stopped = BulkReport(results=[result(2, SendState.SENT, "sent")], not_started=[row(3)], interrupted=True)
+
+    assert tally(stopped, signal_number=signal.SIGTERM).exit_code is ExitCode.TERMINATED
+    assert tally(stopped, signal_number=signal.SIGINT).exit_code is ExitCode.INTERRUPTED
+    assert (int(ExitCode.TERMINATED), int(ExitCode.INTERRUPTED)) == (143, 130)
+    refused = BulkReport(
+        results=[result(2, SendState.NOT_SENT, "not sent: AuthenticationError 401")], token_refused=True
+    )
+    assert tally(refused).exit_code is ExitCode.NOT_ALL_SENT
+    assert tally(refused).token_refused
+
+
+def test_the_evidence_does_not_repeat_the_reason() -> None:
+    evidence = Reconciliation(Outcome.UNDETERMINED, "i", "status unchanged", "draft", None, "draft", None, 4)
+
+    assert evidence_text(evidence, without="outcome unknown: ServerError 500; status unchanged") == (
+        "status draft -> draft; 4 reads"
+    )
+    assert evidence_text(evidence) == "status unchanged; status draft -> draft; 4 reads"

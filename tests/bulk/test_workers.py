@@ -3,24 +3,35 @@ exactly once, and die with their parent."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._bulk.rows import BulkRow
-from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, split, worker_count
+from leadway_invoices_client._bulk.workers import WORKERS_SUPPORTED, shares, split, worker_count
+from leadway_invoices_client.cli.command import default_ledger
 from leadway_invoices_client.models import SendAction
 
+from scripts.project import READ_PATH, example
 from scripts.sandbox import DEFAULT_TOKEN
 
 from .processes import command, command_env
 from .world import build
+
+SEND_BODY = example("response", "leadwayPage")
+READ_BODY = example("response", "upstreamExample", path=READ_PATH, method="get")
 
 
 def _row(line: int, location: str) -> BulkRow:
@@ -50,11 +61,26 @@ def test_split_never_makes_an_idle_worker() -> None:
 @pytest.mark.skipif(not WORKERS_SUPPORTED, reason="one process sends where workers are not supported")
 def test_worker_count_is_one_per_core_at_most_one_per_location() -> None:
     rows = [object()] * 10
-    assert worker_count(3, rows, 2) == 2
-    assert worker_count(3, rows, 5) == 3
-    assert worker_count(None, rows, 1) == 1
-    assert worker_count(None, rows, 64) == max(1, min(os.cpu_count() or 1, 64))
-    assert worker_count(4, [], 0) == 1
+    assert worker_count(3, rows, 2, 16) == 2
+    assert worker_count(3, rows, 5, 16) == 3
+    assert worker_count(None, rows, 1, 16) == 1
+    assert worker_count(None, rows, 64, 16) == max(1, min(os.cpu_count() or 1, 16))
+    assert worker_count(4, [], 0, 16) == 1
+
+
+def test_concurrency_is_a_total_never_more_workers_than_sends_in_flight() -> None:
+    rows = [object()] * 10
+    assert worker_count(4, rows, 8, 1) == 1
+    assert worker_count(4, rows, 8, 3) == 3
+
+
+@given(total=st.integers(1, 500), parts=st.integers(1, 64))
+def test_shares_add_up_to_the_total_and_differ_by_at_most_one(total: int, parts: int) -> None:
+    split_up = shares(total, min(parts, total))
+
+    assert sum(split_up) == total
+    assert max(split_up) - min(split_up) <= 1
+    assert min(split_up) >= 1
 
 
 def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
@@ -67,17 +93,18 @@ def test_three_workers_send_every_key_exactly_once_and_a_rerun_sends_nothing(
 
     first = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
     delivered = Counter(d["invoiceId"] for d in sandbox.outbox())
-    with SendLedger(Path(str(rows) + ".ledger.sqlite3")) as ledger:
+    with SendLedger(default_ledger()) as ledger:
         records = ledger.records()
     rerun = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
 
-    assert first.returncode == 1, first.stderr  # the unknown and the void invoice are not sent
+    assert first.returncode == 0, first.stderr  # the unknown and the void invoice are refused, listed
     assert DEFAULT_TOKEN not in first.stdout + first.stderr
     assert delivered == dict.fromkeys(world.deliverable, 1)
     assert len(records) == 90
-    assert Counter(record.state for record in records) == {SendState.SENT: 88, SendState.NOT_SENT: 2}
+    assert Counter(record.state for record in records) == {SendState.SENT: 88, SendState.REFUSED: 2}
     assert all(record.attempts == 1 for record in records)
-    assert rerun.returncode == 1, rerun.stderr
+    assert "Refused (sending again would be refused again) (2):" in first.stdout
+    assert rerun.returncode == 0, rerun.stderr
     assert "by an earlier run" in rerun.stdout
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == delivered
 
@@ -136,3 +163,76 @@ def test_a_killed_worker_is_reported_and_a_rerun_finishes_its_rows(tmp_path: Pat
     assert "not started" in out
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert Counter(d["invoiceId"] for d in sandbox.outbox()) == dict.fromkeys(world.deliverable, 1)
+
+
+class CountingApi(ThreadingHTTPServer):
+    """An API on loopback that answers every send and read after a pause, counting the requests in
+    flight at once (the peak) across every process that calls it."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Counted)
+        self.lock = threading.Lock()
+        self.in_flight = self.peak = self.sends = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Counted(BaseHTTPRequestHandler):
+    server: CountingApi
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        api = self.server
+        with api.lock:
+            api.in_flight += 1
+            api.peak = max(api.peak, api.in_flight)
+        time.sleep(0.05)
+        with api.lock:
+            api.in_flight -= 1
+        data = json.dumps({**body, "_id": self.path.split("/")[2]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._answer({**READ_BODY, "status": "draft"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        with self.server.lock:
+            self.server.sends += 1
+        self._answer(SEND_BODY)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def counting_api() -> Iterator[CountingApi]:
+    api = CountingApi()
+    thread = threading.Thread(target=api.serve_forever, daemon=True)
+    thread.start()
+    yield api
+    api.shutdown()
+    api.server_close()
+
+
+@pytest.mark.skipif(not WORKERS_SUPPORTED, reason="worker processes need POSIX")
+@pytest.mark.parametrize(("workers", "concurrency"), [(2, 1), (3, 2)])
+def test_concurrency_is_the_total_in_flight_of_all_workers(
+    tmp_path: Path, counting_api: CountingApi, workers: int, concurrency: int
+) -> None:
+    world = build(24, 6, {})
+    rows, _, _ = world.write(tmp_path)
+    argv = command(rows, counting_api.url, "--workers", str(workers), "--concurrency", str(concurrency))
+
+    run = subprocess.run(argv, env=command_env(), capture_output=True, text=True, timeout=120)
+
+    assert run.returncode == 0, run.stderr
+    assert counting_api.sends == 24
+    assert 1 <= counting_api.peak <= concurrency

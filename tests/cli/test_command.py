@@ -6,9 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
+from leadway_invoices_client import SendLedger
 from leadway_invoices_client._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
-from leadway_invoices_client._runtime.constants import PRODUCTION_URL
+from leadway_invoices_client._runtime.constants import LEDGER_APP, LEDGER_FILE, LEDGER_SUFFIX, PRODUCTION_URL
 from leadway_invoices_client.cli import main
+from leadway_invoices_client.cli.command import ledger_path
+
+from tests.mock_api import Server, mock_client, request_body
 
 HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"
 INVOICE = "6578278e879ad2646715ba9c"
@@ -39,13 +43,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("socket.getaddrinfo", refuse)
 
 
-def test_dry_run_of_a_good_file_says_so_and_sends_nothing(good_file: Path) -> None:
+def test_dry_run_of_a_good_file_says_so_and_sends_nothing(good_file: Path, user_data: Path) -> None:
     code, out, err = run(["send", str(good_file), "--dry-run"])
 
     assert code == 0
     assert out.strip() == f"{good_file}: all 2 rows are valid (2 locations); nothing sent (--dry-run)"
     assert err == ""
-    assert not Path(str(good_file) + ".ledger.sqlite3").exists()
+    assert not user_data.exists()
 
 
 def test_dry_run_reports_every_bad_row_with_its_line_and_exits_2(tmp_path: Path) -> None:
@@ -65,7 +69,7 @@ def test_dry_run_reports_every_bad_row_with_its_line_and_exits_2(tmp_path: Path)
     assert lines[3] == f"{path}: 2 of 3 rows have problems; nothing was sent"
 
 
-def test_a_real_run_with_a_bad_row_sends_nothing(tmp_path: Path) -> None:
+def test_a_real_run_with_a_bad_row_sends_nothing(tmp_path: Path, user_data: Path) -> None:
     path = tmp_path / "invoices.csv"
     path.write_text(HEADER + f"k1,{INVOICE},loc,user,email,false\nk2,{INVOICE},loc,user,fax,false\n")
 
@@ -73,7 +77,7 @@ def test_a_real_run_with_a_bad_row_sends_nothing(tmp_path: Path) -> None:
 
     assert code == 2
     assert "line 3: action must be one of" in err
-    assert not Path(str(path) + ".ledger.sqlite3").exists()
+    assert not user_data.exists()
 
 
 def test_an_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -98,7 +102,7 @@ def test_an_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
     ],
 )
 def test_refusals_happen_before_any_io(
-    good_file: Path, flags: list[str], environ: dict[str, str], message: str
+    good_file: Path, flags: list[str], environ: dict[str, str], message: str, user_data: Path
 ) -> None:
     code, out, err = run(["send", str(good_file), *flags], environ)
 
@@ -106,7 +110,7 @@ def test_refusals_happen_before_any_io(
     assert out == ""
     assert message in err
     assert REAL_TOKEN not in err
-    assert not Path(str(good_file) + ".ledger.sqlite3").exists()
+    assert not user_data.exists()
 
 
 def test_the_token_is_not_an_option(good_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,3 +127,99 @@ def test_a_ledger_path_that_cannot_be_a_ledger_is_a_usage_error(good_file: Path,
     assert code == 2
     assert out == ""
     assert "is a directory" in err
+
+
+def test_an_invoice_on_two_lines_refuses_the_file_naming_both_lines(tmp_path: Path, user_data: Path) -> None:
+    path = tmp_path / "invoices.csv"
+    path.write_text(HEADER + f"nov,{INVOICE},loc,user,email,false\nnov-2,{INVOICE},loc,user,sms,false\n")
+
+    code, out, err = run(["send", str(path)], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert out == ""
+    assert f"{path}: line 3: invoice {INVOICE} is also on line 2" in err
+    assert "--allow-repeated-invoices" in err
+    assert not user_data.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("3601", "from 0 to 3600"), ("-1", "must be >= 0"), ("nan", "finite"), ("soon", "a number of seconds")],
+)
+def test_a_grace_period_reconciliation_would_refuse_is_refused_before_any_io(
+    good_file: Path, value: str, message: str, capsys: pytest.CaptureFixture[str], user_data: Path
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["send", str(good_file), "--grace-period", value], environ={TOKEN_ENV: REAL_TOKEN})
+
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not user_data.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080\r", "https://api.example.com /x", "https://api.\x00example.com"]
+)
+def test_a_control_character_or_space_in_the_base_url_is_refused_before_any_io(
+    good_file: Path, url: str, user_data: Path
+) -> None:
+    code, out, err = run(["send", str(good_file), "--base-url", url], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert out == ""
+    assert "leadway-invoices: error: --base-url contains" in err
+    assert "a URL holds no spaces or control characters" in err
+    assert not user_data.exists()
+
+
+def _ledger_with(path: Path, key: str, invoice: str) -> None:
+    with SendLedger(path) as ledger, mock_client(Server()) as client:
+        ledger.send(key, client=client, invoice_id=invoice, body=request_body())
+
+
+def test_a_dry_run_checks_the_keys_against_the_ledger_without_changing_it(good_file: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "sends.sqlite3"
+    _ledger_with(ledger, "k2", "6578278e879ad2646715ba00")
+    before = ledger.read_bytes()
+
+    code, out, err = run(["send", str(good_file), "--ledger", str(ledger), "--dry-run"])
+
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [
+        f"{good_file}: line 3: key 'k2' is recorded in ledger {ledger} for invoice 6578278e879ad2646715ba00,"
+        f" not {INVOICE}0: a key names one send of one invoice",
+        f"{good_file}: 1 of 2 rows have problems; nothing was sent",
+    ]
+    assert ledger.read_bytes() == before
+
+
+def test_a_real_run_checks_the_keys_against_the_ledger_before_sending_anything(good_file: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "sends.sqlite3"
+    _ledger_with(ledger, "k2", "6578278e879ad2646715ba00")
+
+    code, _, err = run(["send", str(good_file), "--ledger", str(ledger)], {TOKEN_ENV: REAL_TOKEN})
+
+    assert code == 2
+    assert "line 3: key 'k2' is recorded in ledger" in err
+    with SendLedger(ledger) as opened:
+        assert [record.key for record in opened.records()] == ["k2"]
+
+
+def test_the_default_ledger_is_one_per_user_whatever_the_file_is_called(tmp_path: Path, user_data: Path) -> None:
+    renamed = tmp_path / "invoices-december.csv"
+
+    assert ledger_path(tmp_path / "invoices.csv", None) == ledger_path(renamed, None)
+    assert ledger_path(renamed, None) == user_data / LEDGER_APP / LEDGER_FILE
+    assert ledger_path(renamed, tmp_path / "mine.db") == tmp_path / "mine.db"
+    beside = tmp_path / ("invoices.csv" + LEDGER_SUFFIX)
+    beside.touch()  # an earlier release's ledger: still used for its file
+    assert ledger_path(tmp_path / "invoices.csv", None) == beside
+    assert ledger_path(renamed, None) == user_data / LEDGER_APP / LEDGER_FILE
+
+
+def test_a_dry_run_neither_creates_the_default_ledger_nor_its_folder(good_file: Path, user_data: Path) -> None:
+    code, _, _ = run(["send", str(good_file), "--dry-run"])
+
+    assert code == 0
+    assert not user_data.exists()

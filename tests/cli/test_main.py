@@ -3,6 +3,7 @@ when the `[cli]` extra is missing, and `python -m leadway_invoices_client.cli`."
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import runpy
 import sys
@@ -13,10 +14,13 @@ import pytest
 from leadway_invoices_client import cli
 
 
-def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("missing", cli.DEPENDENCIES)
+def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    real_find_spec = importlib.util.find_spec
+
     def find_spec(name: str) -> ModuleSpec | None:
-        assert name == "rich"
-        return None
+        assert name in cli.DEPENDENCIES
+        return None if name == missing else real_find_spec(name)
 
     monkeypatch.setattr(cli, "find_spec", find_spec)
     out, err = io.StringIO(), io.StringIO()

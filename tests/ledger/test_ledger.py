@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import random
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ from leadway_invoices_client import (
     SendLedger,
     SendState,
 )
+from leadway_invoices_client._ledger.sqlite import SqliteTx
 from leadway_invoices_client.models import SendInvoiceRequest
 from starlette.applications import Starlette
 
@@ -49,13 +51,14 @@ def send(
     """One ledger send in `mode`, through a fresh client (an async client belongs to one loop)."""
     body = kw.pop("body", None) or sms_body()
     target = kw.pop("invoice", None) or invoice_id(index)
+    options = {name: kw.pop(name) for name in ("only_if_draft", "retry_refused") if name in kw}
     if mode == "sync":
         with client(base_url, fault, **kw) as http:
-            return ledger.send(key, client=http, invoice_id=target, body=body)
+            return ledger.send(key, client=http, invoice_id=target, body=body, **options)
 
     async def run() -> LedgerRecord:
         async with client(base_url, fault, **kw) as http:
-            return await ledger.asend(key, client=http, invoice_id=target, body=body)
+            return await ledger.asend(key, client=http, invoice_id=target, body=body, **options)
 
     return asyncio.run(run())
 
@@ -84,18 +87,103 @@ def test_a_new_ledger_on_the_same_file_remembers(sandbox: Served, path: Path, mo
     assert deliveries(sandbox.app) == {invoice_id(0): 1}
 
 
-def test_a_4xx_is_not_sent_and_the_next_call_sends_again(sandbox: Served, path: Path, mode: str) -> None:
+def test_a_refusal_is_refused_with_its_reason_and_left_alone_unless_asked(
+    sandbox: Served, path: Path, mode: str
+) -> None:
     with open_ledger(path, sandbox.base_url) as ledger:
         refused = send(ledger, mode, "paid", 0, sandbox.base_url, invoice=PAID_INVOICE_ID)
         again = send(ledger, mode, "paid", 0, sandbox.base_url, invoice=PAID_INVOICE_ID)
+        asked = send(ledger, mode, "paid", 0, sandbox.base_url, invoice=PAID_INVOICE_ID, retry_refused=True)
 
-    assert (refused.state, refused.reason, refused.skipped) == (
-        SendState.NOT_SENT,
-        "not sent: BadRequestError 400",
+    assert (refused.state, refused.reason, refused.skipped, refused.status_code) == (
+        SendState.REFUSED,
+        "refused: BadRequestError 400: Invoice is already paid and cannot be sent",
         False,
+        400,
     )
-    assert (again.state, again.attempts) == (SendState.NOT_SENT, 2)
+    # Sending it again would be refused again: left alone, no request made.
+    assert (again.state, again.attempts, again.skipped) == (SendState.REFUSED, 1, True)
+    assert (asked.state, asked.attempts, asked.skipped) == (SendState.REFUSED, 2, False)
     assert deliveries(sandbox.app) == {}
+
+
+def test_a_first_send_reads_the_invoice_and_sends_only_a_draft_unless_a_resend_is_asked(
+    sandbox: Served, path: Path, tmp_path: Path, mode: str
+) -> None:
+    """A ledger that does not know an earlier send (a renamed file's, another host's) sends nothing twice."""
+    with open_ledger(path, sandbox.base_url) as first:
+        sent = send(first, mode, "nov", 15, sandbox.base_url, only_if_draft=True)
+    with open_ledger(tmp_path / "another.db", sandbox.base_url) as other:
+        guarded = send(other, mode, "nov", 15, sandbox.base_url, only_if_draft=True)
+        reminder = send(other, mode, "nov-reminder", 15, sandbox.base_url, only_if_draft=False)
+
+    assert sent.state is SendState.SENT
+    assert (guarded.state, guarded.status_code) == (SendState.REFUSED, 200)
+    assert "the invoice reads sent, not draft" in guarded.reason
+    assert reminder.state is SendState.SENT
+    assert deliveries(sandbox.app) == {invoice_id(15): 2}
+
+
+def test_a_reconciled_not_sent_is_read_once_more_before_it_is_resent(sandbox: Served, path: Path, mode: str) -> None:
+    """A slow send that lands after its grace period: the next call reads the invoice, finds it sent,
+    and does not send it again."""
+    with open_ledger(path, sandbox.base_url, grace_period=0.05) as ledger:
+        unknown = send(ledger, mode, "k", 16, sandbox.base_url, "delayed-send:1.5")
+        landed = wait_for(lambda: deliveries(sandbox.app) == {invoice_id(16): 1})
+        again = send(ledger, mode, "k", 16, sandbox.base_url)
+
+    assert (unknown.state, landed) == (SendState.NOT_SENT, True)
+    assert (again.state, again.skipped) == (SendState.SENT, True)  # skipped: no send in this call
+    assert "reconciled SENT" in again.reason
+    assert deliveries(sandbox.app) == {invoice_id(16): 1}
+
+
+def test_an_outcome_the_ledger_cannot_record_is_unknown_not_not_sent(
+    sandbox: Served, path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills right after the API answered 200: the send happened, whatever the ledger holds."""
+    write_outcome = SqliteTx.write_outcome
+
+    def disk_full(self: SqliteTx, **kwargs: Any) -> LedgerRecord:
+        if kwargs["state"] is SendState.SENT:
+            raise sqlite3.OperationalError("database or disk is full")
+        return write_outcome(self, **kwargs)
+
+    with open_ledger(path, sandbox.base_url) as ledger:
+        monkeypatch.setattr(SqliteTx, "write_outcome", disk_full)
+        unrecorded = send(ledger, mode, "k", 17, sandbox.base_url)
+        stored = ledger.get("k")
+        monkeypatch.setattr(SqliteTx, "write_outcome", write_outcome)
+        again = send(ledger, mode, "k", 17, sandbox.base_url)
+
+    assert (unrecorded.state, unrecorded.status_code) == (SendState.PENDING, 200)
+    assert unrecorded.reason.startswith("outcome unknown to the ledger: the API answered the send with a 2xx")
+    assert "database or disk is full" in unrecorded.reason
+    assert stored is not None
+    assert stored.state is SendState.PENDING
+    assert again.state is SendState.SENT
+    assert "reconciled SENT" in again.reason
+    assert deliveries(sandbox.app) == {invoice_id(17): 1}
+
+
+def test_a_key_in_another_unicode_normal_form_is_the_same_key(sandbox: Served, path: Path, mode: str) -> None:
+    with open_ledger(path, sandbox.base_url) as ledger:
+        composed = send(ledger, mode, "caf\u00e9-nov", 18, sandbox.base_url)
+        decomposed = send(ledger, mode, "cafe\u0301-nov", 18, sandbox.base_url)
+
+    assert composed.key == decomposed.key == "caf\u00e9-nov"
+    assert (decomposed.state, decomposed.skipped) == (SendState.SENT, True)
+    assert deliveries(sandbox.app) == {invoice_id(18): 1}
+
+
+def wait_for(condition: Any, timeout: float = 30.0) -> bool:
+    """Whether `condition()` became true within `timeout` seconds (polled)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def test_a_rate_limit_is_not_sent_then_sent_by_the_next_call(sandbox: Served, path: Path, mode: str) -> None:
@@ -439,6 +527,7 @@ def test_a_task_cancelled_at_any_moment_leaves_the_key_to_be_sent_exactly_once(
     [
         ("grace_period", -1, "grace_period must be >= 0 seconds"),
         ("grace_period", float("nan"), "grace_period must be a finite number"),
+        ("grace_period", 3601, "grace_period must be a number of seconds from 0 to 3600"),
         ("max_reads", 0, "max_reads must be an int from 1 to 100"),
         ("max_reads", True, "max_reads must be an int"),
         ("lease", 0, "lease must be > 0 seconds"),

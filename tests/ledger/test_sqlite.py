@@ -14,7 +14,7 @@ import pytest
 from leadway_invoices_client import LedgerError, LedgerRecord, Outcome, Reconciliation, SendLedger, SendState
 from leadway_invoices_client._ledger import sqlite
 from leadway_invoices_client._ledger.claims import Owner
-from leadway_invoices_client._ledger.records import encode_evidence
+from leadway_invoices_client._ledger.records import encode_evidence, owner_of
 
 from tests.mock_api import Server, mock_client
 
@@ -52,8 +52,9 @@ def test_a_file_that_is_not_a_database_is_refused(path: Path, content: bytes) ->
 def test_a_ledger_from_a_newer_version_is_refused(path: Path) -> None:
     SendLedger(path).close()
     with sqlite3.connect(path) as raw:
-        raw.execute("PRAGMA user_version = 2")
-    with pytest.raises(LedgerError, match=r"schema version 2, written by a newer .*reads up to version 1"):
+        raw.execute(f"PRAGMA user_version = {sqlite.SCHEMA_VERSION + 1}")
+    newer, ours = sqlite.SCHEMA_VERSION + 1, sqlite.SCHEMA_VERSION
+    with pytest.raises(LedgerError, match=rf"schema version {newer}, written by a newer .*reads up to version {ours}"):
         SendLedger(path)
 
 
@@ -107,8 +108,7 @@ def test_a_row_holds_only_the_states_a_key_can_be_in(conn: sqlite3.Connection) -
 
 
 def _intent(conn: sqlite3.Connection, key: str, claim: str) -> None:
-    sqlite.write_intent(
-        conn,
+    sqlite.SqliteTx(conn).write_intent(
         key=key,
         invoice_id="inv-1",
         alt_id="loc-1",
@@ -131,22 +131,21 @@ def test_an_intent_is_a_pending_row_held_by_its_owner_until_its_lease(conn: sqli
     before = time.time()
     _intent(conn, "k", "claim-1")
 
-    assert sqlite.read_one(conn, "k") == LedgerRecord("k", "inv-1", "loc-1", SendState.PENDING, "sending", 1)
-    row = sqlite.row_of(conn, "k")
+    assert sqlite.SqliteTx(conn).read_one("k") == LedgerRecord("k", "inv-1", "loc-1", SendState.PENDING, "sending", 1)
+    row = sqlite.SqliteTx(conn).row("k")
     assert row is not None
-    held = sqlite.owner(row)
+    held = owner_of(row)
     assert held is not None
     owner, claim, lease_until = held
     assert (owner, claim) == (OWNER, "claim-1")
     assert before + 600 <= lease_until <= time.time() + 600
-    assert sqlite.row_of(conn, "unknown") is None
-    assert sqlite.read_one(conn, "unknown") is None
+    assert sqlite.SqliteTx(conn).row("unknown") is None
+    assert sqlite.SqliteTx(conn).read_one("unknown") is None
 
 
 def test_an_outcome_is_written_by_the_claim_that_holds_the_key_only(conn: sqlite3.Connection) -> None:
     _intent(conn, "k", "claim-1")
-    ignored = sqlite.write_outcome(
-        conn,
+    ignored = sqlite.SqliteTx(conn).write_outcome(
         key="k",
         claim="claim-0",
         state=SendState.SENT,
@@ -158,8 +157,7 @@ def test_an_outcome_is_written_by_the_claim_that_holds_the_key_only(conn: sqlite
     assert ignored.state is SendState.PENDING
 
     evidence = encode_evidence(EVIDENCE)
-    kept = sqlite.write_outcome(
-        conn,
+    kept = sqlite.SqliteTx(conn).write_outcome(
         key="k",
         claim="claim-1",
         state=SendState.PENDING,
@@ -168,13 +166,12 @@ def test_an_outcome_is_written_by_the_claim_that_holds_the_key_only(conn: sqlite
         evidence=evidence,
         keep_claim=True,
     )
-    row = sqlite.row_of(conn, "k")
+    row = sqlite.SqliteTx(conn).row("k")
     assert row is not None
-    assert sqlite.owner(row) is not None
+    assert owner_of(row) is not None
     assert kept.evidence == EVIDENCE
 
-    done = sqlite.write_outcome(
-        conn,
+    done = sqlite.SqliteTx(conn).write_outcome(
         key="k",
         claim="claim-1",
         state=SendState.SENT,
@@ -183,26 +180,28 @@ def test_an_outcome_is_written_by_the_claim_that_holds_the_key_only(conn: sqlite
         evidence=None,
         keep_claim=False,
     )
-    row = sqlite.row_of(conn, "k")
+    row = sqlite.SqliteTx(conn).row("k")
     assert row is not None
-    assert sqlite.owner(row) is None
+    assert owner_of(row) is None
     assert (done.state, done.reason, done.evidence) == (SendState.SENT, "sent", EVIDENCE)  # evidence kept
 
 
 def test_a_resolution_releases_any_claim(conn: sqlite3.Connection) -> None:
     _intent(conn, "k", "claim-1")
-    resolved = sqlite.write_resolution(conn, key="k", state=SendState.NOT_SENT, reason="by hand", updated_at="t")
+    resolved = sqlite.SqliteTx(conn).write_resolution(
+        key="k", state=SendState.NOT_SENT, reason="by hand", updated_at="t"
+    )
 
     assert (resolved.state, resolved.reason) == (SendState.NOT_SENT, "by hand")
-    row = sqlite.row_of(conn, "k")
+    row = sqlite.SqliteTx(conn).row("k")
     assert row is not None
-    assert sqlite.owner(row) is None
+    assert owner_of(row) is None
 
 
 def test_every_record_is_read_in_key_order(conn: sqlite3.Connection) -> None:
     for key in ("b", "c", "a"):
         _intent(conn, key, f"claim-{key}")
-    assert [record.key for record in sqlite.read_all(conn)] == ["a", "b", "c"]
+    assert [record.key for record in sqlite.SqliteTx(conn).read_all()] == ["a", "b", "c"]
 
 
 # -- taking the write lock ------------------------------------------------------------------------
@@ -246,3 +245,78 @@ def test_begin_gives_up_at_the_busy_timeout(path: Path, monkeypatch: pytest.Monk
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30
     assert not conn.in_transaction
     conn.close()
+
+
+# --- the file's permissions, its schema's versions, and reading it without changing it -------------
+
+
+def test_a_new_ledger_and_its_wal_are_readable_by_their_owner_only(path: Path) -> None:
+    with SendLedger(path) as ledger, mock_client(Server()) as client:
+        ledger.send("k", client=client, invoice_id=invoice_id(1), body=sms_body())
+        files = [path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm"))]
+        modes = {file.name: file.stat().st_mode & 0o777 for file in files}
+
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+def _version_1_ledger(path: Path) -> None:
+    """A ledger as release 0.1 wrote it: no `refused` state, schema version 1."""
+    with sqlite3.connect(path) as raw:
+        raw.execute(sqlite._TABLE.format(name="sends").replace(", 'refused'", ""))
+        raw.execute(
+            "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+            " VALUES ('old', ?, 'loc', 'location', 'not_sent', 'not sent: BadRequestError 400', 1, '2026-11-01')",
+            (invoice_id(1),),
+        )
+        raw.execute(f"PRAGMA application_id = {sqlite.APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 1")
+    raw.close()
+
+
+def test_a_version_1_ledger_is_upgraded_in_place_keeping_every_row(path: Path) -> None:
+    _version_1_ledger(path)
+    with pytest.raises(sqlite3.IntegrityError), sqlite3.connect(path) as raw:  # what the upgrade is for
+        raw.execute("UPDATE sends SET state = 'refused'")
+
+    conn = sqlite.open_file(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute("UPDATE sends SET state = 'refused' WHERE key = 'old'")
+        record = sqlite.SqliteTx(conn).read_one("old")
+    finally:
+        conn.close()
+
+    assert version == sqlite.SCHEMA_VERSION == 2
+    assert record is not None
+    assert (record.invoice_id, record.state, record.reason) == (
+        invoice_id(1),
+        SendState.REFUSED,
+        "not sent: BadRequestError 400",
+    )
+
+
+def test_recorded_invoices_reads_a_ledger_without_creating_or_changing_it(path: Path) -> None:
+    assert sqlite.recorded_invoices(path, ["k"]) == {}
+    assert not path.exists()
+
+    with SendLedger(path) as ledger, mock_client(Server()) as client:
+        for number in range(3):
+            ledger.send(f"k{number}", client=client, invoice_id=invoice_id(number), body=sms_body())
+    before = path.read_bytes()
+    keys = [f"k{number}" for number in range(1200)]  # more than one query's worth
+
+    found = sqlite.recorded_invoices(path, keys)
+
+    assert found == {f"k{number}": invoice_id(number) for number in range(3)}
+    assert path.read_bytes() == before
+
+
+def test_recorded_invoices_refuses_what_is_not_a_ledger(path: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE t (x)")
+    raw.close()
+
+    with pytest.raises(LedgerError, match="not a send ledger"):
+        sqlite.recorded_invoices(path, ["k"])
+    with pytest.raises(LedgerError, match="is a directory"):
+        sqlite.recorded_invoices(tmp_path, ["k"])

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from leadway_invoices_client import AuthenticatedClient, LeadwayError, Outcome
-from leadway_invoices_client._ledger.verdicts import SENT_OR_LATER, Reading, text_of
+from leadway_invoices_client._ledger.verdicts import MAX_KEPT, SENT_OR_LATER, Reading, text_of
 from leadway_invoices_client._runtime.errors import from_response, from_transport_error
 from leadway_invoices_client.models import ErrorResponse, Invoice
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
@@ -234,3 +234,17 @@ def test_a_status_or_time_reads_as_the_plain_string_it_holds() -> None:
     assert text_of(_Id("sent")) == "sent"
     assert text_of(3) is None
     assert text_of(_Number.ONE) is None
+
+
+def test_a_read_that_echoes_the_token_or_carries_escapes_is_kept_plain_bounded_and_without_the_token() -> None:
+    judging = reading(before_status=f"draft Bearer {TOKEN}", before_updated_at="\x1b[2J" + "9" * 500)
+    judging.judge_read(invoice(f"sent\r\nAuthorization: Bearer {TOKEN}", "x\x07" * 300))
+    judged = judging.final()
+
+    assert TOKEN not in judged.reason
+    assert judged.reason.isprintable()
+    kept = [judged.before_status, judged.before_updated_at, judged.after_status, judged.after_updated_at]
+    assert all(value is not None and TOKEN not in value for value in kept)
+    assert all(value is not None and len(value) <= MAX_KEPT and value.isprintable() for value in kept)
+    assert judged.after_status is not None
+    assert judged.after_status.startswith("sent??Authorization: Bearer ")

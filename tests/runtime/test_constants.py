@@ -124,7 +124,10 @@ def test_the_command_line_defaults_are_the_constants() -> None:
         constants.BULK_CONCURRENCY,
         constants.BULK_PER_LOCATION,
     )
-    assert command.ledger_path(Path("in/invoices.csv"), None) == Path("in/invoices.csv" + constants.LEDGER_SUFFIX)
+    assert command.ledger_path(Path("in/invoices.csv"), None).parts[-2:] == (
+        constants.LEDGER_APP,
+        constants.LEDGER_FILE,
+    )
     description = command.parser().description
     assert description is not None
     assert f"${constants.API_TOKEN_ENV}" in description

@@ -13,9 +13,10 @@ recorded, and the rows never started are reported as such.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 import httpx
 
@@ -39,20 +40,29 @@ def bulk_client(
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
-    """What became of one row: the ledger's record, or why the ledger refused the row (bad input)."""
+    """What became of one row: the ledger's record, or why the ledger took the row for bad input
+    before any I/O (a key it knows for another invoice, a ledger it cannot write: nothing was sent)."""
 
     row: BulkRow
     record: LedgerRecord | None
-    refused: str | None = None
+    bad_input: str | None = None
 
 
 @dataclass(slots=True)
 class BulkReport:
-    """Every row's result in completion order, and the rows a stop left unstarted (file order)."""
+    """Every row's result in completion order, and the rows a stop left unstarted (file order).
+    `token_refused`: the run stopped at the API's first 401 (a token refused is refused for every
+    row); `interrupted`: a signal stopped it."""
 
     results: list[RowResult] = field(default_factory=list)
     not_started: list[BulkRow] = field(default_factory=list)
     interrupted: bool = False
+    token_refused: bool = False
+
+
+def token_refused(result: RowResult) -> bool:
+    """Whether the API refused the run's token on this row's send (or its read before the send)."""
+    return result.record is not None and result.record.status_code == HTTPStatus.UNAUTHORIZED
 
 
 async def run_bulk(
@@ -64,12 +74,18 @@ async def run_bulk(
     on_result: Callable[[RowResult], None] | None = None,
     per_location: int = BULK_PER_LOCATION,
     concurrency: int = BULK_CONCURRENCY,
+    resend: bool = False,
+    retry_refused: bool = False,
 ) -> BulkReport:
     """Send every row through `ledger` with `client` (which should carry a `Pacer`), and report.
 
-    `on_result` is called once per finished row (progress). Never raises for an API outcome: the
-    ledger records it. A row the ledger refuses as bad input (a key it knows for another invoice) is
-    a result with `refused` set.
+    Before a key's first send the ledger reads the invoice and sends it only if it still reads draft
+    (so a ledger that does not know an earlier run, a renamed file say, sends nothing twice), unless
+    the run (`resend`) or the row (its `resend` column) asks for a deliberate resend. `retry_refused`
+    sends again what the API refused before. The first 401 stops the run: the token is refused for
+    every row. `on_result` is called once per finished row (progress). Never raises for an API
+    outcome: the ledger records it. A row the ledger takes for bad input (a key it knows for another
+    invoice) is a result with `bad_input` set.
     """
     if per_location < 1 or concurrency < 1:
         raise ValueError("per_location and concurrency must be at least 1")
@@ -79,10 +95,28 @@ async def run_bulk(
     for row in rows:
         queues.setdefault(row.location_id, deque()).append(row)
     slots = asyncio.Semaphore(concurrency)
+    # An invoice on several rows (a file read with repeated invoices allowed) is sent by one row at a
+    # time: the next row's read before its send then sees the first send.
+    listed = Counter(row.invoice_id for row in rows)
+    one_at_a_time = {invoice: asyncio.Lock() for invoice, count in listed.items() if count > 1}
 
     async def send(row: BulkRow) -> RowResult:
+        lock = one_at_a_time.get(row.invoice_id)
+        if lock is None:
+            return await send_now(row)
+        async with lock:
+            return await send_now(row)
+
+    async def send_now(row: BulkRow) -> RowResult:
         try:
-            record = await ledger.asend(row.key, client=client, invoice_id=row.invoice_id, body=row.body())
+            record = await ledger.asend(
+                row.key,
+                client=client,
+                invoice_id=row.invoice_id,
+                body=row.body(),
+                only_if_draft=not (resend or row.resend),
+                retry_refused=retry_refused,
+            )
         except ValueError as exc:  # LedgerError and other bad input: raised before any I/O
             return RowResult(row, None, str(exc))
         return RowResult(row, record)
@@ -98,6 +132,9 @@ async def run_bulk(
                 # Shielded: a cancelled run must not abandon a send halfway through its ledger record.
                 result = await asyncio.shield(send(row))
             report.results.append(result)
+            if token_refused(result) and not stop.is_set():
+                report.token_refused = True
+                stop.set()
             if on_result is not None:
                 on_result(result)
 
@@ -107,5 +144,5 @@ async def run_bulk(
                 group.create_task(lane(queue))
     started = {result.row.key for result in report.results}
     report.not_started = [row for row in rows if row.key not in started]
-    report.interrupted = stop.is_set() and bool(report.not_started)
+    report.interrupted = stop.is_set() and bool(report.not_started) and not report.token_refused
     return report

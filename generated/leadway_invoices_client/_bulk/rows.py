@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from ..models.send_action import SendAction
 from ..models.send_invoice_request import SendInvoiceRequest
 
 COLUMNS = ("key", "invoice_id", "location_id", "user_id", "action", "live_mode")
+OPTIONAL_COLUMNS = ("resend",)
+"""`resend`: true to send the row's invoice even if it no longer reads draft (a deliberate resend, such
+as a reminder); empty or false otherwise."""
 #: Extensions read as JSON lines; anything else is read as CSV unless its first character is `{`.
 JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # A key names one intended send in the ledger; longer than this is almost surely a mistake (a pasted row).
@@ -47,6 +51,8 @@ class BulkRow:
     user_id: str
     action: SendAction
     live_mode: bool
+    resend: bool = False
+    """Send even if the invoice no longer reads draft: the row asks for a deliberate resend."""
 
     def body(self) -> SendInvoiceRequest:
         """The request body of this row's send."""
@@ -99,13 +105,17 @@ def _json_type(value: object) -> str:
     )
 
 
-def _live_mode(value: object) -> bool:
+def _boolean(name: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
         return _BOOLEANS[value.strip().lower()]
     shown = repr(value) if isinstance(value, str) else _json_type(value)
-    raise ValueError(f"live_mode must be true or false, not {shown}")
+    raise ValueError(f"{name} must be true or false, not {shown}")
+
+
+def _live_mode(value: object) -> bool:
+    return _boolean("live_mode", value)
 
 
 def _action(value: object) -> SendAction:
@@ -119,7 +129,7 @@ def _action(value: object) -> SendAction:
 def _row(line: int, record: Mapping[str, object]) -> BulkRow | list[str]:
     """The row, or every problem of it (each field is checked, so one pass shows them all)."""
     messages: list[str] = []
-    unknown = sorted(set(record) - set(COLUMNS))
+    unknown = sorted(set(record) - set(COLUMNS) - set(OPTIONAL_COLUMNS))
     if unknown:
         messages.append(f"unknown column(s) {', '.join(map(repr, unknown))}; expected {', '.join(COLUMNS)}")
     missing = [name for name in COLUMNS if record.get(name) is None]
@@ -141,8 +151,16 @@ def _row(line: int, record: Mapping[str, object]) -> BulkRow | list[str]:
             values[name] = check(record[name])
         except ValueError as exc:
             messages.append(str(exc))
+    resend = record.get("resend")
+    if resend is not None and resend != "":  # optional: an empty cell is no
+        try:
+            values["resend"] = _boolean("resend", resend)
+        except ValueError as exc:
+            messages.append(str(exc))
     if messages:
         return messages
+    # One key, one send, however the file spelled it: a spreadsheet may export an accent decomposed.
+    values["key"] = unicodedata.normalize("NFC", values["key"])
     return BulkRow(line=line, **values)
 
 
@@ -155,8 +173,10 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[int, Mapping[str, obje
     if header is None:
         raise BulkFileError(f"{path} is empty; the first line must be the header {','.join(COLUMNS)}")
     header = [name.strip().lstrip("\ufeff") for name in header]
-    if sorted(header) != sorted(COLUMNS):
-        unknown = [n for n in header if n not in COLUMNS]
+    if sorted(name for name in header if name not in OPTIONAL_COLUMNS) != sorted(COLUMNS) or len(set(header)) < len(
+        header
+    ):
+        unknown = [n for n in header if n not in COLUMNS and n not in OPTIONAL_COLUMNS]
         missing = [n for n in COLUMNS if n not in header]
         detail = "; ".join(
             part
@@ -199,10 +219,13 @@ def _json_records(text: str) -> Iterator[tuple[int, Mapping[str, object] | str]]
         yield number, record
 
 
-def read_rows(path: Path) -> BulkFile:
+def read_rows(path: Path, *, repeated_invoices: bool = False) -> BulkFile:
     """Read and check every row of `path` (CSV with a header, or JSON lines), before any I/O.
 
-    A key used on two lines is a problem on the later line: a key names one intended send.
+    A key used on two lines is a problem on the later line: a key names one intended send. So is an
+    invoice on two lines, unless `repeated_invoices`: within one file it is a mistake (the customer
+    would get it twice, often at once); a deliberate second send is a row of a later run, under a key
+    of its own, with `resend`.
 
     Raises:
         BulkFileError: unreadable, not UTF-8, or a CSV whose header is not `COLUMNS`.
@@ -218,6 +241,7 @@ def read_rows(path: Path) -> BulkFile:
     rows: list[BulkRow] = []
     problems: list[RowProblem] = []
     first_line_of_key: dict[str, int] = {}
+    first_line_of_invoice: dict[str, int] = {}
     for line, record in records:
         if isinstance(record, str):
             problems.append(RowProblem(line, record))
@@ -227,8 +251,19 @@ def read_rows(path: Path) -> BulkFile:
             problems.extend(RowProblem(line, message) for message in row)
         elif row.key in first_line_of_key:
             problems.append(RowProblem(line, f"key {row.key!r} is already used on line {first_line_of_key[row.key]}"))
+        elif row.invoice_id.lower() in first_line_of_invoice and not repeated_invoices:
+            earlier = first_line_of_invoice[row.invoice_id.lower()]
+            problems.append(
+                RowProblem(
+                    line,
+                    f"invoice {row.invoice_id} is also on line {earlier}: a file sends an invoice once"
+                    " (--allow-repeated-invoices sends both, one after the other)",
+                )
+            )
         else:
             first_line_of_key[row.key] = line
+            # Ids are hex: the API may read 6578AB and 6578ab as one invoice.
+            first_line_of_invoice.setdefault(row.invoice_id.lower(), line)
             rows.append(row)
     if not rows and not problems:
         raise BulkFileError(f"{path} has no rows to send")

@@ -9,9 +9,10 @@ file, so the exactly-once guarantees are those of one process.
 The parent only collects what the workers report (in batches, a few per second) for the progress
 bar and the summary. Interrupting and killing behave as with one process:
 
-* Workers are in a process group of their own, so a terminal's Ctrl-C reaches the parent alone;
-  `interrupt` passes each Ctrl-C on: the first stops starting sends, a second abandons those in
-  flight (each worker leaves its keys PENDING, reconciled by the next run).
+* Workers are in a process group of their own, so a terminal's Ctrl-C reaches the parent alone, and
+  they ignore SIGTERM (systemd sends it to every process of a service): `interrupt` passes each
+  signal on as a Ctrl-C: the first stops starting sends, a second abandons those in flight (each
+  worker leaves its keys PENDING, reconciled by the next run).
 * A worker dies with its parent (SIGKILL included): on Linux the kernel kills it (PR_SET_PDEATHSIG);
   elsewhere it kills itself when it sees its parent gone. Either way what it was sending is left
   PENDING, as a killed single process leaves it.
@@ -36,7 +37,7 @@ import anyio
 
 from .._ledger.ledger import SendLedger
 from .._runtime.client import AuthenticatedClient
-from .engine import BulkReport, RowResult, run_bulk
+from .engine import BulkReport, RowResult, run_bulk, token_refused
 from .interrupts import on_interrupt
 from .rows import BulkRow
 
@@ -59,23 +60,34 @@ def split(rows: Sequence[BulkRow], workers: int) -> list[list[int]]:
     return [sorted(share) for share in shares if share]
 
 
-def worker_count(requested: int | None, rows: Sequence[object], locations: int) -> int:
-    """How many processes send: as asked, else one per core; never more than locations or rows.
-    One where worker processes are not supported (they rely on POSIX process groups and signals)."""
+def worker_count(requested: int | None, rows: Sequence[object], locations: int, concurrency: int) -> int:
+    """How many processes send: as asked, else one per core; never more than locations, rows or
+    sends in flight (each worker keeps at least one). One where worker processes are not supported
+    (they rely on POSIX process groups and signals)."""
     if not WORKERS_SUPPORTED:
         return 1
     wanted = requested if requested is not None else (os.cpu_count() or 1)
-    return max(1, min(wanted, locations, len(rows)))
+    return max(1, min(wanted, locations, len(rows), concurrency))
+
+
+def shares(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` shares as even as can be, adding up to `total` (the first ones
+    one larger)."""
+    base, extra = divmod(total, parts)
+    return [base + (index < extra) for index in range(parts)]
 
 
 @dataclass(frozen=True)
 class WorkerSetup:
-    """What a worker needs; `open_client` and `open_ledger` are called in the worker process."""
+    """What a run's workers need: `open_client(concurrency)` and `open_ledger()` are called in each
+    worker process; `concurrency` is the sends in flight of all workers together."""
 
-    open_client: Callable[[], AuthenticatedClient]
+    open_client: Callable[[int], AuthenticatedClient]
     open_ledger: Callable[[], SendLedger]
     per_location: int
     concurrency: int
+    resend: bool = False
+    retry_refused: bool = False
 
     def __repr__(self) -> str:  # the client factory may hold a token: never show it
         return f"WorkerSetup(per_location={self.per_location}, concurrency={self.concurrency})"
@@ -98,11 +110,17 @@ def _die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Connection, parent: int) -> None:
+def _work(
+    setup: WorkerSetup, concurrency: int, rows: list[BulkRow], indexes: list[int], conn: Connection, parent: int
+) -> None:
     """In the worker: send `rows`, reporting (index, record, refused) batches, then ("end", ...)."""
     _die_with_parent(parent)
     os.setpgid(0, 0)  # a terminal's Ctrl-C goes to the parent, which passes it on (see module doc)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # A SIGTERM to every process of the job (systemd stops a service so) is the parent's to handle: it
+    # passes it on as a Ctrl-C. Taken here too, it would make the parent's Ctrl-C the second signal,
+    # abandoning the sends in flight.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     position = {id(row): index for row, index in zip(rows, indexes, strict=True)}
     batch: list[tuple[int, Any, str | None]] = []
 
@@ -112,7 +130,7 @@ def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Con
             batch.clear()
 
     def on_result(result: RowResult) -> None:
-        batch.append((position[id(result.row)], result.record, result.refused))
+        batch.append((position[id(result.row)], result.record, result.bad_input))
 
     async def main() -> BulkReport:
         stop = asyncio.Event()
@@ -127,8 +145,8 @@ def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Con
         reporter = asyncio.create_task(report_often())
         try:
             # The parent passes each Ctrl-C on (see the module).
-            with on_interrupt(stop.set), setup.open_ledger() as ledger:
-                async with setup.open_client() as client:
+            with on_interrupt(stop.set, signals=(signal.SIGINT,)), setup.open_ledger() as ledger:
+                async with setup.open_client(concurrency) as client:
                     return await run_bulk(
                         rows,
                         ledger=ledger,
@@ -136,7 +154,9 @@ def _work(setup: WorkerSetup, rows: list[BulkRow], indexes: list[int], conn: Con
                         stop=stop,
                         on_result=on_result,
                         per_location=setup.per_location,
-                        concurrency=setup.concurrency,
+                        concurrency=concurrency,
+                        resend=setup.resend,
+                        retry_refused=setup.retry_refused,
                     )
         finally:
             reporter.cancel()
@@ -168,12 +188,13 @@ class Workers:
         if sys.platform.startswith("linux"):
             _warm_up()
         self._links: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-        for indexes in split(self.rows, workers):
+        parts = split(self.rows, workers)
+        for indexes, concurrency in zip(parts, shares(setup.concurrency, len(parts)), strict=True):
             ours, theirs = context.Pipe(duplex=False)
             share = [self.rows[index] for index in indexes]
             process = context.Process(
                 target=_work,
-                args=(setup, share, indexes, theirs, os.getpid()),
+                args=(setup, concurrency, share, indexes, theirs, os.getpid()),
                 name="leadway-bulk-worker",
                 daemon=True,
             )
@@ -205,9 +226,13 @@ class Workers:
                     open_links.pop(conn).join()
                     continue
                 if kind == "results":
-                    for index, record, refused in payload:
-                        result = RowResult(self.rows[index], record, refused)
+                    for index, record, bad_input in payload:
+                        result = RowResult(self.rows[index], record, bad_input)
                         report.results.append(result)
+                        if token_refused(result) and not report.token_refused:
+                            # Refused for one row, the token is refused for every row: stop them all.
+                            report.token_refused = True
+                            self.interrupt()
                         if on_result is not None:
                             on_result(result)
                     continue
@@ -217,5 +242,5 @@ class Workers:
                 open_links.pop(conn).join()
         started = {id(result.row) for result in report.results}
         report.not_started = [row for row in self.rows if id(row) not in started]
-        report.interrupted = cut_short and bool(report.not_started)
+        report.interrupted = cut_short and bool(report.not_started) and not report.token_refused
         return report

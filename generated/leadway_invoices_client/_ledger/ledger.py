@@ -1,22 +1,23 @@
 """A durable send ledger: each intended send, named by a key, goes out at most once.
 
 The send call has no idempotency key, so a job that crashes and is run again would email the
-customer twice. The ledger records the intent (durably, before any I/O) and the outcome (after),
-in one SQLite file (`sqlite.py`, written in group commits by `commit.py`) shared by every thread and
-process that sends:
+customer twice. The ledger records the intent (durably, before any I/O) and the outcome (after), in a
+store shared by every thread and process that sends (an SQLite file: `sqlite.py`, `sqlite_store.py`):
 
 * a key that is SENT is never sent again;
-* a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, or
-  a process killed between intent and outcome) is reconciled by reading the invoice before anything
-  is resent: SENT, NOT_SENT (sent in the same call, once it is claimed again) or UNDETERMINED
-  (NEEDS_ATTENTION: never resent automatically; a person decides with `resolve`), or PENDING again
-  while the invoice cannot be read;
-* only a provable not-sent (a 4xx, a failure before the request left the machine, a reconciled
-  NOT_SENT) is sent again;
-* a key is claimed atomically (BEGIN IMMEDIATE), with its owner's identity (`claims.py`), so two
-  threads or processes never send it at once, and a dead owner's claim is recognised and reconciled.
+* a key whose outcome is unknown (timeout, dropped connection, 5xx, a 2xx that breaks the spec, a
+  process killed between intent and outcome, or an outcome the store could not record) is reconciled
+  by reading the invoice before anything is resent: SENT, NOT_SENT (sent in the same call, once it is
+  claimed again) or UNDETERMINED (NEEDS_ATTENTION: never resent automatically; a person decides with
+  `resolve`), or PENDING again while the invoice cannot be read;
+* only a provable not-sent (a failure before the request left, 401, 429, a reconciled NOT_SENT) is sent
+  again, and a NOT_SENT that reconciliation found is read once more first: a slow send may have landed
+  since;
+* a send the API refused as asked (400, 403, 404, 422) is REFUSED: left alone unless asked again;
+* a key is claimed atomically, with its owner's identity (`claims.py`), so two threads or processes
+  never send it at once, and a dead owner's claim is recognised and reconciled.
 
-`send` / `asend` do the whole job for a key in one call; this module decides, `sqlite.py` stores.
+`send` / `asend` do the whole job for a key in one call. This module decides; the store keeps.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,12 +37,12 @@ from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
 from .._runtime.constants import GRACE_PERIOD, LEASE, MAX_READS
 from .._runtime.errors import LeadwayError, proves_not_sent
+from .._runtime.text import plain
 from .._runtime.validation import seconds
-from ..api.invoices import send_invoice
+from ..api.invoices import get_invoice, send_invoice
 from ..models.send_invoice_request import SendInvoiceRequest
-from . import claims, sqlite
-from .commit import Job, LedgerFile
-from .reconcile import READS_LIMIT, Reconciliation, ledger_areconciler, ledger_reconciler
+from . import claims
+from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Outcome, Reconciliation, ledger_areconciler, ledger_reconciler
 from .records import (
     LedgerError,
     LedgerRecord,
@@ -50,10 +50,17 @@ from .records import (
     check_key,
     describe,
     encode_evidence,
+    owner_of,
     reconciled_state,
+    record_of,
+    refusal,
+    refused,
     stamp,
     unreconciled_state,
 )
+from .sqlite_store import SqliteStore
+from .store import Job, Row, Store, Tx
+from .verdicts import text_of
 
 __all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState"]
 
@@ -80,22 +87,33 @@ class _Claim:
     claim: str = ""
     attempted_at: dt.datetime | None = None
     reconcile_first: bool = False
+    read_once: bool = False
+    """Reconcile with one read now: a NOT_SENT that reconciliation found, about to be sent again."""
+    just_read: bool = False
+    """Claimed again right after a reconciliation in this call read the invoice: no read before sending."""
 
     @classmethod
-    def of(cls, key: str, call: Call) -> _Claim:
-        return cls(key, call, str(call.alt_id), str(call.alt_type))
+    def of(cls, key: str, call: Call, *, just_read: bool = False) -> _Claim:
+        return cls(key, call, str(call.alt_id), str(call.alt_type), just_read=just_read)
 
     @property
     def invoice_id(self) -> str:
         return self.call.invoice_id
+
+    def as_record(self, state: SendState, reason: str, status_code: int | None) -> LedgerRecord:
+        """The key's record as this call left it, when the store could not record it."""
+        return LedgerRecord(
+            self.key, self.invoice_id, self.alt_id, state, reason, self.attempts, None, False, status_code
+        )
 
 
 class SendLedger:
     """A durable ledger of sends in one SQLite file (WAL), safe across threads and processes.
 
     Args:
-        path: The ledger file; created when absent (its folder must exist).
-        grace_period, max_reads: passed to reconciliation (see `reconcile`).
+        path: The ledger file; created when absent (its folder must exist), readable by its owner only.
+        grace_period, max_reads: passed to reconciliation (see `reconcile`); the grace period is at most
+            an hour, as reconciliation takes it.
         lease: Seconds a claim is presumed alive when its owner cannot be checked (another host or
             container sharing the file, or Windows); on the same host the owner's pid is checked.
         reconciler, areconciler: replace `reconcile.ledger_reconciler` / `ledger_areconciler` (for tests).
@@ -112,18 +130,18 @@ class SendLedger:
         areconciler: AsyncReconciler = ledger_areconciler,
     ) -> None:
         self.path = Path(path)
-        # Checked now: reconciliation would refuse them only after a send, when nothing can be fixed.
-        self.grace_period = seconds("grace_period", grace_period)
+        # Checked now, by reconciliation's own rules: it would refuse them only after a send.
+        self.grace_period = seconds("grace_period", grace_period, maximum=MAX_GRACE_PERIOD)
         if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= READS_LIMIT:
             raise ValueError(f"max_reads must be an int from 1 to {READS_LIMIT}, not {max_reads!r}")
         self.max_reads = max_reads
         self.lease = seconds("lease", lease, positive=True)
         self._reconciler = reconciler
         self._areconciler = areconciler
-        self._file = LedgerFile(self.path)
+        self._store: Store = SqliteStore(self.path)
 
     def close(self) -> None:
-        self._file.close()
+        self._store.close()
 
     def __enter__(self) -> SendLedger:
         return self
@@ -132,76 +150,103 @@ class SendLedger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SendLedger({str(self.path)!r})"
+        return f"SendLedger({self._store.location!r})"
 
     def get(self, key: str) -> LedgerRecord | None:
         """The record of `key`, or None when the ledger has never seen it."""
         key = check_key(key)
-        return self._file.read(lambda conn: sqlite.read_one(conn, key))
+        return self._store.read(lambda tx: tx.read_one(key))
 
     def records(self) -> list[LedgerRecord]:
         """Every record, by key."""
-        return self._file.read(sqlite.read_all)
+        return self._store.read(lambda tx: tx.read_all())
 
-    def send(self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest) -> LedgerRecord:
+    def send(
+        self,
+        key: str,
+        *,
+        client: AuthenticatedClient,
+        invoice_id: str,
+        body: SendInvoiceRequest,
+        only_if_draft: bool = False,
+        retry_refused: bool = False,
+    ) -> LedgerRecord:
         """Send the invoice unless the key says it was (or may have been) sent; record the outcome.
 
         A key left pending by an interrupted send is reconciled first, and sent in this same call
-        only when the invoice shows it was not. Returns the key's record. Raises only for bad input
-        (TypeError, ValueError, LedgerError) before any I/O, LedgerError when the file cannot be
-        written (disk full...), or re-raises what interrupted the call (KeyboardInterrupt...) after
-        leaving the key PENDING, to be reconciled by the next call.
+        only when the invoice shows it was not.
+
+        Args:
+            only_if_draft: before the key's first send (or a resend of a provable not-sent), read the
+                invoice and send only if it still reads `draft`; else the key is REFUSED. A guard for
+                a ledger that does not know what was sent before (a new file, another host); leave
+                it off for a deliberate resend, such as a reminder.
+            retry_refused: send a REFUSED key again (the API refused it as asked; has that changed?).
+
+        Returns the key's record. Raises only for bad input (TypeError, ValueError, LedgerError)
+        before any I/O, LedgerError when the intent cannot be recorded (disk full...: nothing was
+        sent), or re-raises what interrupted the call (KeyboardInterrupt...) after leaving the key
+        PENDING, to be reconciled by the next call. An outcome the store cannot record after the
+        request left is no error: the key stays PENDING for the next call to reconcile, and the
+        record returned says so.
         """
-        claiming = self._claim(key, invoice_id, body, client)
+        claiming = self._claim(key, invoice_id, body, client, retry_refused)
         try:
-            claimed: _Claim = self._file.submit(claiming)
+            claimed: _Claim = self._store.submit(claiming)
             if claimed.reconcile_first:
                 reconciled = self._reconcile(claimed, client, None)
                 if reconciled.state is not SendState.NOT_SENT:
                     return reconciled
-                claiming = self._claim_again(claimed)
-                claimed = self._file.submit(claiming)
+                claiming = self._claim_again(claimed, retry_refused)
+                claimed = self._store.submit(claiming)
             if claimed.record is not None:
                 return claimed.record
+            if only_if_draft and not claimed.just_read:
+                declined = self._read_first(claimed, client)
+                if declined is not None:
+                    return declined
             try:
                 send_invoice.sync_prepared(self._stamped(claimed), client=client)
             except LeadwayError as error:
-                if proves_not_sent(error):
-                    return self._write(claimed, SendState.NOT_SENT, f"not sent: {describe(error)}")
-                reason = f"outcome unknown: {describe(error)}; reconciling"
-                self._write(claimed, SendState.PENDING, reason, keep_claim=True)
-                return self._reconcile(claimed, client, error)
-            return self._write(claimed, SendState.SENT, "sent")
+                return self._failed(claimed, client, error)
+            return self._finish(claimed, SendState.SENT, "sent", status_code=200)
         except BaseException as error:
             self._abandon(claiming, error)
             raise
 
     async def asend(
-        self, key: str, *, client: AuthenticatedClient, invoice_id: str, body: SendInvoiceRequest
+        self,
+        key: str,
+        *,
+        client: AuthenticatedClient,
+        invoice_id: str,
+        body: SendInvoiceRequest,
+        only_if_draft: bool = False,
+        retry_refused: bool = False,
     ) -> LedgerRecord:
         """`send` for asyncio. The ledger's writes run in a thread of its own (an intent waits for
         its fsync), off the event loop; writes of concurrent tasks share one commit. A cancelled task
         leaves the key PENDING, like an interrupted `send`."""
-        claiming = self._claim(key, invoice_id, body, client)
+        claiming = self._claim(key, invoice_id, body, client, retry_refused)
         try:
-            claimed: _Claim = await self._file.asubmit(claiming)
+            claimed: _Claim = await self._store.asubmit(claiming)
             if claimed.reconcile_first:
                 reconciled = await self._areconcile(claimed, client, None)
                 if reconciled.state is not SendState.NOT_SENT:
                     return reconciled
-                claiming = self._claim_again(claimed)
-                claimed = await self._file.asubmit(claiming)
+                claiming = self._claim_again(claimed, retry_refused)
+                claimed = await self._store.asubmit(claiming)
             if claimed.record is not None:
                 return claimed.record
+            if only_if_draft and not claimed.just_read:
+                declined = await self._aread_first(claimed, client)
+                if declined is not None:
+                    return declined
             try:
                 await send_invoice.asyncio_prepared(self._stamped(claimed), client=client)
             except LeadwayError as error:
-                if proves_not_sent(error):
-                    return await self._awrite(claimed, SendState.NOT_SENT, f"not sent: {describe(error)}")
-                reason = f"outcome unknown: {describe(error)}; reconciling"
-                await self._awrite(claimed, SendState.PENDING, reason, keep_claim=True)
-                return await self._areconcile(claimed, client, error)
-            return await self._awrite(claimed, SendState.SENT, "sent")
+                return await self._afailed(claimed, client, error)
+            return await self._afinish(claimed, SendState.SENT, "sent", status_code=200)
         except BaseException as error:
             self._abandon(claiming, error)
             raise
@@ -210,7 +255,8 @@ class SendLedger:
         """A person's verdict on a key (typically NEEDS_ATTENTION after checking the InvoiceSent
         webhook or the customer): SENT (never send it) or NOT_SENT (the next call sends it).
 
-        Refused for a key that is being sent right now. `note` is stored: keep customer data out.
+        Refused for a key that is being sent right now. `note` is stored (printable, at most 500
+        characters): keep customer data out.
         """
         key = check_key(key)
         state = SendState(state)
@@ -218,22 +264,24 @@ class SendLedger:
             raise ValueError(f"a key can be resolved as SENT or NOT_SENT, not {state.name}")
         if not isinstance(note, str) or not note.strip():
             raise ValueError("resolve needs a note saying how the outcome was established")
+        reason = f"resolved by hand: {plain(note.strip(), 500)}"
 
-        def run(conn: sqlite3.Connection) -> LedgerRecord:
-            row = sqlite.row_of(conn, key)
+        def run(tx: Tx) -> LedgerRecord:
+            row = tx.row(key)
             if row is None:
                 raise LedgerError(f"ledger key {key!r} is unknown")
             if row["state"] == SendState.PENDING and _held(row):
                 raise LedgerError(f"ledger key {key!r} is being sent right now; resolve it once that ends")
-            reason = f"resolved by hand: {note.strip()}"
-            return sqlite.write_resolution(conn, key=key, state=state, reason=reason, updated_at=_now())
+            return tx.write_resolution(key=key, state=state, reason=reason, updated_at=_now())
 
-        result: LedgerRecord = self._file.submit(Job(run, durable=True))
+        result: LedgerRecord = self._store.submit(Job(run, durable=True))
         return result
 
-    # -- the steps of a send, each a Job for the ledger file ----------------------------------------
+    # -- claiming a key -----------------------------------------------------------------------------
 
-    def _claim(self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient) -> Job:
+    def _claim(
+        self, key: str, invoice_id: str, body: SendInvoiceRequest, client: AuthenticatedClient, retry_refused: bool
+    ) -> Job:
         """Check the input and prepare the request (raising before anything is recorded), then the
         claim's job."""
         key = check_key(key)
@@ -242,18 +290,18 @@ class SendLedger:
         if not isinstance(body, SendInvoiceRequest):
             raise TypeError(f"body must be a SendInvoiceRequest, not {type(body).__name__}")
         # The request, checked and serialised once: the ledger sends this very call.
-        return self._claim_job(_Claim.of(key, send_invoice.prepare(invoice_id, body=body)))
+        return self._claim_job(_Claim.of(key, send_invoice.prepare(invoice_id, body=body)), retry_refused)
 
-    def _claim_again(self, reconciled: _Claim) -> Job:
+    def _claim_again(self, reconciled: _Claim, retry_refused: bool) -> Job:
         """The claim of a key reconciled as not sent in this call, to send it now."""
-        return self._claim_job(_Claim.of(reconciled.key, reconciled.call))
+        return self._claim_job(_Claim.of(reconciled.key, reconciled.call, just_read=True), retry_refused)
 
-    def _claim_job(self, claimed: _Claim) -> Job:
+    def _claim_job(self, claimed: _Claim, retry_refused: bool) -> Job:
         lease = self.lease
         key, invoice_id = claimed.key, claimed.invoice_id
 
-        def run(conn: sqlite3.Connection) -> _Claim:
-            row = sqlite.row_of(conn, key)
+        def run(tx: Tx) -> _Claim:
+            row = tx.row(key)
             now = dt.datetime.now(dt.UTC)
             if row is None:
                 claimed.attempts, claimed.attempted_at = 1, now
@@ -262,26 +310,29 @@ class SendLedger:
                     f"ledger key {key!r} was recorded for invoice {row['invoice_id']}, not {invoice_id}:"
                     " a key names one send of one invoice"
                 )
-            elif row["state"] in (SendState.SENT, SendState.NEEDS_ATTENTION):
-                claimed.record = attrs.evolve(sqlite.record(row), skipped=True)
+            elif row["state"] in (SendState.SENT, SendState.NEEDS_ATTENTION) or (
+                row["state"] == SendState.REFUSED and not retry_refused
+            ):
+                claimed.record = attrs.evolve(record_of(row), skipped=True)
                 return claimed
             elif row["state"] == SendState.PENDING and _held(row):
                 reason = f"in progress elsewhere (pid {row['owner_pid']})"
-                claimed.record = attrs.evolve(sqlite.record(row), reason=reason, skipped=True)
+                claimed.record = attrs.evolve(record_of(row), reason=reason, skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING:
-                # Left by a send that never recorded its outcome: reconcile before anything else,
+            elif row["state"] == SendState.PENDING or (_reconciled_not_sent(row) and not claimed.just_read):
+                # Left by a send that never recorded its outcome, or found not sent by a reconciliation
+                # that may be out of date (a slow send lands late): read before anything is resent,
                 # with the location and attempt time that send recorded.
                 claimed.reconcile_first = True
+                claimed.read_once = row["state"] == SendState.NOT_SENT
                 claimed.attempts = row["attempts"]
                 claimed.alt_id, claimed.alt_type = row["alt_id"], row["alt_type"]
                 claimed.attempted_at = dt.datetime.fromisoformat(row["attempted_at"]) if row["attempted_at"] else None
-            else:  # NOT_SENT: provably not sent, so sent again
+            else:  # NOT_SENT or REFUSED asked for again: provably not sent, so sent again
                 claimed.attempts, claimed.attempted_at = row["attempts"] + 1, now
             claimed.claim = claims.new_claim()
             try:
-                sqlite.write_intent(
-                    conn,
+                tx.write_intent(
                     key=key,
                     invoice_id=invoice_id,
                     alt_id=claimed.alt_id,
@@ -320,6 +371,61 @@ class SendLedger:
             with contextlib.suppress(LedgerError):
                 self._write(claimed, SendState.PENDING, f"interrupted: {describe(error)}")
 
+    # -- before the first send: does the invoice still read draft? ----------------------------------
+
+    def _read_first(self, claimed: _Claim, client: AuthenticatedClient) -> LedgerRecord | None:
+        try:
+            invoice = get_invoice.sync_prepared(_read_call(claimed), client=client, strict=False)
+        except LeadwayError as error:
+            return self._finish(claimed, *_unread(error))
+        status = text_of(invoice.status)
+        return None if status == "draft" else self._finish(claimed, *_not_draft(client, status))
+
+    async def _aread_first(self, claimed: _Claim, client: AuthenticatedClient) -> LedgerRecord | None:
+        try:
+            invoice = await get_invoice.asyncio_prepared(_read_call(claimed), client=client, strict=False)
+        except LeadwayError as error:
+            return await self._afinish(claimed, *_unread(error))
+        status = text_of(invoice.status)
+        return None if status == "draft" else await self._afinish(claimed, *_not_draft(client, status))
+
+    # -- after the request left: what it proves, recorded -------------------------------------------
+
+    def _failed(self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError) -> LedgerRecord:
+        if refused(error) or proves_not_sent(error):
+            return self._finish(claimed, *_not_sent(error))
+        with contextlib.suppress(LedgerError):  # PENDING already, from the intent: reconciled next call
+            self._write(claimed, SendState.PENDING, f"outcome unknown: {describe(error)}; reconciling", keep_claim=True)
+        return self._reconcile(claimed, client, error)
+
+    async def _afailed(self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError) -> LedgerRecord:
+        if refused(error) or proves_not_sent(error):
+            return await self._afinish(claimed, *_not_sent(error))
+        with contextlib.suppress(LedgerError):
+            reason = f"outcome unknown: {describe(error)}; reconciling"
+            await self._awrite(claimed, SendState.PENDING, reason, keep_claim=True)
+        return await self._areconcile(claimed, client, error)
+
+    def _finish(
+        self, claimed: _Claim, state: SendState, reason: str, status_code: int | None = None, **kw: Any
+    ) -> LedgerRecord:
+        """Record an outcome after I/O. When the store cannot (disk full...), the key stays PENDING
+        from its intent, for the next call to reconcile, and the record returned says so."""
+        try:
+            record = self._write(claimed, state, reason, **kw)
+        except LedgerError as failure:
+            return claimed.as_record(*_unrecorded(state, reason, failure), status_code)
+        return attrs.evolve(record, status_code=status_code)
+
+    async def _afinish(
+        self, claimed: _Claim, state: SendState, reason: str, status_code: int | None = None, **kw: Any
+    ) -> LedgerRecord:
+        try:
+            record = await self._awrite(claimed, state, reason, **kw)
+        except LedgerError as failure:
+            return claimed.as_record(*_unrecorded(state, reason, failure), status_code)
+        return attrs.evolve(record, status_code=status_code)
+
     def _outcome(
         self,
         claimed: _Claim,
@@ -332,9 +438,8 @@ class SendLedger:
     ) -> Job:
         stored = encode_evidence(evidence) if evidence is not None else None
 
-        def run(conn: sqlite3.Connection) -> LedgerRecord:
-            found = sqlite.write_outcome(
-                conn,
+        def run(tx: Tx) -> LedgerRecord:
+            found = tx.write_outcome(
                 key=claimed.key,
                 claim=claimed.claim,
                 state=state,
@@ -349,14 +454,14 @@ class SendLedger:
 
     def _write(self, claimed: _Claim, state: SendState, reason: str, **kwargs: Any) -> LedgerRecord:
         try:
-            record: LedgerRecord = self._file.submit(self._outcome(claimed, state, reason, **kwargs))
+            record: LedgerRecord = self._store.submit(self._outcome(claimed, state, reason, **kwargs))
         finally:
             self._done(claimed, kwargs)
         return record
 
     async def _awrite(self, claimed: _Claim, state: SendState, reason: str, **kwargs: Any) -> LedgerRecord:
         try:
-            record: LedgerRecord = await self._file.asubmit(self._outcome(claimed, state, reason, **kwargs))
+            record: LedgerRecord = await self._store.asubmit(self._outcome(claimed, state, reason, **kwargs))
         finally:
             self._done(claimed, kwargs)
         return record
@@ -368,6 +473,8 @@ class SendLedger:
         if not kwargs.get("keep_claim", False):
             claims.drop_claim(claimed.claim)
 
+    # -- reconciling --------------------------------------------------------------------------------
+
     def _reconcile_args(
         self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None
     ) -> dict[str, Any]:
@@ -378,16 +485,17 @@ class SendLedger:
             "alt_id": claimed.alt_id,
             "alt_type": claimed.alt_type,
             "attempted_at": claimed.attempted_at,
-            "grace_period": self.grace_period,
-            "max_reads": self.max_reads,
+            # A reconciled NOT_SENT waited out its grace period already: one read now tells.
+            "grace_period": 0.0 if claimed.read_once else self.grace_period,
+            "max_reads": 1 if claimed.read_once else self.max_reads,
         }
 
     def _reconcile(self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None) -> LedgerRecord:
         try:
             found = self._reconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
-            return self._write(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return self._write(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+            return self._finish(claimed, *unreconciled_state(error, failure), skipped=error is None)
+        return self._finish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
 
     async def _areconcile(
         self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None
@@ -395,17 +503,61 @@ class SendLedger:
         try:
             found = await self._areconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
-            return await self._awrite(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return await self._awrite(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+            return await self._afinish(claimed, *unreconciled_state(error, failure), skipped=error is None)
+        return await self._afinish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+
+
+def _read_call(claimed: _Claim) -> Call:
+    return get_invoice.prepare(claimed.invoice_id, alt_id=claimed.alt_id, alt_type=claimed.alt_type)  # type: ignore[arg-type]
+
+
+def _not_sent(error: LeadwayError) -> tuple[SendState, str, int | None]:
+    """The state and reason of a send that provably did not run."""
+    if refused(error):
+        return SendState.REFUSED, f"refused: {refusal(error)}", error.status_code
+    return SendState.NOT_SENT, f"not sent: {describe(error)}", error.status_code
+
+
+def _unread(error: LeadwayError) -> tuple[SendState, str, int | None]:
+    """The invoice could not be read before its first send: nothing is sent."""
+    if refused(error):
+        reason = f"refused: the invoice could not be read before its first send: {refusal(error)}"
+        return SendState.REFUSED, reason, error.status_code
+    cause = f"not sent: the invoice could not be read before its first send ({describe(error)})"
+    return SendState.NOT_SENT, cause, error.status_code
+
+
+def _not_draft(client: AuthenticatedClient, status: str | None) -> tuple[SendState, str, int | None]:
+    shown = plain(client.redact(status), 40) if status is not None else "no status"
+    reason = f"refused: the invoice reads {shown}, not draft; only a draft is sent, unless a resend is asked for"
+    return SendState.REFUSED, reason, 200
+
+
+def _unrecorded(state: SendState, reason: str, failure: LedgerError) -> tuple[SendState, str]:
+    """What a call reports when the store could not record its outcome: a send's outcome is then
+    unknown to the ledger (the key stays PENDING, reconciled by the next call); a provable not-sent
+    is still not sent."""
+    note = f"the ledger could not record it ({plain(str(failure), 200)}); the next call reconciles the key"
+    if state is SendState.SENT:
+        return SendState.PENDING, f"outcome unknown to the ledger: the API answered the send with a 2xx, but {note}"
+    return state, f"{reason} ({note})"
+
+
+def _reconciled_not_sent(row: Row) -> bool:
+    """Whether a NOT_SENT row's last word came from a reconciliation (its evidence says NOT_SENT)."""
+    if row["state"] != SendState.NOT_SENT or not row["evidence"]:
+        return False
+    record = record_of(row)
+    return record.evidence is not None and record.evidence.outcome is Outcome.NOT_SENT
 
 
 def _now() -> str:
     return stamp(dt.datetime.now(dt.UTC))
 
 
-def _held(row: sqlite3.Row) -> bool:
+def _held(row: Row) -> bool:
     """Whether the row's claim is held by a live owner (see `claims.alive`)."""
-    held = sqlite.owner(row)
+    held = owner_of(row)
     if held is None:
         return False
     held_by, claim, lease_until = held

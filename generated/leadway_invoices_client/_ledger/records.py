@@ -6,11 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import unicodedata
+from typing import TYPE_CHECKING, TypeGuard
 
 import attrs
 
-from .._runtime.errors import LeadwayError
+from .._runtime.errors import APIStatusError, LeadwayError
+from .._runtime.text import plain
+from .claims import Owner
 from .reconcile import Outcome, Reconciliation
+
+if TYPE_CHECKING:  # a row of any store
+    from .store import Row
 
 MAX_KEY_LENGTH = 1024
 
@@ -32,6 +39,10 @@ class SendState(enum.StrEnum):
     """Provably not sent (a 4xx, a failure before any I/O, or reconciled): the next call sends it."""
     NEEDS_ATTENTION = "needs_attention"
     """The outcome could not be determined: never sent again until a person `resolve`s it."""
+    REFUSED = "refused"
+    """Not sent, and sending again would be refused again: the API refused it as asked (400, a paid
+    or void invoice; 403; 404, no such invoice; 422), or the invoice no longer read `draft` before
+    the key's first send. Left alone unless a send asks for it again (`retry_refused`)."""
 
 
 @attrs.frozen
@@ -39,7 +50,9 @@ class LedgerRecord:
     """One key's entry, as a send left it.
 
     `skipped` is True when no request went out in this call: the key was already SENT, is being
-    sent by someone else, NEEDS_ATTENTION, or its reconciliation left it unsettled.
+    sent by someone else, NEEDS_ATTENTION, REFUSED, or its reconciliation left it unsettled.
+    `status_code` is the status of the answer this call got to its send (None when none was sent or
+    none answered); it is not stored.
     """
 
     key: str
@@ -50,10 +63,13 @@ class LedgerRecord:
     attempts: int
     evidence: Reconciliation | None = None
     skipped: bool = False
+    status_code: int | None = None
 
 
 def check_key(key: object) -> str:
-    """`key` as a plain str, if it can name a send; else TypeError or ValueError, before any I/O."""
+    """`key` as a plain str in Unicode's composed form (NFC), if it can name a send; else TypeError
+    or ValueError, before any I/O. The same key typed or exported another way (a spreadsheet may
+    decompose an accent) names the same send."""
     if not isinstance(key, str):
         raise TypeError(f"a ledger key must be a str, not {type(key).__name__}")
     if not key:
@@ -64,12 +80,17 @@ def check_key(key: object) -> str:
         key.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"ledger key {key!r} is not valid Unicode text (a lone surrogate)") from exc
-    return str.__str__(key)
+    return unicodedata.normalize("NFC", str.__str__(key))
+
+
+MAX_MESSAGE = 200
+"""Characters of an API's refusal kept with the record: enough for "the invoice is void"."""
+REFUSING_STATUSES = frozenset({400, 403, 404, 422})
+"""The answers that refuse a send as asked: sending it again would be refused again."""
 
 
 def describe(error: BaseException) -> str:
-    """An error as the ledger stores it: its class, status and failure kind, never a server's text
-    (an answer's message could quote customer data)."""
+    """An error as the ledger stores it: its class, status and failure kind."""
     name = type(error).__name__
     status = getattr(error, "status_code", None)
     if status is not None:
@@ -77,6 +98,40 @@ def describe(error: BaseException) -> str:
     if error.__cause__ is not None:
         return f"{name} ({type(error.__cause__).__name__})"
     return name
+
+
+def refused(error: BaseException) -> TypeGuard[APIStatusError]:
+    """Whether the API refused the request as asked (see REFUSING_STATUSES)."""
+    return isinstance(error, APIStatusError) and error.status_code in REFUSING_STATUSES
+
+
+def refusal(error: APIStatusError) -> str:
+    """A refusal as the ledger stores it: `describe`, and the API's own reason (the `message` of its
+    error answer, which the client scrubbed of the token; printable, cut to MAX_MESSAGE characters):
+    whether the invoice was paid, void or unknown."""
+    text = "; ".join(error.message) if isinstance(error.message, list) else error.message
+    return describe(error) + (f": {plain(text, MAX_MESSAGE)}" if text else "")
+
+
+def record_of(row: Row) -> LedgerRecord:
+    """A stored row as the ledger's record of its key."""
+    return LedgerRecord(
+        key=row["key"],
+        invoice_id=row["invoice_id"],
+        alt_id=row["alt_id"],
+        state=SendState(row["state"]),
+        reason=row["reason"],
+        attempts=row["attempts"],
+        evidence=decode_evidence(row["evidence"], row["invoice_id"]) if row["evidence"] else None,
+    )
+
+
+def owner_of(row: Row) -> tuple[Owner, str, float] | None:
+    """Who holds the row's claim, the claim and its lease; None when no send holds it."""
+    if row["owner_claim"] is None:
+        return None
+    held_by = Owner(row["owner_host"], row["owner_namespace"], row["owner_pid"], row["owner_start"])
+    return held_by, row["owner_claim"], row["lease_until"]
 
 
 def stamp(moment: dt.datetime) -> str:

@@ -9,26 +9,28 @@ mode (readers never block the writer) and identifies itself by its application i
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from .claims import Owner
-from .records import LedgerError, LedgerRecord, SendState, decode_evidence
+from .records import LedgerError, LedgerRecord, SendState, record_of
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""PRAGMA user_version of a ledger this package writes: 1 had no `refused` state."""
 # PRAGMA application_id of a ledger file ("LWSL"): tells our file from any other SQLite database.
 APPLICATION_ID = 0x4C57534C
 BUSY_TIMEOUT_MS = 30_000
 
-_SCHEMA = """
-CREATE TABLE sends (
+_TABLE = """
+CREATE TABLE {name} (
     key TEXT PRIMARY KEY NOT NULL,
     invoice_id TEXT NOT NULL,
     alt_id TEXT NOT NULL,
     alt_type TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'not_sent', 'needs_attention')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'not_sent', 'needs_attention', 'refused')),
     reason TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     attempted_at TEXT,
@@ -42,6 +44,18 @@ CREATE TABLE sends (
     lease_until REAL
 ) WITHOUT ROWID
 """
+
+
+def _upgrade_from_1(conn: sqlite3.Connection) -> None:
+    # `refused` joins the states; SQLite changes a CHECK constraint only by rebuilding the table.
+    conn.execute(_TABLE.format(name="sends_next"))
+    conn.execute("INSERT INTO sends_next SELECT * FROM sends")
+    conn.execute("DROP TABLE sends")
+    conn.execute("ALTER TABLE sends_next RENAME TO sends")
+
+
+# Each brings a ledger from its version to the next; all run in the transaction that opens the file.
+_UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_from_1}
 
 _RECORD = "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM sends"
 _ONE = "SELECT * FROM sends WHERE key = ?"
@@ -63,105 +77,81 @@ _OUTCOME = (
 _RESOLUTION = "UPDATE sends SET state = ?, reason = ?, updated_at = ?, owner_claim = NULL WHERE key = ?"
 
 
-def record(row: sqlite3.Row) -> LedgerRecord:
-    """A row as the ledger's record of its key."""
-    return LedgerRecord(
-        key=row["key"],
-        invoice_id=row["invoice_id"],
-        alt_id=row["alt_id"],
-        state=SendState(row["state"]),
-        reason=row["reason"],
-        attempts=row["attempts"],
-        evidence=decode_evidence(row["evidence"], row["invoice_id"]) if row["evidence"] else None,
-    )
+class SqliteTx:
+    """The statements of one transaction on a ledger file (the store's `Tx`)."""
 
+    __slots__ = ("conn",)
 
-def read_one(conn: sqlite3.Connection, key: str) -> LedgerRecord | None:
-    row = conn.execute(f"{_RECORD} WHERE key = ?", (key,)).fetchone()
-    return record(row) if row is not None else None
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
 
+    def row(self, key: str) -> sqlite3.Row | None:
+        found: sqlite3.Row | None = self.conn.execute(_ONE, (key,)).fetchone()
+        return found
 
-def read_all(conn: sqlite3.Connection) -> list[LedgerRecord]:
-    return [record(row) for row in conn.execute(f"{_RECORD} ORDER BY key")]
+    def read_one(self, key: str) -> LedgerRecord | None:
+        row = self.conn.execute(f"{_RECORD} WHERE key = ?", (key,)).fetchone()
+        return record_of(row) if row is not None else None
 
+    def read_all(self) -> list[LedgerRecord]:
+        return [record_of(row) for row in self.conn.execute(f"{_RECORD} ORDER BY key")]
 
-def row_of(conn: sqlite3.Connection, key: str) -> sqlite3.Row | None:
-    """Every column of `key`'s row (a claim decides from its owner too), or None."""
-    row: sqlite3.Row | None = conn.execute(_ONE, (key,)).fetchone()
-    return row
+    def write_intent(
+        self,
+        *,
+        key: str,
+        invoice_id: str,
+        alt_id: str,
+        alt_type: str,
+        reason: str,
+        attempts: int,
+        attempted_at: str | None,
+        updated_at: str,
+        claim: str,
+        held_by: Owner,
+        lease: float,
+    ) -> None:
+        self.conn.execute(
+            _INTENT,
+            (
+                key,
+                invoice_id,
+                alt_id,
+                alt_type,
+                reason,
+                attempts,
+                attempted_at,
+                updated_at,
+                claim,
+                held_by.host,
+                held_by.namespace,
+                held_by.pid,
+                held_by.start,
+                time.time() + lease,
+            ),
+        )
 
+    def write_outcome(
+        self,
+        *,
+        key: str,
+        claim: str,
+        state: SendState,
+        reason: str,
+        updated_at: str,
+        evidence: str | None,
+        keep_claim: bool,
+    ) -> LedgerRecord:
+        self.conn.execute(_OUTCOME, (state.value, reason, updated_at, evidence, keep_claim, key, claim))
+        found = self.read_one(key)
+        assert found is not None  # the claim's intent wrote the row
+        return found
 
-def owner(row: sqlite3.Row) -> tuple[Owner, str, float] | None:
-    """Who holds the row's claim, the claim and its lease; None when no send holds it."""
-    if row["owner_claim"] is None:
-        return None
-    held_by = Owner(row["owner_host"], row["owner_namespace"], row["owner_pid"], row["owner_start"])
-    return held_by, row["owner_claim"], row["lease_until"]
-
-
-def write_intent(
-    conn: sqlite3.Connection,
-    *,
-    key: str,
-    invoice_id: str,
-    alt_id: str,
-    alt_type: str,
-    reason: str,
-    attempts: int,
-    attempted_at: str | None,
-    updated_at: str,
-    claim: str,
-    held_by: Owner,
-    lease: float,
-) -> None:
-    """Record that `claim` holds `key` (PENDING) before anything is sent or read for it."""
-    conn.execute(
-        _INTENT,
-        (
-            key,
-            invoice_id,
-            alt_id,
-            alt_type,
-            reason,
-            attempts,
-            attempted_at,
-            updated_at,
-            claim,
-            held_by.host,
-            held_by.namespace,
-            held_by.pid,
-            held_by.start,
-            time.time() + lease,
-        ),
-    )
-
-
-def write_outcome(
-    conn: sqlite3.Connection,
-    *,
-    key: str,
-    claim: str,
-    state: SendState,
-    reason: str,
-    updated_at: str,
-    evidence: str | None,
-    keep_claim: bool,
-) -> LedgerRecord:
-    """Record where the send `claim` made stands (a no-op once another call took the key over)."""
-    conn.execute(_OUTCOME, (state.value, reason, updated_at, evidence, keep_claim, key, claim))
-    found = read_one(conn, key)
-    assert found is not None  # the claim's intent wrote the row
-    return found
-
-
-def write_resolution(
-    conn: sqlite3.Connection, *, key: str, state: SendState, reason: str, updated_at: str
-) -> LedgerRecord:
-    """Record a person's verdict on `key`, releasing any claim left on it."""
-    conn.execute(_RESOLUTION, (state.value, reason, updated_at, key))
-    found = read_one(conn, key)
-    assert found is not None  # the caller found the row in this transaction
-    return found
+    def write_resolution(self, *, key: str, state: SendState, reason: str, updated_at: str) -> LedgerRecord:
+        self.conn.execute(_RESOLUTION, (state.value, reason, updated_at, key))
+        found = self.read_one(key)
+        assert found is not None  # the caller found the row in this transaction
+        return found
 
 
 def open_file(path: Path) -> sqlite3.Connection:
@@ -170,6 +160,7 @@ def open_file(path: Path) -> sqlite3.Connection:
         raise LedgerError(f"ledger path {path} is a directory; give a file name")
     if not path.parent.is_dir():
         raise LedgerError(f"ledger path {path}: folder {path.parent} does not exist")
+    _create_private(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -185,6 +176,17 @@ def open_file(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _create_private(path: Path) -> None:
+    """Create a new ledger file readable and writable by its owner only: it names invoices and
+    locations. SQLite gives its WAL and shared-memory files the same permissions."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # an existing file, or another process made it first: opened as it is
+    except OSError as exc:
+        raise LedgerError(f"cannot create ledger {path}: {exc.strerror or exc}") from exc
 
 
 def begin(conn: sqlite3.Connection) -> None:
@@ -223,25 +225,39 @@ def _retry_while_locked(step: Callable[[], None]) -> None:
         time.sleep(0.01)
 
 
+def _version(conn: sqlite3.Connection, path: Path) -> int | None:
+    """The schema version of the ledger `conn` opened; None for an empty file (a new ledger). Refuses
+    a file that is not a ledger, or one of a newer schema than this package reads."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id == 0 and version == 0 and tables == 0:
+        return None
+    if app_id != APPLICATION_ID:
+        raise LedgerError(f"{path} is an SQLite database but not a send ledger; give another file")
+    if version > SCHEMA_VERSION:
+        raise LedgerError(
+            f"ledger {path} has schema version {version}, written by a newer leadway-invoices-client;"
+            f" this one reads up to version {SCHEMA_VERSION}: upgrade the package"
+        )
+    return version
+
+
 def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
     # Identify the file before changing anything in it (WAL mode included): a foreign database is
     # left as it was.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id == 0 and version == 0 and tables == 0:
-            conn.execute(_SCHEMA)
+        version = _version(conn, path)
+        if version is None:
+            conn.execute(_TABLE.format(name="sends"))
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif app_id != APPLICATION_ID:
-            raise LedgerError(f"{path} is an SQLite database but not a send ledger; give another file")
-        elif version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"ledger {path} has schema version {version}, written by a newer leadway-invoices-client;"
-                f" this one reads up to version {SCHEMA_VERSION}: upgrade the package"
-            )
+        elif version < SCHEMA_VERSION:
+            # An older release's ledger: brought up to date in this one transaction, or not at all.
+            for step in range(version, SCHEMA_VERSION):
+                _UPGRADES[step](conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -255,3 +271,34 @@ def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
         return
     if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
         raise LedgerError(f"ledger {path}: SQLite refused WAL mode (a network or read-only file system?)")
+
+
+_LOOKUP_CHUNK = 500  # keys per query: SQLite caps a statement's parameters (999 in older builds)
+
+
+def recorded_invoices(path: Path, keys: Collection[str]) -> dict[str, str]:
+    """The invoice each of `keys` is recorded for in the ledger at `path`, read without creating or
+    changing anything (a dry run's check); empty when there is no file yet. LedgerError for a file
+    that cannot be read as a ledger."""
+    if not path.exists():
+        return {}
+    if path.is_dir():
+        raise LedgerError(f"ledger path {path} is a directory; give a file name")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot read ledger {path}: {exc}") from exc
+    try:
+        if _version(conn, path) is None:
+            return {}
+        wanted = list(keys)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), _LOOKUP_CHUNK):
+            chunk = wanted[start : start + _LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            found.update(conn.execute(f"SELECT key, invoice_id FROM sends WHERE key IN ({marks})", chunk))  # noqa: S608
+        return found
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot read ledger {path}: {exc}") from exc
+    finally:
+        conn.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import enum
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -22,6 +22,7 @@ from .._runtime.errors import (
     PermissionDeniedError,
     UnprocessableEntityError,
 )
+from .._runtime.text import plain
 from .._runtime.types import Unset
 from .._runtime.validation import seconds
 from ..api.invoices import get_invoice
@@ -101,12 +102,23 @@ def _check_optional_str(name: str, value: object) -> str | None:
     return str.__str__(value)
 
 
+MAX_KEPT = 64
+"""Characters kept of a status or time an answer held: the API's are under 30; a longer one is cut."""
+
+
+def _kept(redact: Callable[[str], str], value: str | None) -> str | None:
+    """A string from an answer as a reconciliation keeps it: without the token, printable, bounded."""
+    return None if value is None else plain(redact(value), MAX_KEPT)
+
+
 @attrs.define
 class Reading:
     """One reconciliation: its inputs, checked; its read of the invoice, prepared once; and the rules
     that judge each answer."""
 
     read: Call
+    redact: Callable[[str], str]
+    """The client's `redact`: a read's status or time is kept (stored, printed) without the token."""
     attempted_at: datetime.datetime | None
     before_status: str | None
     before_updated_at: str | None
@@ -144,9 +156,10 @@ class Reading:
             # The id, location and alt type are checked (at run time, whatever their static type) as
             # the read takes them.
             read=get_invoice.prepare(invoice_id, alt_id=alt_id, alt_type=alt_type),  # type: ignore[arg-type]
+            redact=client.redact,
             attempted_at=attempted_at,
-            before_status=_check_optional_str("before_status", before_status),
-            before_updated_at=_check_optional_str("before_updated_at", before_updated_at),
+            before_status=_kept(client.redact, _check_optional_str("before_status", before_status)),
+            before_updated_at=_kept(client.redact, _check_optional_str("before_updated_at", before_updated_at)),
             grace_period=grace,
             max_reads=reads,
             answered_2xx=answered_2xx,
@@ -184,9 +197,9 @@ class Reading:
         if text_of(invoice.id) != self.invoice_id:
             self.failure = "the answer named another invoice"
             return None
-        self.after_status = text_of(invoice.status)
+        self.after_status = _kept(self.redact, text_of(invoice.status))
         updated = invoice.updated_at
-        self.after_updated_at = None if isinstance(updated, Unset) else _check_optional_str("updatedAt", updated)
+        self.after_updated_at = None if isinstance(updated, Unset) else _kept(self.redact, text_of(updated))
         if self.after_status not in SENT_OR_LATER:
             return None
         if self.before_status == "draft":

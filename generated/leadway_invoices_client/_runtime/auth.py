@@ -10,11 +10,14 @@ sent, and the error never shows it.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 
 import httpx
 
 from .errors import TokenError
+
+REDACTED = "[REDACTED]"
 
 TokenProvider = Callable[[bool], str]
 """Called with `refresh=False` before each request (return a cached token) and with `refresh=True`
@@ -49,7 +52,7 @@ def _token_problem(token: object) -> str | None:
 class Credentials:
     """A token or token provider, and how to put it in a header. Its repr never shows the token."""
 
-    __slots__ = ("_fixed", "_provider", "header_name", "prefix")
+    __slots__ = ("_fixed", "_provider", "_recent", "header_name", "prefix")
 
     def __init__(
         self,
@@ -77,6 +80,8 @@ class Credentials:
             if problem is not None:
                 raise ValueError(f"the token {problem}")
         self._fixed = self._format(token) if token is not None else None
+        # A provider's last tokens, for `redact`: a server may echo one back in an answer kept later.
+        self._recent: deque[str] = deque(maxlen=4)
 
     @property
     def refreshable(self) -> bool:
@@ -92,11 +97,22 @@ class Credentials:
         problem = _token_problem(token)
         if problem is not None:
             raise TokenError(f"request not sent: the token_provider's token {problem}", method=request.method)
+        if token not in self._recent:
+            self._recent.append(token)
         return self._format(token)
 
     def secret(self, header_value: str) -> str:
         """The token inside a header value this object made (what scrubbing looks for)."""
         return header_value[len(self.prefix) + 1 :] if self.prefix else header_value
+
+    def redact(self, text: str) -> str:
+        """`text` without the token (or a provider's last tokens): for what a client keeps of a
+        successful answer, which the transport hands on as the server sent it (a read's status, kept
+        in a ledger and printed)."""
+        secrets = [self.secret(self._fixed)] if self._fixed is not None else list(self._recent)
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def _format(self, token: str) -> str:
         return f"{self.prefix} {token}" if self.prefix else token

@@ -12,6 +12,7 @@ from .httpx_clients import AsyncHttpxClient, HttpxClient
 from .pacing import Pacer
 from .retry import RetryPolicy
 from .transport import PolicyTransport
+from .validation import url_text
 from .version import USER_AGENT
 
 DEFAULT_RETRY = RetryPolicy()
@@ -68,7 +69,7 @@ class _BaseClient:
         ):
             raise ValueError(f"api_version must be printable ASCII text such as {DEFAULT_API_VERSION!r}")
         self.api_version = api_version
-        self._base_url = base_url
+        self._base_url = url_text("base_url", base_url)
         self._cookies = dict(cookies or {})
         self._headers = dict(headers or {})
         self._timeout = timeout
@@ -83,6 +84,11 @@ class _BaseClient:
     def __repr__(self) -> str:
         auth = f", credentials={self._credentials!r}" if self._credentials is not None else ""
         return f"{type(self).__name__}(base_url={self._base_url!r}{auth}, retry={self.retry!r}, pacer={self.pacer!r})"
+
+    def redact(self, text: str) -> str:
+        """`text` without this client's token: for what you keep or print of a successful answer,
+        which the client returns as the server sent it (error answers are scrubbed already)."""
+        return self._credentials.redact(text) if self._credentials is not None else text
 
     def _copy(self, **changes: Any) -> Self:
         """A new client with the same settings and `changes`; it builds its own httpx clients."""

@@ -43,8 +43,15 @@ MAX_READS = 4
 LEASE = 600.0
 """Seconds a ledger claim is presumed alive when its owner cannot be checked (another host)."""
 
+LEDGER_APP = "leadway-invoices"
+"""The bulk command's folder in the user's data folder (platformdirs: ~/.local/share/leadway-invoices
+on Linux), which holds its default ledger."""
+LEDGER_FILE = "ledger.sqlite3"
+"""The bulk command's default ledger, in that folder: one for every file sent, so that a copied or
+renamed file is still known."""
 LEDGER_SUFFIX = ".ledger.sqlite3"
-"""The bulk command's ledger, unless told otherwise: the file's name plus this, beside it."""
+"""Release 0.1 kept the bulk command's ledger beside the file (its name plus this); such a
+ledger, when present, is still used by default."""
 
 BULK_CONCURRENCY = 16
 """Sends in flight at once over all locations of a bulk run (split among its worker processes).

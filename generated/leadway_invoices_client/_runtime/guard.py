@@ -3,7 +3,8 @@
 Used by the command line, the demo and the contract suite's live mode and production recording, so
 that all of them refuse the same things, before any I/O:
 
-* a URL that is not http(s) with a host; plain http anywhere but a loopback address;
+* a URL that is not http(s) with a host, or holds a space or control character; plain http
+  anywhere but a loopback address;
 * no token (a token is taken from the environment, never from the command line);
 * one of the local sandbox's documented tokens (or `$LEADWAY_SANDBOX_TOKEN`'s) for anything but
   loopback: it opens nothing real, and sending it to a real API is a mistake;
@@ -17,6 +18,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from .validation import url_text
 
 SANDBOX_TOKENS = frozenset({"sandbox-agency-token", "sandbox-location-token"})
 """The local sandbox's documented tokens (README, "Sandbox"): they open nothing real. The sandbox
@@ -93,6 +96,10 @@ def check_target(
     Raises:
         TargetRefused: naming the first problem found (see the module).
     """
+    try:
+        base_url = url_text(url_option, base_url)
+    except ValueError as exc:
+        raise TargetRefused(str(exc)) from None
     parts = urlsplit(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise TargetRefused(f"{url_option} must be an https URL, got {base_url!r}")

@@ -55,6 +55,22 @@ def query_string(name: str, value: object) -> str:
     return value
 
 
+def url_text(name: str, value: object) -> str:
+    """Return `value` as a plain str if it can be a URL's text, else raise ValueError: a space or a
+    control character (a trailing `\\r` from a file with CRLF line endings) would pass a scheme and host
+    check, then fail every request with httpx's InvalidURL."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+    value = str.__str__(value)
+    bad = next((char for char in value if char.isspace() or not char.isprintable()), None)
+    if bad is not None:
+        raise ValueError(
+            f"{name} contains {bad!r} at position {value.index(bad)}: a URL holds no spaces or control"
+            " characters (a line ending copied from a file?)"
+        )
+    return value
+
+
 def wrong_type(where: str, expected: str, value: object) -> TypeError:
     """The error a model's `from_dict` raises for a value that breaks the spec (UNSET: key missing)."""
     if type(value).__name__ == "Unset":
@@ -68,9 +84,8 @@ def seconds(name: str, value: object, *, positive: bool = False, maximum: float 
     of every duration the package takes (timeouts aside: httpx checks those)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
-    out_of_range = value < 0 or (positive and value == 0) or (maximum is not None and value > maximum)
-    if maximum is not None and out_of_range:
-        raise ValueError(f"{name} must be a number of seconds from 0 to {maximum:g}, not {value!r}")
     if value < 0 or (positive and value == 0):
         raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} seconds, not {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be a number of seconds from 0 to {maximum:g}, not {value!r}")
     return float(value)

@@ -13,6 +13,8 @@ from typing import IO
 
 EXTRA = "leadway-invoices-client[cli]"
 USAGE_ERROR = 2
+DEPENDENCIES = ("rich", "platformdirs")
+"""What the extra installs, by import name."""
 
 
 def main(
@@ -23,7 +25,7 @@ def main(
     stderr: IO[str] | None = None,
 ) -> int:
     """The console script. `environ`, `stdout` and `stderr` are for tests (defaults: the process's)."""
-    if find_spec("rich") is None:
+    if any(find_spec(name) is None for name in DEPENDENCIES):
         print(
             f"leadway-invoices: error: the command line needs the [cli] extra: pip install '{EXTRA}'",
             file=stderr or sys.stderr,

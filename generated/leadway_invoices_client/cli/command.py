@@ -2,15 +2,22 @@
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run] [--workers N]
 
-The file is CSV with the header `key,invoice_id,location_id,user_id,action,live_mode`, or JSON lines
-with those keys. It is checked whole before anything is sent: every bad row is reported with its line
-number, and none is sent while any is bad. Each send goes through a `SendLedger` (default: FILE's
-name plus `.ledger.sqlite3`, beside it), so a run that is stopped or killed can be run again: keys
-already sent are skipped, keys left pending are reconciled before anything is resent. The rows are
-sent by worker processes, each for its own locations (`_bulk/workers.py`).
+The file is CSV with the header `key,invoice_id,location_id,user_id,action,live_mode` (and an optional
+`resend` column), or JSON lines with those keys. It is checked whole before anything is sent: every
+bad row is reported with its line number, and none is sent while any is bad. A key the ledger
+recorded for another invoice is such a problem, and so is an invoice on two lines.
 
-Exit status: 0 every row sent; 1 some row not sent or needing attention (the summary lists each);
-2 bad usage, environment or file (nothing sent); 130 stopped by Ctrl-C (run again to resume).
+Each send goes through a `SendLedger`: by default one in the user's data folder, shared by every file
+sent (so a copied or renamed file is still known), or the one an earlier release kept beside FILE.
+A run that is stopped or killed can be run again: keys already sent are skipped, keys left pending are
+reconciled before anything is resent. Before a key's first send the invoice is read, and only a draft
+is sent, so a ledger that does not know an earlier send (another machine, `--ledger` elsewhere) sends
+nothing twice; `--resend` or a row's `resend` column sends it anyway (a reminder). The rows are sent
+by worker processes, each for its own locations (`_bulk/workers.py`).
+
+Exit status: 0 every row sent or refused by the API (the summary lists the refusals); 1 some row not
+sent or needing attention, or the token refused; 2 bad usage, environment or file (nothing sent);
+130 stopped by Ctrl-C, 143 by SIGTERM (run again to resume).
 """
 
 from __future__ import annotations
@@ -25,38 +32,53 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import platformdirs
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .._bulk.engine import BulkReport, RowResult, bulk_client, run_bulk
-from .._bulk.interrupts import on_interrupt
-from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, read_rows
+from .._bulk.interrupts import Stopped, on_interrupt
+from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, RowProblem, read_rows
 from .._bulk.tally import ExitCode, tally
 from .._bulk.workers import Workers, WorkerSetup, worker_count
 from .._ledger.ledger import SendLedger, SendState
+from .._ledger.reconcile import MAX_GRACE_PERIOD
 from .._ledger.records import LedgerError
+from .._ledger.sqlite import recorded_invoices
 from .._runtime.client import AuthenticatedClient
 from .._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
-from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION, GRACE_PERIOD, LEDGER_SUFFIX, PRODUCTION_URL
+from .._runtime.constants import (
+    BULK_CONCURRENCY,
+    BULK_PER_LOCATION,
+    GRACE_PERIOD,
+    LEDGER_APP,
+    LEDGER_FILE,
+    LEDGER_SUFFIX,
+    PRODUCTION_URL,
+)
 from .._runtime.guard import Target, TargetRefused, check_target
 from .._runtime.validation import seconds
 from .summary import print_summary
 
 STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
-
-
-def _stop(stop: asyncio.Event, console: Console) -> None:
-    console.print(STOPPING)
-    stop.set()
+ABANDONED = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
 
 
 class UsageError(Exception):
     """The command line, environment or file cannot be used; nothing was sent. The message says why."""
 
 
+class _FileProblems(Exception):
+    """Rows that cannot be sent as the file states them (`rows`: how many the file has)."""
+
+    def __init__(self, problems: list[RowProblem], rows: int) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems, self.rows = problems, rows
+
+
 def _seconds(text: str) -> float:
     try:
-        return seconds("the value", float(text))
+        return seconds("the value", float(text), maximum=MAX_GRACE_PERIOD)
     except ValueError as exc:
         # argparse names the option; the package's one check of a duration says what is wrong.
         problem = str(exc) if "must be" in str(exc) else f"the value must be a number of seconds, not {text!r}"
@@ -83,35 +105,59 @@ def parser() -> argparse.ArgumentParser:
         "send",
         help="send every invoice a CSV or JSON-lines file lists, exactly once (resumable)",
         description=(
-            "Send every invoice FILE lists, each exactly once: a ledger beside FILE records every send, "
-            "so running the same command again resumes. Exit status: 0 all sent, 1 some not sent or "
-            "needing attention, 2 bad usage or file (nothing sent), 130 interrupted."
+            "Send every invoice FILE lists, each exactly once per ledger: the ledger records every send, "
+            "so running the same command again resumes. Exit status: 0 all sent (or refused by the API, "
+            "listed), 1 some not sent or needing attention, 2 bad usage or file (nothing sent), "
+            "130 interrupted, 143 terminated."
         ),
     )
     send.add_argument(
         "file",
         type=Path,
         metavar="FILE",
-        help=f"CSV with header {','.join(COLUMNS)}, or JSON lines with those keys",
+        help=f"CSV with header {','.join(COLUMNS)} (and optionally resend), or JSON lines with those keys",
     )
     send.add_argument("--base-url", default=PRODUCTION_URL, help="the API (default %(default)s)")
-    send.add_argument("--ledger", type=Path, metavar="PATH", help=f"the ledger file (default FILE{LEDGER_SUFFIX})")
     send.add_argument(
-        "--dry-run", action="store_true", help="check the whole file and report every bad row; send nothing"
+        "--ledger",
+        type=Path,
+        metavar="PATH",
+        help=f"the ledger file (default {default_ledger()}, shared by every file; or FILE{LEDGER_SUFFIX} if present)",
+    )
+    send.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the whole file, and its keys against the ledger, and report every problem; send nothing",
+    )
+    send.add_argument(
+        "--resend",
+        action="store_true",
+        help="send each row even if its invoice no longer reads draft (a reminder); keys already sent are skipped",
+    )
+    send.add_argument(
+        "--retry-refused", action="store_true", help="send again the rows the API refused in an earlier run"
+    )
+    send.add_argument(
+        "--allow-repeated-invoices",
+        action="store_true",
+        help="accept an invoice on several lines (each under its own key), sent one after the other",
     )
     send.add_argument(
         "--grace-period",
         type=_seconds,
         default=GRACE_PERIOD,
         metavar="SECONDS",
-        help="after an unknown outcome, how long the invoice is watched for the send (default %(default)s)",
+        help=(
+            f"after an unknown outcome, how long the invoice is watched for the send"
+            f" (0 to {MAX_GRACE_PERIOD:g}; default %(default)s)"
+        ),
     )
     send.add_argument(
         "--concurrency",
         type=_count,
         default=BULK_CONCURRENCY,
         metavar="N",
-        help="sends in flight at once (default %(default)s)",
+        help="sends in flight at once, in all (default %(default)s)",
     )
     send.add_argument(
         "--per-location",
@@ -129,16 +175,43 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def default_ledger() -> Path:
+    """The ledger every file shares unless told otherwise: in the user's data folder."""
+    return platformdirs.user_data_path(LEDGER_APP, appauthor=False) / LEDGER_FILE
+
+
 def ledger_path(file: Path, ledger: Path | None) -> Path:
-    return ledger if ledger is not None else file.with_name(file.name + LEDGER_SUFFIX)
+    """`--ledger`, else the ledger an earlier release kept beside FILE if there is one, else the
+    user's (see `default_ledger`)."""
+    if ledger is not None:
+        return ledger
+    beside = file.with_name(file.name + LEDGER_SUFFIX)
+    return beside if beside.exists() else default_ledger()
 
 
-def _report_problems(console: Console, path: Path, checked: BulkFile) -> None:
-    for problem in checked.problems:
+def _conflicts(path: Path, checked: BulkFile) -> list[RowProblem]:
+    """The rows whose key the ledger recorded for another invoice: each would be refused at its send
+    while the others went out. The ledger is read, never created or changed."""
+    try:
+        recorded = recorded_invoices(path, [row.key for row in checked.rows])
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
+    return [
+        RowProblem(
+            row.line,
+            f"key {row.key!r} is recorded in ledger {path} for invoice {recorded[row.key]}, not {row.invoice_id}:"
+            " a key names one send of one invoice",
+        )
+        for row in checked.rows
+        if recorded.get(row.key, row.invoice_id) != row.invoice_id
+    ]
+
+
+def _report_problems(console: Console, path: Path, problems: Sequence[RowProblem], rows: int) -> None:
+    for problem in problems:
         console.print(f"{path}: {problem}", markup=False, highlight=False, soft_wrap=True)
-    rows = len(checked.rows) + len({p.line for p in checked.problems})
     console.print(
-        f"{path}: {len({p.line for p in checked.problems})} of {rows} rows have problems; nothing was sent",
+        f"{path}: {len({p.line for p in problems})} of {rows} rows have problems; nothing was sent",
         markup=False,
         soft_wrap=True,
         highlight=False,
@@ -147,10 +220,10 @@ def _report_problems(console: Console, path: Path, checked: BulkFile) -> None:
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[bold]sending"),
+        TextColumn("sending"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
+        TextColumn("{task.fields[status]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -161,7 +234,7 @@ def _progress(console: Console) -> Progress:
 @contextmanager
 def _progress_bar(console: Console, total: int) -> Iterator[Callable[[RowResult], None]]:
     """A progress bar for `total` rows; yields what to call with each finished row."""
-    counts = {"sent": 0, "not sent": 0, "attention": 0}
+    counts = {"sent": 0, "refused": 0, "not sent": 0, "attention": 0}
     with _progress(console) as progress:
         task = progress.add_task("send", total=total, status="")
 
@@ -170,13 +243,14 @@ def _progress_bar(console: Console, total: int) -> Iterator[Callable[[RowResult]
             key = (
                 "sent"
                 if state is SendState.SENT
+                else "refused"
+                if state is SendState.REFUSED
                 else "not sent"
                 if state in (None, SendState.NOT_SENT)
                 else "attention"
             )
             counts[key] += 1
-            status = f"sent {counts['sent']} · not sent {counts['not sent']} · attention {counts['attention']}"
-            progress.update(task, advance=1, status=status)
+            progress.update(task, advance=1, status=" · ".join(f"{name} {count}" for name, count in counts.items()))
 
         yield on_result
 
@@ -191,14 +265,16 @@ def _open_ledger(path: Path, grace_period: float) -> SendLedger:
 
 def _send_in_workers(
     checked: BulkFile, target: Target, path: Path, args: argparse.Namespace, workers: int, console: Console
-) -> BulkReport | None:
-    """The rows sent by `workers` processes; None when a second Ctrl-C abandoned the sends in flight."""
-    share = max(1, args.concurrency // workers)  # the same sends in flight in all as with one process
+) -> tuple[BulkReport | None, Stopped]:
+    """The rows sent by `workers` processes (None when a second signal abandoned the sends in flight),
+    and the signal that stopped them, if one did."""
     setup = WorkerSetup(
-        open_client=functools.partial(_open_client, target.base_url, target.token, share),
+        open_client=functools.partial(_open_client, target.base_url, target.token),
         open_ledger=functools.partial(_open_ledger, path, args.grace_period),
         per_location=args.per_location,
-        concurrency=share,
+        concurrency=args.concurrency,
+        resend=args.resend,
+        retry_refused=args.retry_refused,
     )
     # Started before the progress bar's thread: a worker is forked from a process with one thread.
     pool = Workers(checked.rows, setup, workers)
@@ -207,12 +283,15 @@ def _send_in_workers(
         console.print(STOPPING)
         pool.interrupt()
 
-    # Each Ctrl-C is passed on to the workers: the first stops them starting sends, a second abandons.
-    with on_interrupt(first, again=pool.interrupt), _progress_bar(console, len(checked.rows)) as on_result:
+    # Each signal is passed on to the workers: the first stops them starting sends, a second abandons.
+    with (
+        on_interrupt(first, again=pool.interrupt) as stopped,
+        _progress_bar(console, len(checked.rows)) as on_result,
+    ):
         report = pool.collect(on_result)
     if pool.lost:
         console.print(f"{pool.lost} worker process(es) ended unexpectedly; run the same command again to resume")
-    return None if pool.abandoned else report
+    return (None if pool.abandoned else report), stopped
 
 
 async def _send_all(
@@ -221,11 +300,18 @@ async def _send_all(
     ledger: SendLedger,
     args: argparse.Namespace,
     progress_console: Console,
-    stop: asyncio.Event,
+    stopped: list[Stopped],
 ) -> BulkReport:
+    stop = asyncio.Event()
+
+    def first() -> None:
+        progress_console.print(STOPPING)
+        stop.set()
+
     with _progress_bar(progress_console, len(checked.rows)) as on_result:
         async with bulk_client(target.base_url, target.token, concurrency=args.concurrency) as client:
-            with on_interrupt(lambda: _stop(stop, progress_console)):
+            with on_interrupt(first) as signalled:
+                stopped.append(signalled)
                 return await run_bulk(
                     checked.rows,
                     ledger=ledger,
@@ -234,18 +320,56 @@ async def _send_all(
                     on_result=on_result,
                     per_location=args.per_location,
                     concurrency=args.concurrency,
+                    resend=args.resend,
+                    retry_refused=args.retry_refused,
                 )
 
 
-def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err: Console) -> int:
+def _check_file(args: argparse.Namespace, path: Path) -> BulkFile:
+    """The file's rows, once every row passed its checks and the ledger's: else the problems are
+    reported and the command ends (exit 2) before any I/O."""
     try:
-        checked = read_rows(args.file)
+        checked = read_rows(args.file, repeated_invoices=args.allow_repeated_invoices)
     except BulkFileError as exc:
         raise UsageError(str(exc)) from None
-    if checked.problems:
-        _report_problems(err, args.file, checked)
-        return ExitCode.USAGE
+    problems = sorted([*checked.problems, *_conflicts(path, checked)], key=lambda problem: problem.line)
+    if problems:
+        raise _FileProblems(problems, len(checked.rows) + len({p.line for p in checked.problems}))
+    return checked
+
+
+def _check_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Target:
+    try:
+        target = check_target(
+            args.base_url, environ.get(TOKEN_ENV), token_env=TOKEN_ENV, url_option="--base-url", environ=environ
+        )
+        # Built here, so a token that cannot be a header is refused before the ledger file is made.
+        AuthenticatedClient(target.base_url, token=target.token)
+    except TargetRefused as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(f"${TOKEN_ENV}: {exc}") from None
+    return target
+
+
+def _open(path: Path, grace_period: float, default: bool) -> SendLedger:
+    try:
+        if default:  # the user's data folder may not exist yet; it holds one user's ledger
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return SendLedger(path, grace_period=grace_period)
+    except OSError as exc:
+        raise UsageError(f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}") from None
+    except LedgerError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err: Console) -> int:
     path = ledger_path(args.file, args.ledger)
+    try:
+        checked = _check_file(args, path)
+    except _FileProblems as bad:
+        _report_problems(err, args.file, bad.problems, bad.rows)
+        return ExitCode.USAGE
     if args.dry_run:
         locations = len({row.location_id for row in checked.rows})
         out.print(
@@ -255,39 +379,27 @@ def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Cons
             highlight=False,
         )
         return ExitCode.ALL_SENT
-    try:
-        target = check_target(
-            args.base_url, environ.get(TOKEN_ENV), token_env=TOKEN_ENV, url_option="--base-url", environ=environ
-        )
-    except TargetRefused as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        # Built here, so a token that cannot be a header is refused before the ledger file is made.
-        AuthenticatedClient(target.base_url, token=target.token)
-    except ValueError as exc:
-        raise UsageError(f"${TOKEN_ENV}: {exc}") from None
-    try:
-        ledger = SendLedger(path, grace_period=args.grace_period)
-    except LedgerError as exc:
-        raise UsageError(str(exc)) from None
-    workers = worker_count(args.workers, checked.rows, len({row.location_id for row in checked.rows}))
-    abandoned = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
+    target = _check_target(args, environ)
+    ledger = _open(path, args.grace_period, default=args.ledger is None and path == default_ledger())
+    locations = len({row.location_id for row in checked.rows})
+    workers = worker_count(args.workers, checked.rows, locations, args.concurrency)
     if workers > 1:
         ledger.close()  # opened to check the file; each worker opens its own connection
-        sent = _send_in_workers(checked, target, path, args, workers, err)
+        sent, stopped = _send_in_workers(checked, target, path, args, workers, err)
         if sent is None:
-            err.print(abandoned)
-            return ExitCode.INTERRUPTED
+            err.print(ABANDONED)
+            return ExitCode.for_signal(stopped.signal)
         report = sent
     else:
-        stop = asyncio.Event()
+        signalled: list[Stopped] = []
         with ledger:
             try:
-                report = asyncio.run(_send_all(checked, target, ledger, args, err, stop))
+                report = asyncio.run(_send_all(checked, target, ledger, args, err, signalled))
             except KeyboardInterrupt:
-                err.print(abandoned)
+                err.print(ABANDONED)
                 return ExitCode.INTERRUPTED
-    counted = tally(report)
+        stopped = signalled[0] if signalled else Stopped()
+    counted = tally(report, signal_number=stopped.signal)
     print_summary(out, counted, source=str(args.file), ledger=str(path))
     return counted.exit_code
 

@@ -1,57 +1,96 @@
-"""The bulk command's summary on the terminal: a count table, then a table for each kind of row that
-needs the user (sorted by `_bulk.tally`)."""
+"""The bulk command's summary: plain text that reads the same in an 80-column terminal and in a log.
+
+No table: a table's columns fold a long key or class name across lines, and a log has no terminal to
+draw one. Counts first, then a block per row that needs the user (sorted by `_bulk.tally`): its line,
+key and invoice on one line, then the reason, wrapped at spaces only. Every string is printed as text,
+never as markup, and made plain first (`_runtime/text.py`): a key such as `acme[/]nov` or a server's
+status with an escape sequence in it prints as it is, harmlessly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterator, Sequence
 
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from rich.console import Console
 
 from .._bulk.tally import Line, Tally
+from .._runtime.constants import API_TOKEN_ENV
+from .._runtime.text import plain
+
+# Bounds on what one row prints: a key is at most 200 characters in a file, a reason and its evidence
+# are bounded by the ledger; these only keep a block readable.
+_KEY = 200
+_TEXT = 600
+_INDENT = "    "
+_MIN_WIDTH = 60
 
 
-def _details(title: str, lines: Sequence[Line], *, evidence: bool) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    table.add_column("line", justify="right", no_wrap=True)
-    table.add_column("key", overflow="fold")
-    table.add_column("invoice", no_wrap=True)
-    table.add_column("reason", overflow="fold")
-    if evidence:
-        table.add_column("evidence", overflow="fold")
-    for line in lines:
-        cells = [str(line.row.line), line.row.key, line.row.invoice_id, line.reason]
-        table.add_row(*cells, *([line.evidence] if evidence else []))
-    return table
+def _count(name: str, count: int, note: str = "") -> str:
+    """A count and, when there is something to count, what it means."""
+    return f"  {name:<16}{count:>7}" + (f"  {note}" if note and count else "")
 
 
-def render(counted: Tally, *, source: str, ledger: str) -> RenderableType:
-    """The summary: a count table, then one table per kind of row that needs the user."""
-    counts = Table(show_header=False)
-    counts.add_column("outcome")
-    counts.add_column("rows", justify="right")
-    counts.add_column("note")
-    notes = [f"{counted.already_sent} by an earlier run"] if counted.already_sent else []
+def _block(line: Line, width: int) -> Iterator[str]:
+    head, invoice = f"  line {line.row.line}: key {plain(line.row.key, _KEY)}", plain(line.row.invoice_id, _KEY)
+    if len(head) + len(invoice) + 10 <= width:
+        yield f"{head}, invoice {invoice}"
+    else:  # a long key keeps a line of its own
+        yield from (head, f"{_INDENT}invoice {invoice}")
+    for text in (line.reason, f"evidence: {line.evidence}" if line.evidence else ""):
+        if text:
+            yield from textwrap.wrap(
+                plain(text, _TEXT),
+                width,
+                initial_indent=_INDENT,
+                subsequent_indent=_INDENT,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+
+
+def _section(title: str, lines: Sequence[Line], width: int) -> Iterator[str]:
+    if lines:
+        yield ""
+        yield f"{title} ({len(lines)}):"
+        for line in lines:
+            yield from _block(line, width)
+
+
+def lines(counted: Tally, *, source: str, ledger: str, width: int = 80) -> list[str]:
+    """The summary, line by line; reasons wrap at `width` (at least 60)."""
+    width = max(width, _MIN_WIDTH)
+    earlier = [f"{counted.already_sent} by an earlier run"] if counted.already_sent else []
     if counted.confirmed:
-        notes.append(f"{counted.confirmed} confirmed by reading the invoice after an unknown outcome")
-    counts.add_row("sent", str(counted.sent + counted.already_sent), "; ".join(notes))
-    counts.add_row("not sent", str(len(counted.not_sent)), "a reason for each below" if counted.not_sent else "")
-    counts.add_row(
-        "needs attention",
-        str(len(counted.attention)),
-        "check each invoice before sending it again" if counted.attention else "",
-    )
+        earlier.append(f"{counted.confirmed} confirmed by reading the invoice")
+    text = [
+        f"Bulk send of {plain(source, _TEXT)}",
+        _count("sent", counted.sent + counted.already_sent, "; ".join(earlier)),
+        _count("refused", len(counted.refused), "each with its reason below; --retry-refused tries again"),
+        _count("not sent", len(counted.not_sent), "provably not sent: the next run sends them"),
+        _count("needs attention", len(counted.attention), "may have been sent: check before sending again"),
+    ]
     if counted.not_started:
-        counts.add_row("not started", str(counted.not_started), "interrupted: run the same command again to resume")
-    parts: list[RenderableType] = [Text(f"Bulk send of {source}", style="bold"), counts]
-    if counted.not_sent:
-        parts.append(_details("Not sent", counted.not_sent, evidence=False))
+        text.append(_count("not started", counted.not_started, "stopped: run the same command again to resume"))
+    if counted.token_refused:
+        text += [
+            "",
+            f"Stopped at the API's first 401: it refused the token in ${API_TOKEN_ENV}, so nothing more was sent.",
+            f"Set ${API_TOKEN_ENV} to a valid token and run the same command again.",
+        ]
+    text += _section("Refused (sending again would be refused again)", counted.refused, width)
+    text += _section("Not sent", counted.not_sent, width)
+    text += _section("Needs attention (the invoice may have been sent)", counted.attention, width)
+    text += ["", f"Ledger: {plain(ledger, _TEXT)}"]
     if counted.attention:
-        parts.append(_details("Needs attention (the invoice may have been sent)", counted.attention, evidence=True))
-    parts.append(Text(f"Ledger: {ledger} (run the same command again to resume or retry what was not sent)"))
-    return Group(*parts)
+        text += [
+            "Settle a key once its invoice is checked; the next run then skips or sends it:",
+            "  SendLedger(ledger).resolve(key, SendState.SENT or SendState.NOT_SENT, note)",
+        ]
+    return text
 
 
 def print_summary(console: Console, counted: Tally, *, source: str, ledger: str) -> None:
-    console.print(render(counted, source=source, ledger=ledger))
+    """Print the summary as plain text (no markup, no highlighting, no wrapping by the console)."""
+    for line in lines(counted, source=source, ledger=ledger, width=console.width):
+        console.out(line, highlight=False)

@@ -1,21 +1,23 @@
-"""`_ledger/commit.py`: the ledger file's group commit. Writes queued while one commit is under way
+"""`_ledger/sqlite_store.py`: the SQLite store's group commit. Writes queued while one commit is under way
 share the next transaction, and one write's failure undoes only that write."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from leadway_invoices_client._ledger.commit import Job, LedgerFile
 from leadway_invoices_client._ledger.records import LedgerError
+from leadway_invoices_client._ledger.sqlite import SqliteTx
+from leadway_invoices_client._ledger.sqlite_store import SqliteStore
+from leadway_invoices_client._ledger.store import Job, Tx
 
 
 def insert(key: str, fail: bool = False) -> Job:
-    def run(conn: sqlite3.Connection) -> str:
-        conn.execute(
+    def run(tx: Tx) -> str:
+        assert isinstance(tx, SqliteTx)
+        tx.conn.execute(
             "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
             " VALUES (?, 'i', 'a', 'location', 'sent', '', 1, 'now')",
             (key,),
@@ -28,7 +30,7 @@ def insert(key: str, fail: bool = False) -> Job:
 
 
 def test_writes_queued_during_a_commit_share_the_next_one(tmp_path: Path) -> None:
-    ledger_file = LedgerFile(tmp_path / "sends.db")
+    ledger_file = SqliteStore(tmp_path / "sends.db")
     statements: list[str] = []
     ledger_file._db().set_trace_callback(statements.append)
     jobs = [insert("a"), insert("b", fail=True), insert("c")]
@@ -56,13 +58,13 @@ def test_writes_queued_during_a_commit_share_the_next_one(tmp_path: Path) -> Non
     assert isinstance(outcomes["b"], LedgerError)
     assert str(outcomes["b"]) == "b refused"
     assert statements.count("COMMIT") == 1
-    keys = ledger_file.read(lambda conn: [row[0] for row in conn.execute("SELECT key FROM sends ORDER BY key")])
+    keys = ledger_file.read(lambda tx: [record.key for record in tx.read_all()])
     assert keys == ["a", "c"]
     ledger_file.close()
 
 
 def test_a_closed_file_refuses_writes_before_queueing_them(tmp_path: Path) -> None:
-    ledger_file = LedgerFile(tmp_path / "sends.db")
+    ledger_file = SqliteStore(tmp_path / "sends.db")
     ledger_file.close()
     with pytest.raises(LedgerError, match="is closed"):
         ledger_file.submit(insert("a"))

@@ -1,9 +1,10 @@
-"""Group commit of the send ledger's SQLite file: every write is a Job run in a shared transaction.
+"""The SQLite store: one connection to a ledger file, shared by a process's threads and tasks, every
+write a Job run in a shared transaction (group commit).
 
 Durability: a batch holding an intent commits with synchronous=FULL (on disk before the request goes
 out, since a request cannot be taken back); a batch of outcomes only with synchronous=NORMAL: a killed
 process loses nothing, an OS crash may lose the last outcomes, whose keys are then PENDING and
-reconciled. (The file is in WAL mode: `sqlite.py`.)
+reconciled. (The file is in WAL mode, and its statements are in `sqlite.py`.)
 
 Group commit: the fsync of an intent dominates a send's ledger cost, so writes queued by several
 threads (and asyncio tasks, whose writes run in threads) while one commit is under way go into
@@ -22,52 +23,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .records import LedgerError
-from .sqlite import begin, open_file
+from .sqlite import SqliteTx, begin, open_file
+from .store import Job, Tx, settle_all
 
 T = TypeVar("T")
 
 
-class Job:
-    """One step run inside a shared transaction: `run(conn)` gives the result; `durable` when the
-    step records an intent. `aborted` undoes what `run` did outside the database when the
-    transaction it was part of is rolled back."""
-
-    def __init__(
-        self,
-        run: Callable[[sqlite3.Connection], Any],
-        *,
-        durable: bool,
-        aborted: Callable[[], None] | None = None,
-    ) -> None:
-        self.run, self.durable, self.aborted = run, durable, aborted
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.done = False
-        self.finished = threading.Event()  # set once `done` is
-        # An `asubmit` job's task waits on this future of its loop (set from the committing thread).
-        self.waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]] | None = None
-
-    def settle(self) -> None:
-        """Hand the outcome to the task waiting in `asubmit` (run by its loop)."""
-        assert self.waiter is not None
-        future = self.waiter[1]
-        if not future.done():
-            if self.error is not None:
-                future.set_exception(self.error)
-            else:
-                future.set_result(self.result)
-
-
-def _settle_all(jobs: list[Job]) -> None:
-    for job in jobs:
-        job.settle()
-
-
-class LedgerFile:
+class SqliteStore:
     """One connection to a ledger file, shared by threads; every write goes through `submit`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.location = str(path)
         self._conn: sqlite3.Connection | None = open_file(path)
         self._lock = threading.Lock()  # held by the thread using the connection (the batch leader)
         self._queue: list[Job] = []
@@ -92,11 +59,11 @@ class LedgerFile:
             raise LedgerError(f"ledger {self.path} is closed")
         return self._conn
 
-    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """What `query` reads from the file (`sqlite.read_one`...), outside any write transaction."""
+    def read(self, query: Callable[[Tx], T]) -> T:
+        """What `query` reads from the file, outside any write transaction."""
         with self._lock:
             try:
-                return query(self._db())
+                return query(SqliteTx(self._db()))
             except sqlite3.Error as exc:
                 raise LedgerError(f"ledger {self.path} cannot be read: {exc}") from exc
 
@@ -160,11 +127,12 @@ class LedgerFile:
                 conn.execute(f"PRAGMA synchronous = {synchronous}")
                 self._synchronous = synchronous
             begin(conn)
+            tx = SqliteTx(conn)
             for number, job in enumerate(batch):
                 # A savepoint per job: one job's bad input does not undo the others'.
                 conn.execute(f"SAVEPOINT job{number}")
                 try:
-                    job.result = job.run(conn)
+                    job.result = job.run(tx)
                 except Exception as exc:
                     conn.execute(f"ROLLBACK TO job{number}")
                     job.error = exc
@@ -197,4 +165,4 @@ class LedgerFile:
             # One wake-up per loop for the whole batch, not one per job.
             for loop, jobs in waiting.items():
                 with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-                    loop.call_soon_threadsafe(_settle_all, jobs)
+                    loop.call_soon_threadsafe(settle_all, jobs)
