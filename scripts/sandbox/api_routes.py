@@ -132,7 +132,7 @@ def _omit(response: Response, fault: Fault, what: str) -> Response:
     if fault.omits_header:
         headers = {k: v for k, v in headers.items() if k.lower() != fault.name.lower()}
         return Response(bytes(response.body), status_code=response.status_code, headers=headers)
-    document = json.loads(response.body)
+    document = json.loads(bytes(response.body))
     invoice = document["invoice"] if what == "send" else document
     invoice.pop(fault.name, None)
     return JSONResponse(document, status_code=response.status_code, headers=headers)
