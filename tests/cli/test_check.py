@@ -367,3 +367,22 @@ def test_the_contract_live_session_runs_this_check_with_the_suites_token() -> No
     noxfile = (Path(__file__).parents[2] / "noxfile.py").read_text(encoding="utf-8")
     assert f'CONTRACT_TOKEN_ENV = "{CONTRACT_TOKEN_ENV}"' in noxfile
     assert f'session.run("leadway-invoices", "check", *session.posargs, env={{"{API_TOKEN_ENV}": token}})' in noxfile
+
+
+def test_a_read_without_an_answer_is_listed_and_the_check_goes_on() -> None:
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return Answers()(request)
+
+    with check_client(TARGET, IDS[:2], LOCATION, transport=httpx.MockTransport(answer)) as client:
+        report = run_check(client, IDS[:2], LOCATION, interval=0)
+
+    assert len(calls) == 2, "nothing is retried"
+    assert [str(f) for f in report.findings] == [
+        f"invoice {IDS[0]}: answer: expected an HTTP answer, got TransportError"
+    ]
+    assert report.exit_code == EXIT_DEVIATES
