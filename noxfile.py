@@ -17,6 +17,9 @@ nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
 
+# contract_tests.CONTRACT_TOKEN_ENV (nox cannot import the suite): where contract-live reads the token.
+CONTRACT_TOKEN_ENV = "LEADWAY_CONTRACT_TOKEN"  # noqa: S105 (a variable's name, not a token)
+
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 # tests-3.13 runs the client's tests on the newest versions pyproject.toml's ranges allow, not the lock's.
@@ -128,11 +131,18 @@ def drift(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def lint(session: nox.Session) -> None:
-    """Redocly lint of the spec; ruff lint and format check of the handwritten code."""
+    """Redocly lint of the spec; ruff lint and format check of the handwritten code; actionlint and
+    zizmor over the GitHub workflows."""
     redocly_lint(session)
-    install(session, "generate", project=False)
+    install(session, "lint", project=False)
     session.run("ruff", "check", *HANDWRITTEN)
     session.run("ruff", "format", "--check", *HANDWRITTEN)
+    workflows = sorted(str(path) for path in Path(".github", "workflows").glob("*.yml"))
+    # actionlint runs the venv's shellcheck on every `run:` script.
+    session.run("actionlint", "-no-color", *workflows)
+    # Offline: no audit that asks GitHub (impostor commits, known-vulnerable action versions). The
+    # auditor persona reports everything, code smells and likely false positives included: none is left.
+    session.run("zizmor", "--offline", "--no-progress", "--persona=auditor", *workflows)
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -177,6 +187,19 @@ def contract(session: nox.Session) -> None:
     """Contract suite: schemathesis, recorded cassettes and property tests against the spec."""
     install(session, "test")
     session.run("pytest", *pytest_args(session, "contract_tests"))
+
+
+@nox.session(name="contract-live", python=DEFAULT_PYTHON)
+def contract_live(session: nox.Session) -> None:
+    """The live read check against a real API: reads the named invoices, sends nothing
+    (`-- --url URL --location-id ID --invoice-id ID [--invoice-id ID ...] [--max-reads N]`; token from
+    $LEADWAY_CONTRACT_TOKEN). The package's own `leadway-invoices check`, as a user's install runs it."""
+    token = os.environ.get(CONTRACT_TOKEN_ENV, "").strip()
+    if not token:
+        session.error(f"set ${CONTRACT_TOKEN_ENV} to a token with the invoices.readonly scope (never an option)")
+    install(session)
+    # The command reads the token from its own variable; the session's comes from the suite's.
+    session.run("leadway-invoices", "check", *session.posargs, env={"LEADWAY_API_TOKEN": token})
 
 
 @nox.session(python=DEFAULT_PYTHON)

@@ -134,6 +134,17 @@ def _rate_limit_header_not_a_number(exchange: Exchange) -> Exchange:
     return replace(exchange, response_headers={**exchange.response_headers, "x-ratelimit-remaining": "many"})
 
 
+def _rate_limit_headers_dropped(exchange: Exchange) -> Exchange:
+    # The pacer lives on them: the spec marks them required on every 2xx.
+    kept = {k: v for k, v in exchange.response_headers.items() if not k.lower().startswith("x-ratelimit-")}
+    return replace(exchange, response_headers=kept)
+
+
+def _rate_limit_remaining_renamed(exchange: Exchange) -> Exchange:
+    headers = {k: v for k, v in exchange.response_headers.items() if k.lower() != "x-ratelimit-remaining"}
+    return replace(exchange, response_headers={**headers, "x-ratelimit-burst-remaining": "99"})
+
+
 CASSETTE_CHANGES: dict[str, tuple[Callable[[Exchange], Exchange], str]] = {
     "response field renamed (_id -> id)": (response_change(rename_id), '"_id" is a required property'),
     "response field renamed (emailData)": (
@@ -154,6 +165,8 @@ CASSETTE_CHANGES: dict[str, tuple[Callable[[Exchange], Exchange], str]] = {
     "answer became HTML": (_html_answer, "Undocumented Content-Type"),
     "undocumented status": (_undocumented_status, "Undocumented status code"),
     "rate-limit header not an integer": (_rate_limit_header_not_a_number, 'is not of type "integer"'),
+    "rate-limit headers dropped": (_rate_limit_headers_dropped, "X-RateLimit-Remaining"),
+    "rate-limit header renamed": (_rate_limit_remaining_renamed, "X-RateLimit-Remaining"),
 }
 
 
@@ -185,6 +198,7 @@ READ_CHANGES: dict[str, tuple[Callable[[Exchange], Exchange], str]] = {
     ),
     "read: updatedAt became a number": (response_change(read_updated_at_a_number), 'is not of type "string"'),
     "read: reminders not a list": (response_change(_read_reminders_a_list), 'is not of type "array"'),
+    "read: rate-limit headers dropped": (_rate_limit_headers_dropped, "X-RateLimit-Remaining"),
     "read: answer became HTML": (_html_answer, "Undocumented Content-Type"),
     "read: undocumented status": (_undocumented_status, "Undocumented status code"),
     "read: query lost altType": (_query("?altId=6578278e879ad2646715ba9c"), "altType"),

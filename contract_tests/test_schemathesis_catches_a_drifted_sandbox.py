@@ -30,9 +30,20 @@ from scripts.sandbox import (
     example,
 )
 
+Headers = list[tuple[bytes, bytes]]
 
-def _drifted(app: Any, change: Callable[[int, Any], tuple[int, Any]]) -> Any:
-    """`app` with every JSON answer passed through `change(status, body) -> (status, body)`."""
+
+def _same_headers(status: int, headers: Headers) -> Headers:
+    return headers
+
+
+def _drifted(
+    app: Any,
+    change: Callable[[int, Any], tuple[int, Any]],
+    change_headers: Callable[[int, Headers], Headers] = _same_headers,
+) -> Any:
+    """`app` with every JSON answer passed through `change(status, body) -> (status, body)`, and every
+    answer's headers through `change_headers(status, headers) -> headers`."""
 
     async def drifted(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -54,6 +65,7 @@ def _drifted(app: Any, change: Callable[[int, Any], tuple[int, Any]]) -> Any:
             if (dict(headers).get(b"content-type") or b"").startswith(b"application/json"):
                 status, document = change(status, json.loads(raw))
                 raw = json.dumps(document).encode()
+            headers = change_headers(status, headers)
             headers.append((b"content-length", str(len(raw)).encode()))
             await send({**start, "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": raw})
@@ -94,11 +106,18 @@ SANDBOX_DRIFTS: dict[str, tuple[Callable[[int, Any], tuple[int, Any]], str | Non
 }
 
 
-def _failures(change: Callable[[int, Any], tuple[int, Any]], path: str, method: str, **first: Any) -> set[str]:
+def _failures(
+    change: Callable[[int, Any], tuple[int, Any]],
+    path: str,
+    method: str,
+    change_headers: Callable[[int, Headers], Headers] = _same_headers,
+    **first: Any,
+) -> set[str]:
     """The titles of the checks that fail when schemathesis tests one operation of the sandbox drifted by
-    `change`: first the case `first` describes, then generated ones, positive and negative."""
+    `change` (and `change_headers`): first the case `first` describes, then generated ones, positive and
+    negative."""
     schema = schemathesis.openapi.from_path(SPEC_PATH)
-    schema.app = _drifted(create_app(SandboxConfig(burst_limit=1_000_000)), change)
+    schema.app = _drifted(create_app(SandboxConfig(burst_limit=1_000_000)), change, change_headers)
     operation = schema[path][method]
     failures: set[str] = set()
 
@@ -157,3 +176,26 @@ def test_schemathesis_fails_on_a_sandbox_whose_read_drifted(drift: str) -> None:
         assert failures == set()
     else:
         assert any(expected in title for title in failures), failures
+
+
+def _renamed_remaining(status: int, headers: Headers) -> Headers:
+    """`X-RateLimit-Remaining` renamed on a 2xx, as an API that changed its gateway might."""
+    if not 200 <= status < 300:
+        return headers
+    return [(b"x-ratelimit-burst-remaining" if k.lower() == b"x-ratelimit-remaining" else k, v) for k, v in headers]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "first"),
+    [
+        (SEND_PATH, "POST", {"body": example("request", "emailAndSms"), "media_type": "application/json"}),
+        (READ_PATH, "GET", {"query": {"altId": "6578278e879ad2646715ba9c", "altType": "location"}}),
+    ],
+    ids=["send", "read"],
+)
+def test_schemathesis_fails_on_a_sandbox_that_renamed_a_rate_limit_header(
+    path: str, method: str, first: dict[str, Any]
+) -> None:
+    # The pacer lives on X-RateLimit-Remaining: the spec requires it on every 2xx.
+    failures = _failures(_unchanged, path, method, _renamed_remaining, **first)
+    assert "Missing required response headers" in failures, failures

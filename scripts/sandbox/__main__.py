@@ -26,7 +26,7 @@ from scripts.sandbox.config import (
     SandboxConfig,
     SandboxError,
 )
-from scripts.sandbox.faults import FAULT_HEADER, FaultKind
+from scripts.sandbox.faults import FAULT_HEADER, expected_faults
 from scripts.sandbox.server import base_url, bind_loopback, check_loopback, make_server
 from scripts.sandbox.state import SEED_LOCATIONS
 
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sandbox: error: {exc}", file=sys.stderr)
         return 1
     url = base_url(sock)
-    faults = ", ".join("slow:SECONDS" if kind is FaultKind.SLOW else kind.value for kind in FaultKind)
+    faults = expected_faults()
     print(
         f"Leadway sandbox on {url} (loopback only; nothing is really sent)\n"
         f"  agency token:   {config.agency_token}  (every location)\n"

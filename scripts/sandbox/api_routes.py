@@ -121,7 +121,21 @@ async def _answer(
         response = error_response(500, "Internal Server Error", limit.headers())
     if fault is not None and fault.kind is FaultKind.DROP_AFTER_SEND:
         return DroppedConnectionResponse(response)
+    if fault is not None and fault.kind is FaultKind.OMIT and 200 <= response.status_code < 300:
+        return _omit(response, fault, what)
     return response
+
+
+def _omit(response: Response, fault: Fault, what: str) -> Response:
+    """`omit:NAME`: the 2xx without the header NAME, or without the invoice's field NAME."""
+    headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+    if fault.omits_header:
+        headers = {k: v for k, v in headers.items() if k.lower() != fault.name.lower()}
+        return Response(bytes(response.body), status_code=response.status_code, headers=headers)
+    document = json.loads(bytes(response.body))
+    invoice = document["invoice"] if what == "send" else document
+    invoice.pop(fault.name, None)
+    return JSONResponse(document, status_code=response.status_code, headers=headers)
 
 
 def _early_fault(sandbox: Sandbox, fault: Fault | None, bucket: str) -> Response | None:
@@ -157,6 +171,16 @@ def _fault(sandbox: Sandbox, request: Request) -> Fault | None:
     if header is not None:
         return parse_fault(header, sandbox.config.max_slow_seconds)
     return sandbox.faults.fault_for(request.path_params["invoiceId"])
+
+
+def _read_fault(sandbox: Sandbox, request: Request) -> Fault | None:
+    """A read's fault: the header's; of the invoice's assigned fault only `omit` (the others fail its
+    sends only, so that reconciliation's reads stay reliable; `omit` is there to make answers deviate)."""
+    header = request.headers.get(FAULT_HEADER)
+    if header is not None:
+        return parse_fault(header, sandbox.config.max_slow_seconds)
+    assigned = sandbox.faults.fault_for(request.path_params["invoiceId"])
+    return assigned if assigned is not None and assigned.kind is FaultKind.OMIT else None
 
 
 def _too_many(limit: RateLimitStatus) -> JSONResponse:
@@ -195,7 +219,7 @@ async def get_invoice(request: Request) -> Response:
     # Counted against the location it names, in the same bucket as that location's sends.
     bucket = alt_ids[0] if len(alt_ids) == 1 and alt_ids[0] else ANONYMOUS_BUCKET
     try:
-        fault = parse_fault(request.headers.get(FAULT_HEADER), sandbox.config.max_slow_seconds)
+        fault = _read_fault(sandbox, request)
     except FaultError as exc:
         return error_response(400, str(exc), sandbox.limiter.peek(bucket).headers())
     if fault is not None and fault.kind is FaultKind.DELAYED_SEND:

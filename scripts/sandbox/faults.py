@@ -14,6 +14,10 @@ Each one imitates a failure a real client meets, and is real at the socket level
 * `503`: the spec's JSON 503; nothing is sent.
 * `slow:SECONDS`: the request is handled normally after a delay (for client timeouts).
 * `rate-limit`: an immediate 429 with Retry-After, as if the burst budget were spent.
+* `omit:NAME`: a 2xx answer without NAME, a header (`omit:X-RateLimit-Remaining`) or a field of the
+  invoice (`omit:total`, `omit:_id`): an API that drifted from the spec, for the live read check and
+  the client's tolerant reader. Unlike the other faults, one assigned to an invoice also applies to its
+  reads: making the invoice's answers deviate is what it is for.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -48,6 +53,7 @@ class FaultKind(enum.StrEnum):
     SLOW = "slow"
     RATE_LIMIT = "rate-limit"
     DELAYED_SEND = "delayed-send"
+    OMIT = "omit"
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,12 @@ class Fault:
     kind: FaultKind
     #: The delay of `slow:SECONDS` and `delayed-send:SECONDS`; 0 for the other faults.
     seconds: float = 0.0
+    #: What `omit:NAME` leaves out of a 2xx answer: a header (`X-...`) or a field of the invoice.
+    name: str = ""
+
+    @property
+    def omits_header(self) -> bool:
+        return self.name.lower().startswith("x-")
 
 
 class FaultError(ValueError):
@@ -67,8 +79,17 @@ class FaultError(ValueError):
 _DELAYED = (FaultKind.SLOW, FaultKind.DELAYED_SEND)
 
 
-def _expected() -> str:
-    return ", ".join(f"{kind.value}:SECONDS" if kind in _DELAYED else kind.value for kind in FaultKind)
+def expected_faults() -> str:
+    """Every fault name, as the header takes it (`slow:SECONDS`, `omit:NAME`, ...)."""
+
+    def shown(kind: FaultKind) -> str:
+        return f"{kind.value}:SECONDS" if kind in _DELAYED else "omit:NAME" if kind is FaultKind.OMIT else kind.value
+
+    return ", ".join(shown(kind) for kind in FaultKind)
+
+
+# What `omit:NAME` takes: a header's or a JSON field's name.
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
 def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
@@ -94,12 +115,20 @@ def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
                 f" for example {name}:0.5"
             )
         return Fault(FaultKind(name), seconds)
+    if name == FaultKind.OMIT:
+        omitted = argument.strip()
+        if not colon or not _NAME.fullmatch(omitted):
+            raise FaultError(
+                f"{FAULT_HEADER} {value!r}: omit needs the name of a header or of an invoice field,"
+                " for example omit:X-RateLimit-Remaining or omit:total"
+            )
+        return Fault(FaultKind.OMIT, name=omitted)
     try:
         kind = FaultKind(name)
     except ValueError:
         kind = None
     if kind is None or colon:
-        raise FaultError(f"Unknown {FAULT_HEADER} {value!r}; expected one of: {_expected()}")
+        raise FaultError(f"Unknown {FAULT_HEADER} {value!r}; expected one of: {expected_faults()}")
     return Fault(kind)
 
 

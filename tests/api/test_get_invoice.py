@@ -14,8 +14,10 @@ from leadway_invoices_client import (
     AuthenticationError,
     ContractViolationError,
     NotFoundError,
+    Pacer,
     PermissionDeniedError,
 )
+from leadway_invoices_client._runtime.pacing import Ticket
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import AltType, ErrorResponse, Invoice
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
@@ -69,6 +71,19 @@ def test_a_deviating_answer_is_returned_tolerantly_and_raised_strictly(read: Rea
     with pytest.raises(ContractViolationError) as caught:
         read(Server(json_response(200, body)).client(), strict=True)
     assert (caught.value.method, caught.value.invoice_id, caught.value.alt_id) == ("GET", INVOICE_ID, LOCATION)
+
+
+def test_an_answer_without_the_rate_limit_headers_is_read_even_strictly_and_not_paced(read: Read) -> None:
+    # The spec requires the five X-RateLimit-* headers on a 2xx, for the contract checks; the client
+    # stays tolerant of their absence: strict mode judges the body, and the pacer does not wait.
+    server = Server(json_response(200, READ_BODY))
+    pacer = Pacer()
+    client = server.client(pacer=pacer)
+    for _ in range(3):
+        assert read(client, strict=True).id == INVOICE_ID
+    assert len(server.requests) == 3
+    assert not any(name.lower().startswith("x-ratelimit") for name in json_response(200, READ_BODY).headers)
+    assert isinstance(pacer.acquire(LOCATION), Ticket), "no budget was read, so nothing to wait for"
 
 
 def test_an_answer_without_id_and_status_is_a_contract_violation(read: Read) -> None:

@@ -3,11 +3,14 @@ and the contract suite."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from leadway_invoices_client._runtime.guard import (
     SANDBOX_TOKEN_ENV,
     SANDBOX_TOKENS,
     InvoiceTarget,
+    ReadOnlyGuard,
+    RequestRefused,
     TargetRefused,
     check_invoice_target,
     check_target,
@@ -71,3 +74,65 @@ def test_the_guard_knows_the_sandbox_s_tokens() -> None:
 
     assert {DEFAULT_TOKEN, LOCATION_TOKEN} == SANDBOX_TOKENS
     assert TOKEN_ENV == SANDBOX_TOKEN_ENV
+
+
+# --- ReadOnlyGuard: nothing but a GET of a named invoice leaves ----------------------------------
+
+INVOICES = ["6578278e879ad2646715ba9c", "6578278e879ad2646715ba9d"]
+QUERY = "altId=loc&altType=location"
+
+
+def guarded(base_url: str = "https://api.example/v2") -> tuple[ReadOnlyGuard, list[httpx.Request]]:
+    reached: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        reached.append(request)
+        return httpx.Response(200)
+
+    guard = ReadOnlyGuard(httpx.MockTransport(answer), base_url=base_url, invoice_ids=INVOICES, location_id="loc")
+    return guard, reached
+
+
+def test_the_guard_lets_a_get_of_a_named_invoice_through() -> None:
+    guard, reached = guarded()
+    for invoice in INVOICES:
+        guard.handle_request(
+            httpx.Request("GET", f"https://api.example/v2/invoices/{invoice}?altType=location&altId=loc")
+        )
+    assert [r.url.path for r in reached] == [f"/v2/invoices/{invoice}" for invoice in INVOICES]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "content", "reason"),
+    [
+        ("POST", f"https://api.example/v2/invoices/{INVOICES[0]}/send", b"{}", "POST"),
+        ("POST", f"https://api.example/v2/invoices/{INVOICES[0]}?{QUERY}", None, "POST"),
+        ("DELETE", f"https://api.example/v2/invoices/{INVOICES[0]}?{QUERY}", None, "DELETE"),
+        ("GET", f"https://api.example/v2/invoices/{INVOICES[0]}/send?{QUERY}", None, "not named"),
+        ("GET", f"https://api.example/invoices/{INVOICES[0]}?{QUERY}", None, "not named"),
+        ("GET", f"https://api.example/v2/invoices/6578278e879ad2646715ba9e?{QUERY}", None, "not named"),
+        ("GET", f"https://api.example/v2/invoices/{INVOICES[0]}?altId=other&altType=location", None, "query"),
+        ("GET", f"https://api.example/v2/invoices/{INVOICES[0]}?{QUERY}&altId=loc", None, "query"),
+        ("GET", f"https://api.example/v2/invoices/{INVOICES[0]}", None, "query"),
+        ("GET", f"https://evil.example/v2/invoices/{INVOICES[0]}?{QUERY}", None, "not the target"),
+        ("GET", f"http://api.example/v2/invoices/{INVOICES[0]}?{QUERY}", None, "not the target"),
+        ("GET", f"https://api.example:444/v2/invoices/{INVOICES[0]}?{QUERY}", None, "not the target"),
+        ("GET", f"https://api.example/v2/invoices/{INVOICES[0]}?{QUERY}", b"x", "body"),
+    ],
+)
+def test_the_guard_refuses_everything_else_before_the_transport(
+    method: str, url: str, content: bytes | None, reason: str
+) -> None:
+    guard, reached = guarded()
+    request = httpx.Request(method, url, content=content)
+    with pytest.raises(RequestRefused, match=reason):
+        guard.handle_request(request)
+    assert reached == []
+
+
+async def test_the_guard_refuses_asynchronously_too() -> None:
+    guard, reached = guarded()
+    with pytest.raises(RequestRefused, match="POST"):
+        await guard.handle_async_request(httpx.Request("POST", f"https://api.example/v2/invoices/{INVOICES[0]}/send"))
+    assert reached == []
+    assert isinstance(RequestRefused("x"), TargetRefused), "a ValueError naming the problem, nothing sent"

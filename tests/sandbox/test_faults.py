@@ -8,7 +8,7 @@ import httpx
 import pytest
 from openapi_core import OpenAPI
 
-from scripts.sandbox import DRAFT_INVOICE_ID, FAULT_HEADER, ConnectionDropped, Sandbox
+from scripts.sandbox import DRAFT_INVOICE_ID, FAULT_HEADER, SEED_LOCATIONS, ConnectionDropped, Sandbox
 from scripts.sandbox.faults import Fault, FaultError, FaultKind, parse_fault
 from tests.sandbox.conftest import RATE_LIMIT_HEADERS, assert_conforms, auth, send_body
 
@@ -124,6 +124,8 @@ async def test_in_process_slow_waits(client: httpx.AsyncClient) -> None:
         ("slow:0.25", Fault(FaultKind.SLOW, 0.25)),
         ("slow:0", Fault(FaultKind.SLOW, 0.0)),
         ("rate-limit", Fault(FaultKind.RATE_LIMIT)),
+        ("omit:X-RateLimit-Remaining", Fault(FaultKind.OMIT, name="X-RateLimit-Remaining")),
+        ("omit: _id", Fault(FaultKind.OMIT, name="_id")),
     ],
 )
 def test_parse_fault_accepts_each_documented_value(value: str | None, parsed: Fault | None) -> None:
@@ -131,8 +133,54 @@ def test_parse_fault_accepts_each_documented_value(value: str | None, parsed: Fa
 
 
 @pytest.mark.parametrize(
-    "value", ["", "bogus", "slow", "slow:", "slow:-1", "slow:nan", "slow:inf", "503:1", "html-500:x"]
+    "value",
+    [
+        "",
+        "bogus",
+        "slow",
+        "slow:",
+        "slow:-1",
+        "slow:nan",
+        "slow:inf",
+        "503:1",
+        "html-500:x",
+        "omit",
+        "omit:",
+        "omit:a b",
+    ],
 )
 def test_parse_fault_refuses_everything_else(value: str) -> None:
     with pytest.raises(FaultError, match="X-Sandbox-Fault"):
         parse_fault(value, max_slow_seconds=30)
+
+
+READ = f"/invoices/{DRAFT_INVOICE_ID}?altId={SEED_LOCATIONS[0]}&altType=location"
+
+
+async def test_omit_leaves_a_header_out_of_a_2xx(client: httpx.AsyncClient, openapi: OpenAPI) -> None:
+    response = await client.post(SEND, json=send_body(), headers=fault("omit:x-ratelimit-remaining"))
+
+    assert response.status_code == 200
+    assert "X-RateLimit-Remaining" not in response.headers
+    assert all(name in response.headers for name in RATE_LIMIT_HEADERS if name != "X-RateLimit-Remaining")
+    assert response.json()["invoice"]["_id"] == DRAFT_INVOICE_ID
+    with pytest.raises(Exception, match="X-RateLimit-Remaining"):  # the spec requires it on a 2xx
+        assert_conforms(openapi, response)
+
+
+async def test_omit_leaves_a_field_out_of_the_invoice_sent_or_read(client: httpx.AsyncClient) -> None:
+    sent = await client.post(SEND, json=send_body(), headers=fault("omit:total"))
+    read = await client.get(READ, headers=fault("omit:total"))
+
+    assert sent.status_code == read.status_code == 200
+    assert "total" not in sent.json()["invoice"]
+    assert "total" not in read.json()
+    assert read.json()["_id"] == DRAFT_INVOICE_ID
+    assert int(read.headers["content-length"]) == len(read.content)
+
+
+async def test_omit_leaves_error_answers_alone(client: httpx.AsyncClient) -> None:
+    response = await client.get(READ.replace("altType=location", "altType=galaxy"), headers=fault("omit:total"))
+
+    assert response.status_code == 422
+    assert all(name in response.headers for name in RATE_LIMIT_HEADERS)

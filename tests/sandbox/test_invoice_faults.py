@@ -22,6 +22,7 @@ from scripts.sandbox import (
     FAULT_HEADER,
     LOCATION_TOKEN,
     SECOND_DRAFT_INVOICE_ID,
+    SEED_LOCATIONS,
     ConnectionDropped,
     Sandbox,
     SandboxConfig,
@@ -324,3 +325,16 @@ def test_the_access_log_is_off_unless_asked_for() -> None:
     assert make_server(app, access_log=True).config.access_log is True
     assert parse_args([]).access_log is False
     assert parse_args(["--access-log"]).access_log is True
+
+
+async def test_an_assigned_omit_also_applies_to_the_invoices_reads() -> None:
+    # The other assigned faults fail sends only, so that reconciliation's reads stay reliable.
+    app = faulty_app(**{DRAFT_INVOICE_ID: "omit:X-RateLimit-Max", SECOND_DRAFT_INVOICE_ID: "503"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as client:
+        query = {"altId": SEED_LOCATIONS[0], "altType": "location"}
+        omitted = await client.get(f"/invoices/{DRAFT_INVOICE_ID}", params=query, headers=auth())
+        reliable = await client.get(f"/invoices/{SECOND_DRAFT_INVOICE_ID}", params=query, headers=auth())
+
+    assert omitted.status_code == 200
+    assert "X-RateLimit-Max" not in omitted.headers
+    assert reliable.status_code == 200

@@ -60,3 +60,11 @@ idle connection of its pool at each request."""
 BULK_PER_LOCATION = 4
 """Sends in flight at once per location: enough to keep a location's budget busy while answers
 are on their way."""
+
+CHECK_MAX_READS = 50
+"""Reads the live read check (`leadway-invoices check`) makes at most, unless `--max-reads` says more:
+a check needs a few invoices, and each read spends the location's rate-limit budget."""
+CHECK_INTERVAL = 0.2
+"""Seconds between two reads of the live read check: at most 5 a second, half of upstream's burst
+rate (100 per 10 s), so a check alone never meets a 429, whatever the headers say; the pacer waits
+longer when the location's budget runs low (its sends count in the same budget)."""

@@ -9,15 +9,20 @@ that all of them refuse the same things, before any I/O:
 * one of the local sandbox's documented tokens (or `$LEADWAY_SANDBOX_TOKEN`'s) for anything but
   loopback: it opens nothing real, and sending it to a real API is a mistake;
 * a missing id where the caller sends to one given test invoice.
+
+And, for a caller that must only read (the live read check), `ReadOnlyGuard`: a transport in front of
+its client's own that lets out nothing but a GET of the named invoices on the target, before any I/O.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpx
 
 from .validation import url_text
 
@@ -134,3 +139,64 @@ def check_invoice_target(
     )
     invoice_id, location_id, user_id = (str(value) for value in ids.values())
     return InvoiceTarget(target.base_url, target.token, invoice_id, location_id, user_id)
+
+
+class RequestRefused(TargetRefused):
+    """A request `ReadOnlyGuard` did not let out; nothing was sent. The message says why (no token)."""
+
+
+class ReadOnlyGuard(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """In front of a client's transport (`httpx_args={"transport": ReadOnlyGuard(...)}`): lets out only
+    `GET {base_url}/invoices/{id}?altId={location_id}&altType=location` for the named invoices, without
+    a body, and raises RequestRefused for anything else before `inner` sees it (so before any I/O).
+
+    The client's policy (auth, retries, pacing) wraps it, so it judges each request exactly as it would
+    leave, a retry or a redirect included.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport | httpx.AsyncBaseTransport,
+        *,
+        base_url: str,
+        invoice_ids: Iterable[str],
+        location_id: str,
+    ) -> None:
+        self.inner = inner
+        url = httpx.URL(base_url)
+        self._origin = (url.scheme, url.host, url.port)
+        prefix = url.path.rstrip("/")
+        self._paths = frozenset(f"{prefix}/invoices/{invoice_id}" for invoice_id in invoice_ids)
+        self._query = sorted([("altId", location_id), ("altType", "location")])
+
+    def check(self, request: httpx.Request) -> None:
+        """Raise RequestRefused unless `request` is a GET of a named invoice on the target."""
+        url = request.url
+        if request.method != "GET":
+            raise RequestRefused(f"refused a {request.method} request: the check only reads (GET)")
+        if (url.scheme, url.host, url.port) != self._origin:
+            raise RequestRefused(f"refused a request to {url.scheme}://{url.netloc.decode('ascii')}: not the target")
+        if url.path not in self._paths:
+            raise RequestRefused("refused a read of an invoice that was not named (or another path)")
+        if sorted(url.params.multi_items()) != self._query:
+            raise RequestRefused("refused a read whose query is not altId=<the location>&altType=location")
+        if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
+            raise RequestRefused("refused a read with a body")
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.check(request)
+        assert isinstance(self.inner, httpx.BaseTransport), "this transport is async-only"
+        return self.inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.check(request)
+        assert isinstance(self.inner, httpx.AsyncBaseTransport), "this transport is sync-only"
+        return await self.inner.handle_async_request(request)
+
+    def close(self) -> None:
+        if isinstance(self.inner, httpx.BaseTransport):
+            self.inner.close()
+
+    async def aclose(self) -> None:
+        if isinstance(self.inner, httpx.AsyncBaseTransport):
+            await self.inner.aclose()

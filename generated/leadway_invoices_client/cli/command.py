@@ -2,6 +2,8 @@
 
     LEADWAY_API_TOKEN=... leadway-invoices send invoices.csv [--base-url URL] [--ledger PATH] [--dry-run] [--workers N]
 
+(`leadway-invoices check`, the live read check that sends nothing, is in check.py.)
+
 The file is CSV with the header `key,invoice_id,location_id,user_id,action,live_mode` (and an optional
 `resend` column), or JSON lines with those keys. It is checked whole before anything is sent: every
 bad row is reported with its line number, and none is sent while any is bad. A key the ledger
@@ -58,6 +60,7 @@ from .._runtime.constants import (
 )
 from .._runtime.guard import Target, TargetRefused, check_target
 from .._runtime.validation import seconds
+from . import check
 from .summary import print_summary
 
 STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
@@ -172,6 +175,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )
+    check.add_parser(commands, PRODUCTION_URL)
     return top
 
 
@@ -413,10 +417,13 @@ def main(
 ) -> int:
     """The command, once `cli.main` found its dependencies; see `cli.main` for the arguments."""
     args = parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
+    if args.command == "check":
+        return check.check_command(args, environ, stdout or sys.stdout, stderr or sys.stderr)
     out = Console(file=stdout or sys.stdout, highlight=False)
     err = Console(file=stderr or sys.stderr, highlight=False)
     try:
-        return send_command(args, os.environ if environ is None else environ, out, err)
+        return send_command(args, environ, out, err)
     except UsageError as exc:
         err.print(f"leadway-invoices: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return ExitCode.USAGE
