@@ -15,7 +15,16 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
+nox.options.sessions = [
+    "drift",
+    "lint",
+    "typecheck",
+    "tests",
+    "tests-lowest",
+    "contract",
+    "upstream-drift",
+    "api-diff",
+]
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
@@ -60,8 +69,8 @@ def pytest_args(session: nox.Session, *default_paths: str) -> list[str]:
     return list(session.posargs) if names_a_path else [*default_paths, *session.posargs]
 
 
-def redocly_lint(session: nox.Session) -> None:
-    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml).
+def redocly(session: nox.Session) -> dict[str, str]:
+    """Install the Redocly CLI that package-lock.json pins; answer the environment to run it in.
 
     `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed.
     """
@@ -72,8 +81,13 @@ def redocly_lint(session: nox.Session) -> None:
     if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
         session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
         stamp.write_text(lock_hash, encoding="utf-8")
-    # No telemetry and no update check: the linter runs offline.
-    quiet = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    # No telemetry and no update check: it runs offline.
+    return {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+
+
+def redocly_lint(session: nox.Session) -> None:
+    """Lint spec/openapi.yaml with the pinned Redocly CLI (config: redocly.yaml)."""
+    quiet = redocly(session)
     session.run(str(Path("node_modules", ".bin", "redocly")), "lint", "spec/openapi.yaml", env=quiet, external=True)
 
 
@@ -202,6 +216,15 @@ def upstream_drift(session: nox.Session) -> None:
         return
     session.run("python", "-m", "scripts.upstream_drift")
     session.run("python", "-m", "scripts.upstream_drift", "--operation", "read")
+
+
+@nox.session(name="api-diff", python=DEFAULT_PYTHON)
+def api_diff(session: nox.Session) -> None:
+    """What changed for users since the base (`-- --base REF`; default: the newest v* tag, else the
+    first parent commit), each change rated major, minor or patch; fails when the version is not bumped."""
+    quiet = redocly(session)
+    install(session, "api-diff")
+    session.run("python", "-m", "scripts.api_diff", *session.posargs, env=quiet)
 
 
 @nox.session(python=DEFAULT_PYTHON)
