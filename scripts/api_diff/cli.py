@@ -25,7 +25,7 @@ from scripts.api_diff import base as bases
 from scripts.api_diff import contract, python_api, typed_usage
 from scripts.api_diff.changes import Change, VersionError, bump_of, deduplicated, next_version, required_bump
 from scripts.api_diff.report import lines, markdown
-from scripts.project import GENERATED_DIR, ROOT, SPEC_PATH, load_spec
+from scripts.project import ROOT, load_spec
 
 REPORT = ROOT / "build" / "api-diff.md"
 
@@ -34,28 +34,28 @@ def current_version(root: Path = ROOT) -> str:
     return str(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"])
 
 
-def contract_changes(base_tree: Path) -> list[Change]:
-    base_spec = base_tree / "spec" / "openapi.yaml"
-    report = contract.redocly_diff(base_spec, SPEC_PATH)
-    return contract.rate(report, load_spec(base_spec), load_spec(SPEC_PATH))
+def contract_changes(base_tree: Path, root: Path = ROOT) -> list[Change]:
+    base_spec, new_spec = base_tree / "spec" / "openapi.yaml", root / "spec" / "openapi.yaml"
+    report = contract.redocly_diff(base_spec, new_spec)
+    return contract.rate(report, load_spec(base_spec), load_spec(new_spec))
 
 
-def python_changes(base_tree: Path) -> list[Change]:
-    return python_api.changes(python_api.load(base_tree / "generated"), python_api.load(GENERATED_DIR))
+def python_changes(base_tree: Path, root: Path = ROOT) -> list[Change]:
+    return python_api.changes(python_api.load(base_tree / "generated"), python_api.load(root / "generated"))
 
 
-def usage_sources(base_tree: Path) -> dict[str, str]:
+def usage_sources(base_tree: Path, root: Path = ROOT) -> dict[str, str]:
     """What users wrote against the base: its usage file (this tree's when the base predates it) and
     its README's examples."""
     usage = base_tree / typed_usage.USAGE
     if not usage.is_file():
-        usage = ROOT / typed_usage.USAGE
+        usage = root / typed_usage.USAGE
     readme = (base_tree / typed_usage.README).read_text(encoding="utf-8")
     return {"usage.py": usage.read_text(encoding="utf-8"), "readme_examples.py": typed_usage.readme_examples(readme)}
 
 
-def type_changes(base_tree: Path) -> list[Change]:
-    sources = usage_sources(base_tree)
+def type_changes(base_tree: Path, root: Path = ROOT) -> list[Change]:
+    sources = usage_sources(base_tree, root)
     work = base_tree.parent
     files = typed_usage.write_usage(sources, work / "usage")
     # The base's errors depend only on the base and the usage: kept beside its files, keyed by both.
@@ -67,7 +67,7 @@ def type_changes(base_tree: Path) -> list[Change]:
         old = typed_usage.check(files, base_tree / "generated", cache_dir=work / "mypy-cache")
         rows = sorted((error.file, error.line, error.message) for error in old)
         baseline.write_text(json.dumps(rows), encoding="utf-8")
-    new = typed_usage.check(files, GENERATED_DIR, cache_dir=bases.CACHE / "mypy-cache-new")
+    new = typed_usage.check(files, root / "generated", cache_dir=work.parent / "mypy-cache-new")
     return typed_usage.changes(old, new)
 
 
@@ -75,21 +75,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Named as it is run: argparse would otherwise call a package's command "__main__.py".
     parser = argparse.ArgumentParser(prog="python -m scripts.api_diff", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--base", help="git tag, branch or commit (default: newest v* tag, else the first parent)")
-    parser.add_argument(
-        "--report", type=Path, default=REPORT, help=f"the Markdown draft (default {REPORT.relative_to(ROOT)})"
-    )
+    parser.add_argument("--report", type=Path, default=REPORT, help="the Markdown draft (default build/api-diff.md)")
     args = parser.parse_args(argv)
+    return run(ROOT, args.base, args.report)
+
+
+def run(root: Path, ref: str | None, report: Path, cache: Path = bases.CACHE) -> int:
+    """Compare `root`'s working tree with `ref` (None: the default base); print, write `report`."""
     try:
-        base = bases.find(ROOT, args.base)
-        base_version = bases.version(base)
-        version = current_version()
+        base = bases.find(root, ref)
+        base_version = bases.version(base, root)
+        version = current_version(root)
         print(f"base: {base.ref} ({base.how}, {base.short}), version {base_version}; working tree version {version}")
-        if bases.unchanged(base):
+        if bases.unchanged(base, root):
             print("spec/ and generated/ are unchanged since the base: nothing to compare")
             changes: list[Change] = []
         else:
-            tree = bases.extract(base)
-            changes = deduplicated([*contract_changes(tree), *python_changes(tree), *type_changes(tree)])
+            tree = bases.extract(base, root, cache)
+            found = [*contract_changes(tree, root), *python_changes(tree, root), *type_changes(tree, root)]
+            changes = deduplicated(found)
         moved = bump_of(base_version, version)
     except (bases.BaseError, contract.ContractError, VersionError, RuntimeError) as exc:
         print(f"api-diff: {exc}", file=sys.stderr)
@@ -98,11 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in lines(changes):
         print(line)
     label = f"{base.ref} ({base.short})"
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
         markdown(changes, bump=bump, base_label=label, base_version=base_version, version=version), encoding="utf-8"
     )
-    print(f"report: {args.report}")
+    print(f"report: {report}")
     failed = moved < bump
     if failed:
         wanted = next_version(base_version, bump)

@@ -139,6 +139,27 @@ def enum_members(schema: Mapping[str, Any], values: Sequence[Any]) -> list[str]:
     return members
 
 
+def _enum_changes(
+    segments: Sequence[str], base: Mapping[str, Any], new: Mapping[str, Any], *, in_request: bool
+) -> Iterator[Change]:
+    """Members added, removed, or renamed (the same value under another Python name: the generator
+    names every member by its value once `x-enum-varnames` no longer names them all)."""
+    old_schema, new_schema = _resolve(base, segments) or {}, _resolve(new, segments) or {}
+    old_values, new_values = list(old_schema.get("enum") or []), list(new_schema.get("enum") or [])
+    enum_class = _schema_subject(new, segments)
+    old_members = dict(zip(old_values, enum_members(old_schema, old_values), strict=True))
+    new_members = dict(zip(new_values, enum_members(new_schema, new_values), strict=True))
+    for value, member in new_members.items():
+        if value not in old_members:
+            yield _rule("enum-value-added", in_request=in_request, subject=f"{enum_class}.{member}", what="added")
+        elif old_members[value] != member:
+            what = f"renamed to {enum_class}.{member}"
+            yield _rule("name-changed", in_request=in_request, subject=f"{enum_class}.{old_members[value]}", what=what)
+    for value, member in old_members.items():
+        if value not in new_members:
+            yield _rule("enum-value-removed", in_request=in_request, subject=f"{enum_class}.{member}", what="removed")
+
+
 def _types(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         return frozenset({value})
@@ -161,7 +182,7 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
         return
     if kind == "modified" and prop == "key":  # Redocly's match of a property renamed
         old_subject = _schema_subject(base, _segments(entry.get("base", {}).get("pointer", "")))
-        new_subject = _schema_subject(new, segments)
+        new_subject = _schema_subject(new, _segments(entry.get("revision", {}).get("pointer", "")))
         if old_subject == new_subject:  # userId -> userID: the same Python name
             old_key, new_key = entry.get("base", {}).get("value"), entry.get("revision", {}).get("value")
             what = f"JSON name {old_key} -> {new_key}"
@@ -173,19 +194,9 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
     if kind == "modified" and prop == "required":
         yield from _required(entry, segments, base, new, in_request=in_request, where=where)
         return
-    if kind == "modified" and prop == "enum":
-        schema_segments = segments[:-1] if segments and segments[-1] == "enum" else segments
-        old_values = list(entry.get("base", {}).get("value") or [])
-        new_values = list(entry.get("revision", {}).get("value") or [])
-        enum_class = _schema_subject(new, schema_segments)
-        added = [value for value in new_values if value not in old_values]
-        removed = [value for value in old_values if value not in new_values]
-        new_schema = _resolve(new, schema_segments) or {}
-        old_schema = _resolve(base, schema_segments) or {}
-        for member in enum_members(new_schema, added):
-            yield _rule("enum-value-added", in_request=in_request, subject=f"{enum_class}.{member}", what="added")
-        for member in enum_members(old_schema, removed):
-            yield _rule("enum-value-removed", in_request=in_request, subject=f"{enum_class}.{member}", what="removed")
+    if kind == "modified" and prop in {"enum", "x-enum-varnames"}:
+        schema_segments = segments[:-1] if segments and segments[-1] == prop else segments
+        yield from _enum_changes(schema_segments, base, new, in_request=in_request)
         return
     if kind == "modified" and prop == "type":
         old_types, new_types = (

@@ -46,14 +46,13 @@ def load(search_path: Path, package: str = PACKAGE) -> griffe.Module:
     return module
 
 
-def subject(obj: griffe.Object | griffe.Alias, package: str = PACKAGE) -> str:
+def subject(obj: griffe.Object | griffe.Alias) -> str:
     """How a user names it: `Invoice.invoice_number` for what `models` exports, else the dotted path
     under the package (`api.invoices.send_invoice.sync`)."""
-    path = obj.path.removeprefix(package + ".")
-    parts = path.split(".")
+    parts = obj.path.split(".")[1:]
     if parts[0] == "models" and len(parts) > 2:
         return ".".join(parts[2:])
-    return path
+    return ".".join(parts)
 
 
 def changes(old: griffe.Module, new: griffe.Module) -> list[Change]:

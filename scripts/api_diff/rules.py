@@ -57,6 +57,13 @@ _RULES = (
         "the attribute or keyword has a new name: code using the old one fails",
     ),
     Rule(
+        "name-changed",
+        "a Python name changed, its JSON not (an enum member named anew)",
+        Bump.MAJOR,
+        Bump.MAJOR,
+        "code using the old name fails",
+    ),
+    Rule(
         "wire-name-changed",
         "a field's JSON name changed, its Python name not (`userId` -> `userID`)",
         Bump.PATCH,
