@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scripts.api_diff.changes import Bump, Change
+from scripts.api_diff.changes import Bump, Change, bump_of, next_version
 
 VIEWS = {"contract": "HTTP contract (spec)", "python": "Python API (griffe)", "types": "old typed usage (mypy)"}
 
@@ -24,19 +24,26 @@ def _section(change: Change) -> str:
 
 
 def markdown(changes: Sequence[Change], *, bump: Bump, base_label: str, base_version: str, version: str) -> str:
-    """A changelog entry draft: Keep a Changelog sections, breaking changes marked, then each view."""
-    out = [f"## [{version}] - unreleased", ""]
-    out.append(f"Required bump: **{bump}** (from {base_version}, base {base_label}).")
-    out.append("")
+    """A changelog entry draft: Keep a Changelog sections, breaking changes marked, each change once
+    (with the views that saw it), under the version the bump asks for when pyproject.toml's is short."""
+    wanted = next_version(base_version, bump)
+    heading = version if bump_of(base_version, version) >= bump else wanted
+    out = [f"## [{heading}] - unreleased", ""]
+    out += [f"Required bump: **{bump}** (from {base_version}, base {base_label}).", ""]
     if not changes:
         out += ["No change that users of the package can see.", ""]
+    seen: dict[str, list[Change]] = {}
+    for change in changes:
+        seen.setdefault(change.line, []).append(change)
     for section in ("Removed", "Changed", "Added"):
-        chosen = [change for change in changes if _section(change) == section]
+        chosen = [group for group in seen.values() if _section(group[0]) == section]
         if not chosen:
             continue
         out += [f"### {section}", ""]
-        for change in chosen:
-            mark = "**Breaking:** " if change.bump is Bump.MAJOR else ""
-            out.append(f"- {mark}`{change.subject}`: {change.what} ({change.bump}; {VIEWS[change.view]})")
+        for group in chosen:
+            top = max(change.bump for change in group)
+            mark = "**Breaking:** " if top is Bump.MAJOR else ""
+            views = ", ".join(VIEWS[change.view] for change in group)
+            out.append(f"- {mark}`{group[0].subject}`: {group[0].what} ({top}; {views})")
         out.append("")
     return "\n".join(out)

@@ -75,8 +75,12 @@ def check(files: Iterable[Path], package_root: Path, *, cache_dir: Path) -> set[
     return errors
 
 
+# How the report names the files it checked (the README's examples: their lines once joined).
+SHOWN = {"usage.py": str(USAGE), "readme_examples.py": "README.md's Python examples"}
+
+
 def changes(old_errors: set[TypeCheckError], new_errors: set[TypeCheckError]) -> list[Change]:
     return [
-        Change(Bump.MAJOR, f"{error.file}:{error.line}", error.message, "mypy", view="types")
+        Change(Bump.MAJOR, f"{SHOWN.get(error.file, error.file)}:{error.line}", error.message, "mypy", view="types")
         for error in sorted(new_errors - old_errors, key=lambda error: (error.file, error.line, error.message))
     ]

@@ -59,9 +59,10 @@ def test_a_break_without_a_major_bump_fails(
     assert "major  SendInvoiceRequest.sent_from: now required  [contract: field-now-required]" in lines
     assert "major  SendInvoiceRequest.sent_from: now required  [python: attrs:field-now-required]" in lines
     assert "version 0.1.0 is not a major bump over 0.1.0: set at least 1.0.0" in err
-    assert "- **Breaking:** `SendInvoiceRequest.sent_from`: now required (major; HTTP contract (spec))" in (
-        report.read_text(encoding="utf-8")
-    )
+    draft = report.read_text(encoding="utf-8")
+    assert "## [1.0.0] - unreleased" in draft  # the version the bump asks for
+    views = "HTTP contract (spec), Python API (griffe)"
+    assert f"- **Breaking:** `SendInvoiceRequest.sent_from`: now required (major; {views})" in draft
 
     replace(clone / "pyproject.toml", 'version = "0.1.0"', 'version = "1.0.0"')
     assert cli.run(clone, "HEAD", report, cache=tmp_path / "cache") == 0

@@ -36,7 +36,7 @@ def test_an_error_only_the_new_package_causes_is_a_break(tmp_path: Path) -> None
     [change] = typed_usage.changes(before, after)
     assert change.bump is Bump.MAJOR
     assert change.view == "types"
-    assert change.subject == "usage.py:5"
+    assert change.subject == "scripts/api_diff/usage.py:5"
     assert 'expression has type "float | str", variable has type "float"' in change.what
 
 
