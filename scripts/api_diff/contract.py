@@ -180,6 +180,9 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
         subject = _subject(document, parent, where)
         yield _rule("documentation", in_request=in_request, subject=subject, what=f"{prop} changed")
         return
+    if kind == "modified" and prop == "key" and segments[:1] == ["paths"] and len(segments) == 2:
+        yield from _path_renamed(_segments(entry.get("base", {}).get("pointer", "")), segments_new(entry), base, new)
+        return
     if kind == "modified" and prop == "key":  # Redocly's match of a property renamed
         old_subject = _schema_subject(base, _segments(entry.get("base", {}).get("pointer", "")))
         new_subject = _schema_subject(new, _segments(entry.get("revision", {}).get("pointer", "")))
@@ -218,6 +221,28 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
     subject = _subject(document, segments, where)
     messages = "; ".join(verdict.get("message", "") for verdict in entry.get("verdicts", [])) or f"{kind} {prop or ''}"
     yield _rule("other", in_request=in_request, subject=subject, what=messages.strip(), redocly=redocly)
+
+
+def segments_new(entry: Mapping[str, Any]) -> list[str]:
+    return _segments(entry.get("revision", {}).get("pointer", ""))
+
+
+def _path_renamed(
+    old: Sequence[str], new_segments: Sequence[str], base: Mapping[str, Any], new: Mapping[str, Any]
+) -> Iterator[Change]:
+    """A path Redocly matched with a new one: the same operation at another URL, or one operation
+    removed and another added."""
+    old_ops = {operation_module(base, old[1], m): m for m in (_resolve(base, old) or {}) if m in METHODS}
+    new_ops = {
+        operation_module(new, new_segments[1], m): m for m in (_resolve(new, new_segments) or {}) if m in METHODS
+    }
+    for module in sorted(old_ops.keys() & new_ops.keys()):
+        what = f"path {old[1]} -> {new_segments[1]}"
+        yield _rule("wire-name-changed", in_request=True, subject=module, what=what)
+    for module in sorted(old_ops.keys() - new_ops.keys()):
+        yield _rule("operation-removed", in_request=True, subject=module, what="removed")
+    for module in sorted(new_ops.keys() - old_ops.keys()):
+        yield _rule("operation-added", in_request=True, subject=module, what="added")
 
 
 def _subject(document: Mapping[str, Any], segments: Sequence[str], where: Sequence[str]) -> str:

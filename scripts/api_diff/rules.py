@@ -65,10 +65,11 @@ _RULES = (
     ),
     Rule(
         "wire-name-changed",
-        "a field's JSON name changed, its Python name not (`userId` -> `userID`)",
+        "a field's JSON name changed, its Python name not (`userId` -> `userID`); an operation's path",
         Bump.PATCH,
         Bump.PATCH,
-        "the model writes and reads the new name; code that uses the package sees the same attribute",
+        "the model writes and reads the new name, the function calls the new path: code that uses the "
+        "package sees the same names",
     ),
     Rule(
         "field-now-required",

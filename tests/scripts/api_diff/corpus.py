@@ -296,6 +296,12 @@ CORPUS = (
         ("api.invoices.get_invoice: removed", "operation-removed"),
     ),
     _e(
+        "operation moved to another path",
+        lambda spec: spec["paths"].update({"/invoices/{invoiceId}/details": spec["paths"].pop(READ)}),
+        Bump.PATCH,
+        ("api.invoices.get_invoice: path /invoices/{invoiceId} -> /invoices/{invoiceId}/details", "wire-name-changed"),
+    ),
+    _e(
         "status removed",
         lambda spec: _status(spec, "403", add=False),
         Bump.MINOR,
