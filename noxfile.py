@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -15,7 +16,16 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
+nox.options.sessions = [
+    "drift",
+    "lint",
+    "typecheck",
+    "tests",
+    "tests-lowest",
+    "contract",
+    "upstream-drift",
+    "api-diff",
+]
 
 # contract_tests.CONTRACT_TOKEN_ENV (nox cannot import the suite): where contract-live reads the token.
 CONTRACT_TOKEN_ENV = "LEADWAY_CONTRACT_TOKEN"  # noqa: S105 (a variable's name, not a token)
@@ -63,20 +73,30 @@ def pytest_args(session: nox.Session, *default_paths: str) -> list[str]:
     return list(session.posargs) if names_a_path else [*default_paths, *session.posargs]
 
 
-def redocly_lint(session: nox.Session) -> None:
-    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml).
+def redocly(session: nox.Session) -> dict[str, str]:
+    """Install the Redocly CLI that package-lock.json pins; answer the environment to run it in.
 
-    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed.
+    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed. Two
+    sessions of the default run's lanes (lint, api-diff) may get here at once on a fresh clone, and
+    `npm ci` first deletes node_modules/: a file lock lets one install while the other waits.
     """
     if shutil.which("npm") is None:
-        session.error("the spec linter (Redocly CLI) needs Node.js 20.19+ with npm on PATH")
+        session.error("the spec tools (Redocly CLI) need Node.js 20.19+ with npm on PATH")
     lock_hash = hashlib.sha256(Path("package-lock.json").read_bytes()).hexdigest()
     stamp = Path("node_modules", ".installed-from-lock")
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
-        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
-        stamp.write_text(lock_hash, encoding="utf-8")
-    # No telemetry and no update check: the linter runs offline.
-    quiet = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    Path(".nox").mkdir(exist_ok=True)
+    with Path(".nox", "npm-ci.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
+            session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
+            stamp.write_text(lock_hash, encoding="utf-8")
+    # No telemetry and no update check: it runs offline.
+    return {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+
+
+def redocly_lint(session: nox.Session) -> None:
+    """Lint spec/openapi.yaml with the pinned Redocly CLI (config: redocly.yaml)."""
+    quiet = redocly(session)
     session.run(str(Path("node_modules", ".bin", "redocly")), "lint", "spec/openapi.yaml", env=quiet, external=True)
 
 
@@ -164,12 +184,15 @@ def tests(session: nox.Session) -> None:
         install(session, "test")
     if session.python != DEFAULT_PYTHON:
         session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
-    elif session.posargs:
-        session.run("pytest", *pytest_args(session, "tests"))
+        return
+    # The tests of scripts/api_diff run Redocly's diff over the labelled spec edits.
+    quiet = redocly(session)
+    if session.posargs:
+        session.run("pytest", *pytest_args(session, "tests"), env=quiet)
     else:
         # Two workers: measured 158 s -> 106 s for the whole suite, as many tests wait on sockets,
         # fsync and sleeps rather than the CPU. Targeted runs (with posargs) stay in one process.
-        session.run("pytest", "--numprocesses=2", "tests")
+        session.run("pytest", "--numprocesses=2", "tests", env=quiet)
 
 
 @nox.session(name="tests-lowest", python=DEFAULT_PYTHON)
@@ -225,6 +248,15 @@ def upstream_drift(session: nox.Session) -> None:
         return
     session.run("python", "-m", "scripts.upstream_drift")
     session.run("python", "-m", "scripts.upstream_drift", "--operation", "read")
+
+
+@nox.session(name="api-diff", python=DEFAULT_PYTHON)
+def api_diff(session: nox.Session) -> None:
+    """What changed for users since the base (`-- --base REF`; default: the newest v* tag, else the
+    first parent commit), each change rated major, minor or patch; fails when the version is not bumped."""
+    quiet = redocly(session)
+    install(session, "api-diff")
+    session.run("python", "-m", "scripts.api_diff", *session.posargs, env=quiet)
 
 
 @nox.session(python=DEFAULT_PYTHON)
