@@ -15,14 +15,14 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift"]
+nox.options.sessions = ["drift", "lint", "typecheck", "tests", "tests-lowest", "contract", "upstream-drift", "peer"]
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 DEFAULT_PYTHON = "3.11"
 # tests-3.13 runs the client's tests on the newest versions pyproject.toml's ranges allow, not the lock's.
 NEWEST_PYTHON = PYTHONS[-1]
 # ruff skips the generator's folders of the package (pyproject.toml); the rest of it is handwritten.
-HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "generated"]
+HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "peer_tests", "generated"]
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
     "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio'); "
@@ -60,18 +60,21 @@ def pytest_args(session: nox.Session, *default_paths: str) -> list[str]:
     return list(session.posargs) if names_a_path else [*default_paths, *session.posargs]
 
 
-def redocly_lint(session: nox.Session) -> None:
-    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml).
-
-    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed.
-    """
+def npm_ci(session: nox.Session, folder: Path, needed_by: str) -> None:
+    """`npm ci` of `folder`'s package-lock.json into its git-ignored node_modules/, again only when the lock changed."""
     if shutil.which("npm") is None:
-        session.error("the spec linter (Redocly CLI) needs Node.js 20.19+ with npm on PATH")
-    lock_hash = hashlib.sha256(Path("package-lock.json").read_bytes()).hexdigest()
-    stamp = Path("node_modules", ".installed-from-lock")
+        session.error(f"{needed_by} needs Node.js 20.19+ with npm on PATH")
+    lock_hash = hashlib.sha256((folder / "package-lock.json").read_bytes()).hexdigest()
+    stamp = folder / "node_modules" / ".installed-from-lock"
     if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
-        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
+        npm = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", f"--prefix={folder}"]
+        session.run(*npm, external=True, silent=True)
         stamp.write_text(lock_hash, encoding="utf-8")
+
+
+def redocly_lint(session: nox.Session) -> None:
+    """Lint spec/openapi.yaml with the Redocly CLI that package-lock.json pins (config: redocly.yaml)."""
+    npm_ci(session, Path("."), "the spec linter (Redocly CLI)")
     # No telemetry and no update check: the linter runs offline.
     quiet = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
     session.run(str(Path("node_modules", ".bin", "redocly")), "lint", "spec/openapi.yaml", env=quiet, external=True)
@@ -140,7 +143,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the generated package and the handwritten code."""
     install(session, "lint")
     session.run("mypy", "generated/leadway_invoices_client")
-    session.run("mypy", "noxfile.py", "scripts", "tests", "contract_tests")
+    session.run("mypy", "noxfile.py", "scripts", "tests", "contract_tests", "peer_tests")
 
 
 @nox.session(python=PYTHONS)
@@ -177,6 +180,16 @@ def contract(session: nox.Session) -> None:
     """Contract suite: schemathesis, recorded cassettes and property tests against the spec."""
     install(session, "test")
     session.run("pytest", *pytest_args(session, "contract_tests"))
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def peer(session: nox.Session) -> None:
+    """Upstream's published SDKs, pinned, driven against the sandbox on loopback: Python and TypeScript."""
+    # Their own environments: the Python SDK in this venv only (the `peer` group, which no other session
+    # installs), the TypeScript one in peer_tests/typescript/node_modules/ (its own package-lock.json).
+    install(session, "peer", project=False)
+    npm_ci(session, Path("peer_tests", "typescript"), "the TypeScript SDK's peer test")
+    session.run("pytest", *pytest_args(session, "peer_tests"))
 
 
 @nox.session(python=DEFAULT_PYTHON)
