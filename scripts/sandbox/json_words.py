@@ -38,7 +38,7 @@ def json_text(value: Any) -> str:
     """`value` as JSON (`null`, `true`, `"text"`, `{"a": [1]}`), ASCII only, cut at MAX_QUOTED characters."""
     try:
         text = json.dumps(value, ensure_ascii=True)
-    except (TypeError, ValueError):  # not a JSON value (never from a decoded request): name its JSON-less kind
+    except (TypeError, ValueError):  # not a JSON value (never so from a decoded request): quote its text
         text = json.dumps(str(value), ensure_ascii=True)
     return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 1] + "…"
 
