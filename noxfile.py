@@ -25,6 +25,7 @@ nox.options.sessions = [
     "contract",
     "upstream-drift",
     "api-diff",
+    "peer",
 ]
 
 # contract_tests.CONTRACT_TOKEN_ENV (nox cannot import the suite): where contract-live reads the token.
@@ -35,7 +36,7 @@ DEFAULT_PYTHON = "3.11"
 # tests-3.13 runs the client's tests on the newest versions pyproject.toml's ranges allow, not the lock's.
 NEWEST_PYTHON = PYTHONS[-1]
 # ruff skips the generator's folders of the package (pyproject.toml); the rest of it is handwritten.
-HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "generated"]
+HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "peer_tests", "generated"]
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
     "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio'); "
@@ -73,23 +74,27 @@ def pytest_args(session: nox.Session, *default_paths: str) -> list[str]:
     return list(session.posargs) if names_a_path else [*default_paths, *session.posargs]
 
 
-def redocly(session: nox.Session) -> dict[str, str]:
-    """Install the Redocly CLI that package-lock.json pins; answer the environment to run it in.
-
-    `npm ci` installs it into the git-ignored node_modules/, again only when the lock changed. Two
-    sessions of the default run's lanes (lint, api-diff) may get here at once on a fresh clone, and
-    `npm ci` first deletes node_modules/: a file lock lets one install while the other waits.
-    """
+def npm_ci(session: nox.Session, folder: Path, needed_by: str) -> None:
+    """`npm ci` of `folder`'s package-lock.json into its git-ignored node_modules/, again only when the
+    lock changed. Two sessions of the default run's lanes (lint, api-diff) may get here at once on a
+    fresh clone, and `npm ci` first deletes node_modules/: a file lock lets one install while the
+    other waits."""
     if shutil.which("npm") is None:
-        session.error("the spec tools (Redocly CLI) need Node.js 20.19+ with npm on PATH")
-    lock_hash = hashlib.sha256(Path("package-lock.json").read_bytes()).hexdigest()
-    stamp = Path("node_modules", ".installed-from-lock")
+        session.error(f"{needed_by} needs Node.js 20.19+ with npm on PATH")
+    lock_hash = hashlib.sha256((folder / "package-lock.json").read_bytes()).hexdigest()
+    stamp = folder / "node_modules" / ".installed-from-lock"
     Path(".nox").mkdir(exist_ok=True)
     with Path(".nox", "npm-ci.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock_hash:
-            session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True, silent=True)
+            npm = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", f"--prefix={folder}"]
+            session.run(*npm, external=True, silent=True)
             stamp.write_text(lock_hash, encoding="utf-8")
+
+
+def redocly(session: nox.Session) -> dict[str, str]:
+    """Install the Redocly CLI that package-lock.json pins; answer the environment to run it in."""
+    npm_ci(session, Path("."), "the spec tools (Redocly CLI)")
     # No telemetry and no update check: it runs offline.
     return {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
 
@@ -170,7 +175,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the generated package and the handwritten code."""
     install(session, "lint")
     session.run("mypy", "generated/leadway_invoices_client")
-    session.run("mypy", "noxfile.py", "scripts", "tests", "contract_tests")
+    session.run("mypy", "noxfile.py", "scripts", "tests", "contract_tests", "peer_tests")
 
 
 @nox.session(python=PYTHONS)
@@ -223,6 +228,16 @@ def contract_live(session: nox.Session) -> None:
     install(session)
     # The command reads the token from its own variable; the session's comes from the suite's.
     session.run("leadway-invoices", "check", *session.posargs, env={"LEADWAY_API_TOKEN": token})
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def peer(session: nox.Session) -> None:
+    """Upstream's published SDKs, pinned, driven against the sandbox on loopback: Python and TypeScript."""
+    # Their own environments: the Python SDK in this venv only (the `peer` group, which no other session
+    # installs), the TypeScript one in peer_tests/typescript/node_modules/ (its own package-lock.json).
+    install(session, "peer", project=False)
+    npm_ci(session, Path("peer_tests", "typescript"), "the TypeScript SDK's peer test")
+    session.run("pytest", *pytest_args(session, "peer_tests"))
 
 
 @nox.session(python=DEFAULT_PYTHON)

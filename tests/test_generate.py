@@ -110,7 +110,11 @@ def test_an_example_that_breaks_its_schema_fails(spec_copy: Path) -> None:
 
 def test_a_generator_warning_fails_instead_of_silently_dropping_the_endpoint(spec_copy: Path) -> None:
     # A const header parameter is valid OpenAPI but the generator skips the endpoint with a warning.
-    _edit(spec_copy / "openapi.yaml", '        enum: ["2021-07-28"]\n', '        const: "2021-07-28"\n')
+    _edit(
+        spec_copy / "openapi.yaml",
+        '        enum: ["2021-07-28", "v3", "2023-02-21"]\n',
+        '        const: "2021-07-28"\n',
+    )
 
     with pytest.raises(generate.GenerationError, match="Endpoint will not be generated"):
         generate.drift(spec_dir=spec_copy)

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from scripts.sandbox.config import SandboxError
 from scripts.sandbox.error_response import error_response
 from scripts.sandbox.instance import Sandbox
+from scripts.sandbox.json_words import json_text
 
 
 async def list_invoices(request: Request) -> Response:
@@ -59,7 +60,7 @@ async def invoice_fault(request: Request) -> Response:
         return refused
     invoice_id = request.path_params["invoiceId"]
     if not sandbox.faults.knows(invoice_id):
-        return error_response(404, f"Invoice {invoice_id[:40]!r} not found")
+        return error_response(404, f"Invoice {json_text(invoice_id[:40])} not found")
     if request.method == "DELETE":
         sandbox.faults.clear(invoice_id)
         return JSONResponse({"invoiceId": invoice_id, "fault": None})

@@ -10,11 +10,18 @@ Checks run in the order of a real API gateway and service:
 3. The rate limiter counts the request against the location its body names (`altId`; an unreadable
    body counts against a shared anonymous bucket): 429 with Retry-After when a budget is spent.
 4. openapi-core validates the request against the spec: every spec violation of parameters and body
-   (an id such as `%2e%2e` included) → 422 with the list.
+   (an id such as `%2e%2e` included) → 422 with the list. A `Version` outside the three the spec
+   accepts (`2021-07-28`, `v3`, `2023-02-21`) is one of them.
 5. The business rules (`SandboxState.send`): 404 unknown invoice, 403 token without access to the
    invoice's location or to `altId`, 404 invoice of another location than `altId`, 400 void or paid
    invoice, or no address for the channel.
 6. 200 with the invoice, and the deliveries appended to the outbox.
+
+The request is checked (4) before any invoice is looked up (5), on purpose: the `Version` header names
+the contract by which the rest of the request is read, so a request the API cannot read is refused
+whatever it names, and the answer to a malformed request does not tell whether an invoice exists. So a
+wrong `Version` on an unknown invoice is a 422, not a 404; once the header is one the API reads, the
+404 shows (`tests/sandbox/test_send.py`).
 
 A read (`GET /invoices/{invoiceId}?altId=&altType=`) goes through the same steps, counted in the
 same rate-limit bucket as the sends of its `altId` (upstream counts every request of a location),
@@ -79,7 +86,7 @@ def _no_token_message(request: Request) -> str:
     return (
         "Invalid token: access token is invalid"
         if "authorization" in request.headers
-        else "Missing bearer token: send 'Authorization: Bearer <token>'"
+        else 'Missing bearer token: send "Authorization: Bearer <token>"'
     )
 
 

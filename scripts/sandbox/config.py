@@ -12,6 +12,7 @@ from pathlib import Path
 from scripts.project import SPEC_PATH as SPEC_PATH
 from scripts.sandbox.auth import DEFAULT_TOKEN, LOCATION_TOKEN, TOKEN_ENV
 from scripts.sandbox.faults import FaultError, parse_fault
+from scripts.sandbox.json_words import json_text
 
 DEFAULT_PORT = 8765
 # The loopback server listed in the spec's `servers`: the sandbox's default address, what cassettes
@@ -81,22 +82,24 @@ class SandboxConfig:
         for name in ("burst_limit", "burst_interval_ms", "daily_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise SandboxError(f"{name} must be a positive whole number, got {value!r}")
+                raise SandboxError(f"{name} must be a positive whole number, got {json_text(value)}")
         for name in ("agency_token", "location_token"):
             token = getattr(self, name)
             if not token or any(c.isspace() for c in token):
-                raise SandboxError(f"{name} must be a non-empty token without spaces, got {token!r}")
+                raise SandboxError(f"{name} must be a non-empty token without spaces, got {json_text(token)}")
         if self.agency_token == self.location_token:
             raise SandboxError("the agency token and the location token must differ")
         if not self.max_slow_seconds > 0:
-            raise SandboxError(f"max_slow_seconds must be positive, got {self.max_slow_seconds!r}")
+            raise SandboxError(f"max_slow_seconds must be positive, got {json_text(self.max_slow_seconds)}")
         # A private copy: the caller's dict may change after the sandbox started (and a dict pickles,
         # for a sandbox in another process).
         object.__setattr__(self, "faults", dict(self.faults))
         for invoice_id, value in self.faults.items():
             if not isinstance(invoice_id, str) or not isinstance(value, str):
-                raise SandboxError(f"faults: expected invoice id -> fault string, got {invoice_id!r}: {value!r}")
+                raise SandboxError(
+                    f"faults: expected invoice id -> fault string, got {json_text(invoice_id)}: {json_text(value)}"
+                )
             try:
                 parse_fault(value, self.max_slow_seconds)
             except FaultError as exc:
-                raise SandboxError(f"faults: invoice {invoice_id!r}: {exc}") from None
+                raise SandboxError(f"faults: invoice {json_text(invoice_id)}: {exc}") from None

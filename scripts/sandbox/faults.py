@@ -32,6 +32,8 @@ import httpx
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from scripts.sandbox.json_words import json_text
+
 FAULT_HEADER = "X-Sandbox-Fault"
 
 HTML_500_PAGE = """<html>
@@ -111,8 +113,8 @@ def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
         # NaN fails both comparisons, so "slow:nan" is refused like "slow:abc".
         if not colon or not 0 <= seconds <= max_slow_seconds:
             raise FaultError(
-                f"{FAULT_HEADER} {value!r}: {name} needs a delay in seconds between 0 and {max_slow_seconds:g},"
-                f" for example {name}:0.5"
+                f"{FAULT_HEADER} {json_text(value)}: {name} needs a delay in seconds"
+                f" between 0 and {max_slow_seconds:g}, for example {name}:0.5"
             )
         return Fault(FaultKind(name), seconds)
     if name == FaultKind.OMIT:
@@ -128,7 +130,7 @@ def parse_fault(value: str | None, max_slow_seconds: float) -> Fault | None:
     except ValueError:
         kind = None
     if kind is None or colon:
-        raise FaultError(f"Unknown {FAULT_HEADER} {value!r}; expected one of: {expected_faults()}")
+        raise FaultError(f"Unknown {FAULT_HEADER} {json_text(value)}; expected one of: {expected_faults()}")
     return Fault(kind)
 
 

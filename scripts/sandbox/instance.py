@@ -10,6 +10,7 @@ from scripts.project import READ_PATH, SEND_PATH
 from scripts.sandbox.auth import TokenRegistry
 from scripts.sandbox.config import SPEC_PATH, SandboxConfig, SandboxError
 from scripts.sandbox.invoice_faults import InvoiceFaults, load_fault_file
+from scripts.sandbox.json_words import json_text
 from scripts.sandbox.rate_limit import RateLimiter
 from scripts.sandbox.state import SEED_LOCATIONS, Delivery, SandboxState, load_invoices, seed_invoices
 from scripts.sandbox.validation import OperationValidator
@@ -41,14 +42,16 @@ class Sandbox:
             extra = load_invoices(config.invoices_file)
             clashes = sorted(seeded.intersection(invoice["_id"] for invoice in extra))
             if clashes:
-                raise SandboxError(f"{config.invoices_file}: _id {clashes[0]!r} is already a seeded invoice")
+                raise SandboxError(f"{config.invoices_file}: _id {json_text(clashes[0])} is already a seeded invoice")
             invoices += extra
         faults = dict(config.faults)
         if config.faults_file is not None:
             from_file = load_fault_file(config.faults_file)
             clashes = sorted(faults.keys() & from_file.keys())
             if clashes:
-                raise SandboxError(f"{config.faults_file}: invoice {clashes[0]!r} already has a fault in the config")
+                raise SandboxError(
+                    f"{config.faults_file}: invoice {json_text(clashes[0])} already has a fault in the config"
+                )
             faults.update(from_file)
         return cls(
             config=config,

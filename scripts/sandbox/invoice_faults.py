@@ -18,13 +18,14 @@ from pathlib import Path
 
 from scripts.sandbox.config import SandboxError
 from scripts.sandbox.faults import Fault, FaultError, parse_fault
+from scripts.sandbox.json_words import json_text
 
 
 def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
-            raise SandboxError(f"invoice {key!r} is listed twice")
+            raise SandboxError(f"invoice {json_text(key)} is listed twice")
         seen[key] = value
     return seen
 
@@ -50,7 +51,9 @@ def load_fault_file(path: Path) -> dict[str, str]:
         raise SandboxError(f'faults file {path}: expected a JSON object {{"<invoiceId>": "<fault>", ...}}')
     for key, value in document.items():
         if not isinstance(value, str):
-            raise SandboxError(f"faults file {path}: invoice {key!r}: the fault must be a string, got {value!r}")
+            raise SandboxError(
+                f"faults file {path}: invoice {json_text(key)}: the fault must be a string, got {json_text(value)}"
+            )
     return document
 
 
@@ -71,11 +74,11 @@ class InvoiceFaults:
 
     def _parse(self, invoice_id: str, value: str) -> tuple[str, Fault]:
         if invoice_id not in self._known:
-            raise SandboxError(f"faults: invoice {invoice_id!r} is not a sandbox invoice")
+            raise SandboxError(f"faults: invoice {json_text(invoice_id)} is not a sandbox invoice")
         try:
             fault = parse_fault(value, self._max_slow_seconds)
         except FaultError as exc:
-            raise SandboxError(f"faults: invoice {invoice_id!r}: {exc}") from None
+            raise SandboxError(f"faults: invoice {json_text(invoice_id)}: {exc}") from None
         assert fault is not None  # parse_fault gives None only for a missing header
         return value, fault
 

@@ -18,6 +18,7 @@ from openapi_schema_validator import OAS31Validator
 
 from scripts.sandbox.auth import FORBIDDEN_MESSAGE, Grant
 from scripts.sandbox.config import SPEC_PATH, SandboxError
+from scripts.sandbox.json_words import json_text, schema_message
 
 SEED_PATH = Path(__file__).with_name("seed.json")
 
@@ -120,7 +121,7 @@ def check_invoices(invoices: Any, source: str) -> list[dict[str, Any]]:
         SandboxError: naming `source`, the invoice and the first problem.
     """
     if not isinstance(invoices, list):
-        raise SandboxError(f"{source}: expected a list of invoices (or {{'invoices': [...]}})")
+        raise SandboxError(f'{source}: expected a list of invoices (or {{"invoices": [...]}})')
     seen: set[str] = set()
     checked: list[dict[str, Any]] = []
     for index, invoice in enumerate(invoices):
@@ -128,12 +129,14 @@ def check_invoices(invoices: Any, source: str) -> list[dict[str, Any]]:
         errors = sorted(_invoice_validator().iter_errors(invoice), key=lambda e: list(e.path))
         if errors:
             path = "/".join(str(p) for p in errors[0].path)
-            raise SandboxError(f"{where}{f' at {path}' if path else ''}: {errors[0].message}")
+            raise SandboxError(f"{where}{f' at {path}' if path else ''}: {schema_message(errors[0])}")
         invoice_id = invoice["_id"]
         if not _INVOICE_ID.match(invoice_id):
-            raise SandboxError(f"{where}: _id {invoice_id!r} must be 24 hexadecimal characters, like the API's ids")
+            raise SandboxError(
+                f"{where}: _id {json_text(invoice_id)} must be 24 hexadecimal characters, like the API's ids"
+            )
         if invoice_id in seen:
-            raise SandboxError(f"{where}: duplicate _id {invoice_id!r}")
+            raise SandboxError(f"{where}: duplicate _id {json_text(invoice_id)}")
         seen.add(invoice_id)
         checked.append(invoice)
     return checked

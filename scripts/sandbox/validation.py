@@ -28,6 +28,7 @@ from jsonschema_path import SchemaPath
 from openapi_core import OpenAPI
 from openapi_core.contrib.starlette.requests import StarletteOpenAPIRequest
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.unmarshalling.request.unmarshallers import BaseRequestUnmarshaller
 from openapi_core.validation.request.exceptions import (
@@ -39,6 +40,7 @@ from openapi_core.validation.request.exceptions import (
 from starlette.requests import Request
 
 from scripts.sandbox.config import SPEC_SERVER_URL
+from scripts.sandbox.json_words import json_text, schema_message
 
 
 class _AsIfOnSandboxServer(StarletteOpenAPIRequest):
@@ -77,7 +79,7 @@ def media_type_problem(value: str | None) -> str | None:
         return None
     _, *rest = value.split(";")
     bad = [part.strip() for part in rest if part.strip() and not _PARAMETER.fullmatch(part.strip())]
-    return f"header Content-Type: malformed parameter {bad[0][:40]!r}" if bad else None
+    return f"header Content-Type: malformed parameter {json_text(bad[0][:40])}" if bad else None
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,9 @@ class OperationValidator:
             # operation (`/invoices/./send` -> `GET /invoices/{invoiceId}` with id `send`).
             invoice_id = str(request.path_params.get("invoiceId", ""))[:40]
             token = _bearer(request)
-            return CheckedRequest(token=token, messages=[f"path parameter invoiceId: {invoice_id!r} is not a valid id"])
+            return CheckedRequest(
+                token=token, messages=[f"path parameter invoiceId: {json_text(invoice_id)} is not a valid id"]
+            )
         if any(isinstance(error, SecurityValidationError) for error in result.errors):
             return CheckedRequest(token=None)
         token = next(iter(result.security.values())) if result.security else None
@@ -305,17 +309,22 @@ def _bearer(request: Request) -> str | None:
 
 
 def _schema_message(prefix: str, error: Any) -> str:
-    return f"{'.'.join([prefix, *map(str, error.absolute_path)])}: {error.message}"
+    return f"{'.'.join([prefix, *map(str, error.absolute_path)])}: {schema_message(error)}"
 
 
 def _messages(error: Exception) -> list[str]:
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None)
     if isinstance(error, InvalidParameter) and schema_errors:
-        return [f"{error.location} parameter {error.name}: {e.message}" for e in schema_errors]
+        return [f"{error.location} parameter {error.name}: {schema_message(e)}" for e in schema_errors]
     if isinstance(error, InvalidRequestBody) and schema_errors:
         return [_schema_message("body", e) for e in schema_errors]
     if isinstance(cause, MediaTypeDeserializeError):
         # openapi-core's own message echoes the body and crashes on bytes that are not UTF-8.
         return [f"body: cannot be read as {cause.mimetype}"]
+    if isinstance(cause, MediaTypeNotFound):  # openapi-core's words, its Python list in JSON
+        return [
+            "Request body validation error: Content for the following mimetype not found: "
+            f"{json_text(cause.mimetype)}. Valid mimetypes: {json_text(cause.availableMimetypes)}"
+        ]
     return [str(error)]

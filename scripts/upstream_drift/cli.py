@@ -3,7 +3,7 @@
     python -m scripts.upstream_drift                       # against upstream's v2 and v3 excerpts (spec/upstream/)
     python -m scripts.upstream_drift PATH_OR_URL ...       # any upstream documents, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
-    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} against get-invoice
+    python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} against get-invoice, v2 and v3
 
 What is compared, and when a difference counts as known: the package's docstring
 (`scripts/upstream_drift/__init__.py`).
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "upstream",
         nargs="*",
-        help="upstream documents (paths or URLs; default: the operation's vendored excerpts, v2 and v3 for the send)",
+        help="upstream documents (paths or URLs; default: the operation's vendored excerpts, v2 and v3)",
     )
     parser.add_argument("--operation", choices=sorted(OPERATIONS), default="send", help="which call (default send)")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="our spec (default: spec/openapi.yaml)")

@@ -19,7 +19,7 @@ from leadway_invoices_client import (
 )
 from leadway_invoices_client._runtime.pacing import Ticket
 from leadway_invoices_client.api.invoices import get_invoice, send_invoice
-from leadway_invoices_client.models import AltType, ErrorResponse, Invoice
+from leadway_invoices_client.models import AltType, ApiVersion, ErrorResponse, Invoice
 from leadway_invoices_client.models.invoice_status import InvoiceStatus
 from leadway_invoices_client.types import Unset
 
@@ -152,3 +152,22 @@ def test_a_send_changes_what_the_sandbox_read_returns() -> None:
     assert after.updated_at > before.updated_at
     assert (before.deviations, after.deviations) == ((), ())
     assert "sentAt" not in json.dumps(after.raw)
+
+
+@pytest.mark.parametrize("version", list(ApiVersion))
+def test_every_api_version_the_spec_names_sends_and_reads_strictly_against_the_sandbox(version: ApiVersion) -> None:
+    # 2021-07-28 (the default), v3 (upstream's v3 document and Python SDK), 2023-02-21 (its TypeScript SDK).
+    app, versions = create_app(), []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:  # the Version the sandbox received
+        versions.append(dict(scope["headers"]).get(b"version", b"").decode())
+        await app(scope, receive, send)
+
+    with serve_in_thread(recording) as base_url:
+        client = AuthenticatedClient(base_url, DEFAULT_TOKEN, api_version=version.value, strict=True)
+        sent = send_invoice.sync(DRAFT_INVOICE_ID, client=client, body=request_body(SEED_LOCATIONS[0]))
+        read = get_invoice.sync(DRAFT_INVOICE_ID, client=client, alt_id=SEED_LOCATIONS[0], alt_type=AltType.LOCATION)
+
+    assert (sent.invoice.status, read.status) == (InvoiceStatus.SENT, InvoiceStatus.SENT)
+    assert versions == [version.value, version.value]
+    assert {str(v) for v in ApiVersion} == {"2021-07-28", "v3", "2023-02-21"}

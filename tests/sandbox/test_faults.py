@@ -82,7 +82,7 @@ def test_rate_limit_fault_is_an_immediate_429(served: httpx.Client, sandbox: San
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("explode", "Unknown X-Sandbox-Fault 'explode'; expected one of: drop-after-send, html-500, 503"),
+        ("explode", 'Unknown X-Sandbox-Fault "explode"; expected one of: drop-after-send, html-500, 503'),
         ("slow:forever", "slow needs a delay in seconds between 0 and 30"),
         ("slow:3600", "slow needs a delay in seconds between 0 and 30"),
     ],

@@ -140,8 +140,8 @@ def test_the_config_keeps_its_own_copy() -> None:
 @pytest.mark.parametrize(
     ("faults", "message"),
     [
-        ({DRAFT_INVOICE_ID: "explode"}, f"faults: invoice '{DRAFT_INVOICE_ID}': Unknown X-Sandbox-Fault 'explode'"),
-        ({DRAFT_INVOICE_ID: "slow:99"}, f"faults: invoice '{DRAFT_INVOICE_ID}': X-Sandbox-Fault 'slow:99': slow needs"),
+        ({DRAFT_INVOICE_ID: "explode"}, f'faults: invoice "{DRAFT_INVOICE_ID}": Unknown X-Sandbox-Fault "explode"'),
+        ({DRAFT_INVOICE_ID: "slow:99"}, f'faults: invoice "{DRAFT_INVOICE_ID}": X-Sandbox-Fault "slow:99": slow needs'),
         ({DRAFT_INVOICE_ID: 3}, "faults: expected invoice id -> fault string"),
     ],
 )
@@ -153,7 +153,7 @@ def test_bad_faults_in_the_config_are_refused_at_once(faults: dict[str, object],
 
 
 def test_a_fault_for_an_unknown_invoice_is_refused() -> None:
-    with pytest.raises(SandboxError, match=r"faults: invoice 'ffffffffffffffffffffffff' is not a sandbox invoice"):
+    with pytest.raises(SandboxError, match=r'faults: invoice "ffffffffffffffffffffffff" is not a sandbox invoice'):
         faulty_app(ffffffffffffffffffffffff="html-500")
 
 
@@ -174,16 +174,16 @@ def test_a_faults_file_assigns_faults(tmp_path: Path) -> None:
     [
         ('{"a": "503",\n "b": }', "is not valid JSON: Expecting value: line 2 column 7"),
         ('["503"]', 'expected a JSON object {"<invoiceId>": "<fault>", ...}'),
-        (f'{{"{DRAFT_INVOICE_ID}": 503}}', f"invoice '{DRAFT_INVOICE_ID}': the fault must be a string, got 503"),
+        (f'{{"{DRAFT_INVOICE_ID}": 503}}', f'invoice "{DRAFT_INVOICE_ID}": the fault must be a string, got 503'),
         (
             f'{{"{DRAFT_INVOICE_ID}": "503", "{DRAFT_INVOICE_ID}": "html-500"}}',
-            f"invoice '{DRAFT_INVOICE_ID}' is listed twice",
+            f'invoice "{DRAFT_INVOICE_ID}" is listed twice',
         ),
         (
             f'{{"{DRAFT_INVOICE_ID}": "explode"}}',
-            f"faults: invoice '{DRAFT_INVOICE_ID}': Unknown X-Sandbox-Fault 'explode'",
+            f'faults: invoice "{DRAFT_INVOICE_ID}": Unknown X-Sandbox-Fault "explode"',
         ),
-        ('{"nope": "503"}', "faults: invoice 'nope' is not a sandbox invoice"),
+        ('{"nope": "503"}', 'faults: invoice "nope" is not a sandbox invoice'),
     ],
 )
 def test_a_bad_faults_file_is_refused_with_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -198,14 +198,14 @@ def test_a_bad_faults_file_is_refused_with_a_clear_error(tmp_path: Path, text: s
 def test_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match=r"cannot read faults file .*missing\.json"):
         load_fault_file(tmp_path / "missing.json")
-    with pytest.raises(SandboxError, match=r"faults file .*faults.json: invoice 'x' is listed twice"):
+    with pytest.raises(SandboxError, match=r'faults file .*faults.json: invoice "x" is listed twice'):
         load_fault_file(write(tmp_path, '{"x": "503", "x": "503"}'))
 
 
 def test_an_invoice_in_both_the_config_and_the_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, json.dumps({DRAFT_INVOICE_ID: "503"}))
 
-    with pytest.raises(SandboxError, match=f"invoice '{DRAFT_INVOICE_ID}' already has a fault in the config"):
+    with pytest.raises(SandboxError, match=f'invoice "{DRAFT_INVOICE_ID}" already has a fault in the config'):
         create_app(SandboxConfig(faults={DRAFT_INVOICE_ID: "html-500"}, faults_file=path))
 
 
@@ -244,7 +244,7 @@ def test_the_command_line_takes_a_faults_file(tmp_path: Path, capsys: pytest.Cap
 
     assert parse_args(["--faults", str(path)]).faults == path
     assert main(["--faults", str(path), "--port", "0"]) == 1
-    assert capsys.readouterr().err == "sandbox: error: faults: invoice 'nope' is not a sandbox invoice\n"
+    assert capsys.readouterr().err == 'sandbox: error: faults: invoice "nope" is not a sandbox invoice\n'
 
 
 # -- the admin endpoint -------------------------------------------------------------------------
@@ -292,12 +292,12 @@ async def test_admin_needs_the_agency_token(client: httpx.AsyncClient, headers: 
 async def test_admin_refuses_a_bad_fault_and_an_unknown_invoice(client: httpx.AsyncClient) -> None:
     bad = await client.put(ADMIN, content="explode", headers=AGENCY)
     assert bad.status_code == 400
-    assert f"invoice '{DRAFT_INVOICE_ID}': Unknown X-Sandbox-Fault 'explode'" in bad.json()["message"]
+    assert f'invoice "{DRAFT_INVOICE_ID}": Unknown X-Sandbox-Fault "explode"' in bad.json()["message"]
     not_utf8 = await client.put(ADMIN, content=b"\xff", headers=AGENCY)
     assert not_utf8.status_code == 400
 
     unknown = await client.put("/_sandbox/faults/ffffffffffffffffffffffff", content="503", headers=AGENCY)
-    assert (unknown.status_code, unknown.json()["message"]) == (404, "Invoice 'ffffffffffffffffffffffff' not found")
+    assert (unknown.status_code, unknown.json()["message"]) == (404, 'Invoice "ffffffffffffffffffffffff" not found')
     assert (await client.get("/_sandbox/faults", headers=AGENCY)).json() == {}
 
 

@@ -109,10 +109,10 @@ def test_unreadable_content_gets_a_clear_message(tmp_path: Path, content: bytes,
 @pytest.mark.parametrize(
     ("invoice", "message"),
     [
-        (extra_invoice(currency=None), r"invoice #1 at currency: None is not of type 'string'"),
-        ({"_id": EXTRA_ID}, r"invoice #1: '\w+' is a required property"),
-        (extra_invoice(_id="short"), r"_id 'short' must be 24 hexadecimal characters"),
-        (extra_invoice(_id=DRAFT_INVOICE_ID), f"invoices.json: _id '{DRAFT_INVOICE_ID}' is already a seeded invoice"),
+        (extra_invoice(currency=None), r'invoice #1 at currency: null is not of type "string"'),
+        ({"_id": EXTRA_ID}, r'invoice #1: "\w+" is a required property'),
+        (extra_invoice(_id="short"), r'_id "short" must be 24 hexadecimal characters'),
+        (extra_invoice(_id=DRAFT_INVOICE_ID), f'invoices.json: _id "{DRAFT_INVOICE_ID}" is already a seeded invoice'),
     ],
 )
 def test_invoices_breaking_the_spec_are_refused(tmp_path: Path, invoice: dict[str, Any], message: str) -> None:

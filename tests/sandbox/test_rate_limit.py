@@ -224,7 +224,7 @@ async def test_a_content_type_with_a_malformed_parameter_is_a_422(client: httpx.
         headers=auth(**{"Content-Type": "application/json; charset"}),
     )
     assert answer.status_code == 422
-    assert answer.json()["message"] == ["header Content-Type: malformed parameter 'charset'"]
+    assert answer.json()["message"] == ['header Content-Type: malformed parameter "charset"']
     assert_conforms(openapi, answer)
 
 

@@ -179,3 +179,24 @@ def test_by_default_updated_at_is_the_real_time() -> None:
         stamp = client.get(READ, params=HERE, headers=auth()).json()["updatedAt"]
 
     assert dt.datetime.fromisoformat(stamp) >= started.replace(microsecond=started.microsecond // 1000 * 1000)
+
+
+@pytest.mark.parametrize("version", ["2021-07-28", "v3", "2023-02-21"])
+async def test_a_read_is_served_on_every_accepted_version(
+    client: httpx.AsyncClient, openapi: OpenAPI, version: str
+) -> None:
+    response = await client.get(READ, params=HERE, headers=auth(Version=version))
+
+    assert response.status_code == 200
+    assert response.json()["_id"] == DRAFT_INVOICE_ID
+    assert_conforms(openapi, response)
+
+
+async def test_a_read_with_another_version_gets_422(client: httpx.AsyncClient, openapi: OpenAPI) -> None:
+    response = await client.get(READ, params=HERE, headers=auth(Version="v4"))
+
+    assert response.status_code == 422
+    assert response.json()["message"] == [
+        'header parameter Version: "v4" is not one of ["2021-07-28", "v3", "2023-02-21"]'
+    ]
+    assert_conforms(openapi, response)

@@ -188,12 +188,12 @@ async def test_spec_violations_get_422_listing_every_message(
     assert data["error"] == "Unprocessable Entity"
     assert data["message"] == [
         "Missing required header parameter: Version",
-        "path parameter invoiceId: 'abc' does not match '^[0-9a-fA-F]{24}$'",
-        "body: Additional properties are not allowed ('extra' was unexpected)",
-        "body: 'action' is a required property",
-        "body.altId: '' should be non-empty",
-        "body.altType: 'company' is not one of ['location', 'account']",
-        "body.liveMode: 'yes' is not of type 'boolean'",
+        'path parameter invoiceId: "abc" does not match "^[0-9a-fA-F]{24}$"',
+        'body: Additional properties are not allowed ("extra" was unexpected)',
+        'body: "action" is a required property',
+        'body.altId: "" should be non-empty',
+        'body.altType: "company" is not one of ["location", "account"]',
+        'body.liveMode: "yes" is not of type "boolean"',
     ]
     assert sandbox.outbox == ()
 
@@ -218,11 +218,45 @@ async def test_unreadable_bodies_get_422(
     assert any(message in line for line in response.json()["message"]), response.json()
 
 
-async def test_wrong_version_gets_422(client: httpx.AsyncClient) -> None:
-    response = await client.post(url(DRAFT_INVOICE_ID), json=send_body(), headers=auth(Version="2020-01-01"))
+# Upstream documents 2021-07-28 (apps/invoices.json) and v3 (apps/v3/invoices-v3.json); its Python SDK
+# sends v3, its TypeScript SDK 2023-02-21 (in no upstream document): all three are served.
+ACCEPTED_VERSIONS = ["2021-07-28", "v3", "2023-02-21"]
+
+
+@pytest.mark.parametrize("version", ACCEPTED_VERSIONS)
+async def test_every_version_upstream_or_its_sdks_send_is_served(
+    client: httpx.AsyncClient, openapi: OpenAPI, version: str
+) -> None:
+    response = await client.post(url(DRAFT_INVOICE_ID), json=send_body(), headers=auth(Version=version))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["invoice"]["status"] == "sent"
+    assert_conforms(openapi, response)
+
+
+@pytest.mark.parametrize("version", ["2020-01-01", "V3", "v2", "2023-02-21 "])
+async def test_any_other_version_gets_422_naming_the_accepted_ones(
+    client: httpx.AsyncClient, openapi: OpenAPI, sandbox: Sandbox, version: str
+) -> None:
+    response = await client.post(url(DRAFT_INVOICE_ID), json=send_body(), headers=auth(Version=version))
 
     assert response.status_code == 422
-    assert "header parameter Version" in response.json()["message"][0]
+    assert response.json()["message"] == [
+        f'header parameter Version: "{version}" is not one of ["2021-07-28", "v3", "2023-02-21"]'
+    ]
+    assert_conforms(openapi, response)
+    assert sandbox.outbox == ()
+
+
+@pytest.mark.parametrize(("version", "status"), [*((v, 404) for v in ACCEPTED_VERSIONS), ("2020-01-01", 422)])
+async def test_the_request_is_checked_before_the_invoice_is_looked_up(
+    client: httpx.AsyncClient, version: str, status: int
+) -> None:
+    # The order is chosen (api_routes.py): a request the spec refuses is 422 whatever it names, so an
+    # unknown invoice is a 404 only once the Version (and the rest) is one the API reads.
+    response = await client.post(url(UNKNOWN_INVOICE_ID), json=send_body(), headers=auth(Version=version))
+
+    assert response.status_code == status
 
 
 async def test_resending_delivers_again(client: httpx.AsyncClient, sandbox: Sandbox) -> None:

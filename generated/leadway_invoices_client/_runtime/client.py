@@ -37,7 +37,10 @@ class _BaseClient:
             UnexpectedStatusError): following a 307/308 would send it a second time.
         retry: a RetryPolicy (default DEFAULT_RETRY); None or RetryPolicy.off() turns retries off.
         pacer: a Pacer to wait out rate limits before they are hit (default None: no pacing).
-        api_version: the `Version` header of every request (default DEFAULT_API_VERSION).
+        api_version: the `Version` header of every request, replacing a call's `version=`: one of
+            `models.ApiVersion`. `2021-07-28` (DEFAULT_API_VERSION: the Leadway page, upstream's
+            apps/invoices.json), `v3` (upstream's apps/v3/invoices-v3.json; its Python SDK's value) or
+            `2023-02-21` (its TypeScript SDK's value, in no upstream document for these calls).
         httpx_args: more httpx.Client arguments; a `transport` there is wrapped, not replaced.
 
     `set_httpx_client` / `set_async_httpx_client` install an httpx client as is: the policy

@@ -18,7 +18,10 @@ API_TOKEN_ENV = "LEADWAY_API_TOKEN"  # noqa: S105 (a variable's name, not a toke
 
 DEFAULT_API_VERSION = "2021-07-28"
 """The `Version` header every request carries unless the client is given another: the value the
-send page and upstream's OpenAPI document (see README, "API versions")."""
+Leadway send page and upstream's `apps/invoices.json` document for both calls. The spec accepts two
+more (`models.ApiVersion`; README, "API versions"): `v3`, from upstream's `apps/v3/invoices-v3.json`
+and sent by its Python SDK, and `2023-02-21`, documented nowhere for these calls but sent by its
+TypeScript SDK."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
 """5 s to connect (then the connect is retried: nothing was sent), 30 s to read the answer (a

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 class ApiVersion(StrEnum):
     V2021_07_28 = "2021-07-28"
+    V2023_02_21 = "2023-02-21"
+    V3 = "v3"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -1,0 +1,1 @@
+"""Upstream's published SDKs driven against the sandbox (`scripts/nox -s peer`)."""
