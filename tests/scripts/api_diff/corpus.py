@@ -92,8 +92,8 @@ def _new_operation(spec: Spec) -> None:
 
 def _new_version(spec: Spec) -> None:
     schema = spec["components"]["parameters"]["Version"]["schema"]
-    schema["enum"].append("v3")
-    schema["x-enum-varnames"].append("V3")
+    schema["enum"].append("2025-06-01")
+    schema["x-enum-varnames"].append("V2025_06_01")
 
 
 def _new_query_parameter(spec: Spec, name: str = "dryRun", *, required: bool = False) -> None:
@@ -274,14 +274,15 @@ CORPUS = (
         "new Version value",
         _new_version,
         Bump.MINOR,
-        ("ApiVersion.V3: added", "enum-value-added"),
+        ("ApiVersion.V2025_06_01: added", "enum-value-added"),
     ),
     _e(
         "new Version value without a member name",
-        lambda spec: spec["components"]["parameters"]["Version"]["schema"]["enum"].append("v3"),
+        lambda spec: spec["components"]["parameters"]["Version"]["schema"]["enum"].append("2025-06-01"),
         Bump.MAJOR,
-        ("ApiVersion.V3: added", "enum-value-added"),
+        ("ApiVersion.VALUE_3: added", "enum-value-added"),
         ("ApiVersion.V2021_07_28: renamed to ApiVersion.VALUE_0", "name-changed"),
+        ("ApiVersion.V2023_02_21: renamed to ApiVersion.VALUE_2", "name-changed"),
     ),
     _e(
         "new operation",
