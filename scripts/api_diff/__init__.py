@@ -8,7 +8,8 @@ table):
 - the HTTP contract: `redocly diff` of the two specs, each of its changes rated again by our rules
   (`contract.py`) and named by what a user's code touches (`SendInvoiceRequest.sent_from`);
 - the Python API of the package: griffe's breaking changes between the two packages, plus what it
-  does not report (new public names; attrs fields that lost their default) (`python_api.py`);
+  does not report (new public names; new parameters with a default; attrs fields that lost their
+  default) (`python_api.py`);
 - types: old typed usage (`usage.py` and the README's examples, as the base has them) checked by
   mypy against the new package; an error the base did not have is a break (`typed_usage.py`).
 

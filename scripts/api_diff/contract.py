@@ -26,6 +26,17 @@ from scripts.project import ROOT
 REDOCLY = ROOT / "node_modules" / ".bin" / "redocly"
 DOCUMENTATION = frozenset({"description", "summary", "title", "example", "examples", "externalDocs", "version"})
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+# Sections of `components` from which nothing is generated until an operation uses them (schemas are
+# not among them: every schema becomes a model class).
+DEFINITIONS = {
+    "headers": "header",
+    "responses": "answer",
+    "parameters": "parameter",
+    "requestBodies": "request body",
+    "examples": "example",
+    "links": "link",
+    "callbacks": "callback",
+}
 # No telemetry and no update check: the diff runs offline.
 QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
 
@@ -175,6 +186,15 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
     segments = _segments(side.get("pointer", entry.get("path", "")))
     document = new if kind == "added" else base
     redocly = Bump[str(entry.get("impact", "major")).upper()]
+    if _answer_header(where) is not None:
+        yield from _answer_header_changes(entry, where, base, new, redocly=redocly)
+        return
+    # Only a definition: each operation that starts or stops using it is a change of its own.
+    definition = len(segments) == 3 and segments[0] == "components" and segments[1] in DEFINITIONS
+    if kind in {"added", "removed"} and definition and where[:1] != ["paths"]:
+        subject = f"{DEFINITIONS[segments[1]]} definition {segments[2]}"
+        yield _rule("definition-only", in_request=False, subject=subject, what=str(kind))
+        return
     if kind == "modified" and prop in DOCUMENTATION:
         parent = segments[:-1] if segments and segments[-1] == prop else segments
         subject = _subject(document, parent, where)
@@ -221,6 +241,63 @@ def _rate_one(entry: Mapping[str, Any], base: Mapping[str, Any], new: Mapping[st
     subject = _subject(document, segments, where)
     messages = "; ".join(verdict.get("message", "") for verdict in entry.get("verdicts", [])) or f"{kind} {prop or ''}"
     yield _rule("other", in_request=in_request, subject=subject, what=messages.strip(), redocly=redocly)
+
+
+def _answer_header(where: Sequence[str]) -> tuple[str, str, str, str | None] | None:
+    """(path, method, status, header name or None for the whole map) when Redocly saw the change in
+    an answer's headers: `paths/{path}/{method}/responses/{status}/headers[/{name}]`."""
+    if len(where) >= 6 and where[0] == "paths" and where[3] == "responses" and where[5] == "headers":
+        return where[1], where[2], where[4], where[6] if len(where) > 6 else None
+    return None
+
+
+def _answer_header_changes(
+    entry: Mapping[str, Any], where: Sequence[str], base: Mapping[str, Any], new: Mapping[str, Any], *, redocly: Bump
+) -> Iterator[Change]:
+    """An answer's header documented, made required, made optional or dropped: the answer-header rules
+    (a header's `required` is not a parameter's, and a header map added or removed is its headers)."""
+    path, method, status, name = _answer_header(where) or ("", "", "", None)
+    kind, prop = entry.get("kind"), entry.get("property")
+    document = base if kind == "removed" else new
+    module = operation_module(document, path, method).rsplit(".", 1)[-1]
+    headers = ["paths", path, method, "responses", status, "headers"]
+    names = [name] if name is not None else sorted(_resolve_refs(document, headers) or {})
+    for header in names:
+        subject = f"{module} {status} answer header {header}"
+        required = (_resolve_refs(document, [*headers, header]) or {}).get("required") is True
+        if kind == "added":
+            what = "added, required" if required else "added"
+            yield _rule("answer-header-added", in_request=False, subject=subject, what=what)
+        elif kind == "removed":
+            yield _rule("answer-header-removed", in_request=False, subject=subject, what="removed")
+        elif prop == "required":
+            now = entry.get("revision", {}).get("value") is True
+            rule_id = "answer-header-added" if now else "answer-header-removed"
+            yield _rule(rule_id, in_request=False, subject=subject, what="now required" if now else "now optional")
+        elif prop in DOCUMENTATION:
+            yield _rule("documentation", in_request=False, subject=subject, what=f"{prop} changed")
+        else:
+            what = "; ".join(v.get("message", "") for v in entry.get("verdicts", [])) or f"{kind} {prop or ''}"
+            yield _rule("other", in_request=False, subject=subject, what=what.strip(), redocly=redocly)
+
+
+def _resolve_refs(document: Mapping[str, Any], segments: Sequence[str]) -> Any:
+    """`_resolve`, following each local `$ref` on the way (an answer and its headers are often shared)."""
+    node = _dereferenced(document, document)
+    for part in segments:
+        if not (isinstance(node, Mapping) and part in node):
+            return None
+        node = _dereferenced(document, node[part])
+    return node
+
+
+def _dereferenced(document: Mapping[str, Any], node: Any) -> Any:
+    for _ in range(8):  # a chain of references, not a cycle
+        reference = node.get("$ref") if isinstance(node, Mapping) else None
+        if not (isinstance(reference, str) and reference.startswith("#/")):
+            return node
+        node = _resolve(document, _segments(reference))
+    return node
 
 
 def segments_new(entry: Mapping[str, Any]) -> list[str]:

@@ -2,12 +2,13 @@
 openai-python uses for the same check) plus what griffe does not report.
 
 griffe's `find_breaking_changes` names removed objects, removed, moved or now-required parameters,
-changed defaults and values. It does not report additions (a minor bump), and it does not see the
-`__init__` that attrs writes for our models, so a request model's field that lost its default
-(`SendInvoiceRequest.sent_from: now required`) is found here, from the class attributes of every
-`@define` class. Answer models (those built on `OpenObject`) are built by the tolerant reader from
-JSON, not by users: which of their fields has a default follows the spec's `required` and changes
-no type (every answer field is `X | Unset`), so it is not rated (the README's rules).
+changed defaults and values. It does not report additions (a new public name, a new parameter with
+a default: a minor bump), and it does not see the `__init__` that attrs writes for our models, so a
+request model's field that lost its default (`SendInvoiceRequest.sent_from: now required`) is found
+here, from the class attributes of every `@define` class. Answer models (those built on
+`OpenObject`) are built by the tolerant reader from JSON, not by users: which of their fields has a
+default follows the spec's `required` and changes no type (every answer field is `X | Unset`), so it
+is not rated (the README's rules).
 """
 
 from __future__ import annotations
@@ -34,11 +35,15 @@ _WHAT = {
     griffe.BreakageKind.PARAMETER_CHANGED_KIND: "kind changed",
     griffe.BreakageKind.PARAMETER_CHANGED_DEFAULT: "default changed",
     griffe.BreakageKind.PARAMETER_CHANGED_REQUIRED: "now required",
+    griffe.BreakageKind.PARAMETER_ADDED_REQUIRED: "added, required",
     griffe.BreakageKind.RETURN_CHANGED_TYPE: "return type changed",
     griffe.BreakageKind.ATTRIBUTE_CHANGED_TYPE: "type changed",
     griffe.BreakageKind.ATTRIBUTE_CHANGED_VALUE: "value changed",
     griffe.BreakageKind.CLASS_REMOVED_BASE: "base class removed",
 }
+
+# Parameters that never need an argument, though they have no default.
+_VARIADIC = frozenset({griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword})
 
 
 def load(search_path: Path, package: str = PACKAGE) -> griffe.Module:
@@ -66,12 +71,30 @@ def _private(name: str) -> bool:
 
 def exports(package: griffe.Module) -> dict[str, str]:
     """Where each public name of a private layer is exported: `..._runtime.pacing.Pacer` ->
-    `leadway_invoices_client.Pacer` (griffe reports a breakage at the object, not its export)."""
+    `leadway_invoices_client.Pacer` (griffe reports a breakage at the object, not its export).
+
+    A name re-exported on the way (`SendState`, defined in `_ledger/records.py`, imported by
+    `_ledger/ledger.py`, exported by the package from there) is mapped at each step, down to where it
+    is defined: that is where griffe sees its members change."""
     found: dict[str, str] = {}
     for member in _walk(package):
         if isinstance(member, griffe.Alias) and _public(member) and not any(map(_private, member.path.split("."))):
-            found.setdefault(member.target_path, member.path)
+            for target in _targets(member):
+                found.setdefault(target, member.path)
     return found
+
+
+def _targets(alias: griffe.Alias) -> Iterator[str]:
+    """The paths an alias leads through, to the object itself (those griffe can resolve)."""
+    step: griffe.Object | griffe.Alias = alias
+    for _ in range(16):  # a chain of imports, not a cycle
+        if not isinstance(step, griffe.Alias):
+            return
+        yield step.target_path
+        try:
+            step = step.target
+        except griffe.AliasResolutionError:
+            return
 
 
 def subject(path: str, exported: dict[str, str] | None = None) -> str | None:
@@ -98,6 +121,7 @@ def changes(old: griffe.Module, new: griffe.Module) -> list[Change]:
     found: list[Change | None] = [_breakage(breakage, exported) for breakage in breakages]
     found += _attrs_fields(old, new, exported)
     found += _additions(old, new, exported)
+    found += _new_parameters(old, new, exported)
     return [change for change in found if change is not None]
 
 
@@ -202,6 +226,23 @@ def _additions(old: griffe.Module, new: griffe.Module, exported: dict[str, str])
             found.append(_change(Bump.MAJOR, obj.path, "added, required", "attrs:required-field-added", exported))
             continue
         found.append(_change(Bump.MINOR, obj.path, "added", "added", exported))
+    return found
+
+
+def _new_parameters(old: griffe.Module, new: griffe.Module, exported: dict[str, str]) -> list[Change | None]:
+    """Parameters with a default (or `*args`, `**kwargs`) added to a function that was there: a minor
+    change griffe does not report (it reports a new required one, `PARAMETER_ADDED_REQUIRED`)."""
+    old_functions = {obj.path: obj for obj in _walk(old) if not obj.is_alias and isinstance(obj, griffe.Function)}
+    found: list[Change | None] = []
+    for obj in _walk(new):
+        before = old_functions.get(obj.path)
+        if before is None or obj.is_alias or not isinstance(obj, griffe.Function) or not _public(obj):
+            continue
+        had = {parameter.name for parameter in before.parameters}
+        for parameter in obj.parameters:
+            optional = parameter.default is not None or parameter.kind in _VARIADIC
+            if parameter.name not in had and optional and not _private(parameter.name):
+                found.append(_change(Bump.MINOR, f"{obj.path}({parameter.name})", "added", "added", exported))
     return found
 
 

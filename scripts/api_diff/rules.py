@@ -24,6 +24,8 @@ class Rule:
     request: Bump | None
     answer: Bump | None
     why: str
+    # A change only an answer can have (its headers): `request` is unused, the table shows a dash.
+    answer_only: bool = False
 
 
 _RULES = (
@@ -155,8 +157,36 @@ _RULES = (
         "which its type (`T | None`) already allows",
     ),
     Rule(
+        "answer-header-added",
+        "an answer header documented, or made required",
+        Bump.PATCH,
+        Bump.PATCH,
+        "no code changes: the generated functions give answer headers only as the plain "
+        "`Response.headers` map, and the runtime reads the ones it uses (the `X-RateLimit-*` that pace "
+        "sends) tolerantly, so an answer without it is handled as before",
+        answer_only=True,
+    ),
+    Rule(
+        "answer-header-removed",
+        "an answer header no longer documented, or made optional",
+        Bump.MINOR,
+        Bump.MINOR,
+        "not a break: nothing raises and no name changes, since the reader already tolerated its "
+        "absence; but what the runtime does with it can stop (without `X-RateLimit-*` the pacer falls "
+        "back to its defaults), so the changelog says so under a minor version",
+        answer_only=True,
+    ),
+    Rule(
+        "definition-only",
+        "a shared definition under `components/` (a header, answer, parameter, example; not a schema) added or removed",
+        Bump.PATCH,
+        Bump.PATCH,
+        "nothing is generated from a definition itself; each operation that starts or stops using it "
+        "is a change of its own, rated by the other rules",
+    ),
+    Rule(
         "parameter-added",
-        "a new optional parameter",
+        "a new optional parameter (query, path or request header)",
         Bump.MINOR,
         Bump.MINOR,
         "a new keyword argument with a default",
@@ -197,7 +227,8 @@ RULES = {rule.id: rule for rule in _RULES}
 def markdown_table() -> str:
     lines = ["| rule | change | in a request | in an answer | why |", "| --- | --- | --- | --- | --- |"]
     lines += [
-        f"| `{rule.id}` | {rule.change} | {_shown(rule.request)} | {_shown(rule.answer)} | {rule.why} |"
+        f"| `{rule.id}` | {rule.change} | {'—' if rule.answer_only else _shown(rule.request)} "
+        f"| {_shown(rule.answer)} | {rule.why} |"
         for rule in _RULES
     ]
     return "\n".join(lines) + "\n"

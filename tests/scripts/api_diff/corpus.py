@@ -122,6 +122,24 @@ def _status(spec: Spec, status: str, *, add: bool) -> None:
         del responses[status]
 
 
+def _send_ok_headers(spec: Spec) -> dict[str, Any]:
+    """The send's 200 headers, its own copy (the spec shares them with the read's 200)."""
+    answer = spec["paths"][SEND]["post"]["responses"]["200"]
+    answer["headers"] = headers = dict(answer["headers"])
+    return headers
+
+
+def _drop_not_found_headers(spec: Spec) -> None:
+    """The send's 404 without its headers; the read's (the same shared answer) keeps them."""
+    shared = spec["components"]["responses"]["NotFound"]
+    spec["paths"][SEND]["post"]["responses"]["404"] = {key: shared[key] for key in shared if key != "headers"}
+
+
+def _new_request_header(spec: Spec) -> None:
+    parameter = {"name": "X-Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"}}
+    spec["paths"][SEND]["post"]["parameters"].append(parameter)
+
+
 def _e(name: str, edit: Callable[[Spec], None], bump: Bump, *lines_and_rules: tuple[str, str]) -> Edit:
     return Edit(
         name, edit, bump, frozenset(line for line, _ in lines_and_rules), frozenset(rule for _, rule in lines_and_rules)
@@ -331,6 +349,51 @@ CORPUS = (
         lambda spec: _schemas(spec)["SendInvoiceRequest"]["properties"]["userId"].update(maxLength=24),
         Bump.PATCH,
         ("SendInvoiceRequest.user_id: modified maxLength", "other"),
+    ),
+    _e(
+        "new required request header: a parameter",
+        _new_request_header,
+        Bump.MAJOR,
+        ("send_invoice(x_idempotency_key): added, required", "required-parameter-added"),
+    ),
+    _e(
+        "answer header added",
+        lambda spec: _send_ok_headers(spec).update({"X-Request-Id": {"schema": {"type": "string"}}}),
+        Bump.PATCH,
+        ("send_invoice 200 answer header X-Request-Id: added", "answer-header-added"),
+    ),
+    _e(
+        "answer header made required",
+        lambda spec: spec["components"]["headers"]["Retry-After"].update(required=True),
+        Bump.PATCH,
+        ("send_invoice 429 answer header Retry-After: now required", "answer-header-added"),
+    ),
+    _e(
+        "answer header removed",
+        lambda spec: _send_ok_headers(spec).pop("X-RateLimit-Max"),
+        Bump.MINOR,
+        ("send_invoice 200 answer header X-RateLimit-Max: removed", "answer-header-removed"),
+    ),
+    _e(
+        "answer header made optional",
+        lambda spec: spec["components"]["headers"]["X-RateLimit-Remaining"].update(required=False),
+        Bump.MINOR,
+        ("send_invoice 200 answer header X-RateLimit-Remaining: now optional", "answer-header-removed"),
+    ),
+    _e(
+        "an error answer's header map removed: each of its headers",
+        _drop_not_found_headers,
+        Bump.MINOR,
+        *(
+            (f"send_invoice 404 answer header X-RateLimit-{name}: removed", "answer-header-removed")
+            for name in ("Daily-Remaining", "Interval-Milliseconds", "Limit-Daily", "Max", "Remaining")
+        ),
+    ),
+    _e(
+        "header definition added, not used",
+        lambda spec: spec["components"]["headers"].update({"X-Trace": {"schema": {"type": "string"}}}),
+        Bump.PATCH,
+        ("header definition X-Trace: added", "definition-only"),
     ),
     _e(
         "parameter removed",
