@@ -339,6 +339,7 @@ def test_sigkilled_runs_resume_to_exactly_once(tmp_path: Path, sandbox_process: 
     print(f"\nrows {ROWS}, kills at deliveries {points}, deliveries {len(outbox)}, per outcome {dict(outcomes)}")
 
 
+@pytest.mark.slow
 def test_a_token_the_api_refuses_stops_the_run_and_names_the_variable(tmp_path: Path, sandbox_process: Any) -> None:
     world = build(12, 2, {})
     rows, invoices, _ = world.write(tmp_path)
@@ -359,6 +360,7 @@ def test_a_token_the_api_refuses_stops_the_run_and_names_the_variable(tmp_path: 
     assert sandbox.outbox() == []
 
 
+@pytest.mark.slow
 def test_a_renamed_or_copied_file_sends_nothing_again(tmp_path: Path, sandbox_process: Any) -> None:
     world = build(6, 2, {})
     rows, invoices, _ = world.write(tmp_path)

@@ -222,6 +222,7 @@ def counting_api() -> Iterator[CountingApi]:
     api.server_close()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not WORKERS_SUPPORTED, reason="worker processes need POSIX")
 @pytest.mark.parametrize(("workers", "concurrency"), [(2, 1), (3, 2)])
 def test_concurrency_is_the_total_in_flight_of_all_workers(
