@@ -79,17 +79,17 @@ def redocly_lint(session: nox.Session) -> None:
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install exactly the locked versions of the given dependency groups into the session, and the
-    project with its command line (the `cli` extra) unless `project` is False."""
+    project with its command line and PostgreSQL ledger (the `cli`, `postgres` extras) unless `project` is False."""
     args = ["uv", "sync", "--locked", "--no-default-groups", f"--python={session.virtualenv.location}"]
     args += [f"--group={group}" for group in groups]
-    args.append("--extra=cli" if project else "--no-install-project")
+    args += ["--extra=cli", "--extra=postgres"] if project else ["--no-install-project"]
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, silent=True)
 
 
 def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
-    """Install the project with its command line and the given dependency group as uv's `resolution`
-    (`highest`, `lowest-direct`) picks them within pyproject.toml's ranges, ignoring uv.lock, and
-    nothing else.
+    """Install the project with its command line and PostgreSQL ledger and the given dependency group
+    as uv's `resolution` (`highest`, `lowest-direct`) picks them within pyproject.toml's ranges,
+    ignoring uv.lock, and nothing else.
 
     uv.lock is one resolution for every group: the `generate` group's openapi-python-client holds
     httpx below 0.29 there, and the `test` group's schemathesis rich at 13.9.4 or above, so the lock
@@ -107,7 +107,7 @@ def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
         f"--resolution={resolution}",
         f"--python={session.virtualenv.location}",
         f"--group={group}",
-        "--editable=.[cli]",
+        "--editable=.[cli,postgres]",
     )
 
 

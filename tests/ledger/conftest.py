@@ -1,5 +1,5 @@
 """Fixtures of the send ledger's tests: a sandbox of drafts served for each test module (reset before
-each test), and a ledger file's path."""
+each test), a ledger file's path, and `target`: a new ledger in each store (a file, a PostgreSQL URL)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def sandbox(served: Served) -> Served:
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "sends.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, path: Path) -> str | Path:
+    """A new ledger: a file, or a PostgreSQL schema of the test's own (the same tests, both stores)."""
+    if request.param == "sqlite":
+        return path
+    url: str = request.getfixturevalue("pg_url")
+    return url

@@ -1,0 +1,239 @@
+"""The PostgreSQL store: a send ledger shared by hosts, in the database they already run.
+
+Each write is a Job in a transaction of its own, on a connection of a pool (psycopg_pool) that checks
+a connection before handing it out, so one broken by a server restart or a killed backend is replaced.
+Durability: a transaction holding an intent commits as the server is configured (synchronous_commit
+on: on disk before the request goes out); an outcome with synchronous_commit off (a server crash may
+lose the last outcomes, whose keys are then PENDING and reconciled, like the SQLite store's NORMAL).
+
+Owners on other hosts cannot be checked: a claim is held by a lease on the database's clock
+(`postgres.py`), which a heartbeat thread renews while the send is in flight (every `lease / 4`), and
+a key whose lease has run out is reconciled (its invoice read) before anything is sent again. The same
+heartbeat renews the leases of the locations this process sends to (`take_location`): a location's
+rate budget is one host's at a time.
+
+The connection string's password is never shown: `location` masks it, and psycopg's errors become
+LedgerErrors that keep neither the string nor the original exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from .._runtime.constants import PG_CONNECT_TIMEOUT, PG_POOL_SIZE
+from . import claims
+from .postgres import PostgresTx, check_or_create, import_psycopg, ledger_error, recorded
+from .records import LedgerError
+from .store import Job, Tx
+
+T = TypeVar("T")
+
+SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether `target` names a PostgreSQL ledger (a `postgresql://` or `postgres://` URL)."""
+    return isinstance(target, str) and urlsplit(target).scheme.lower() in SCHEMES
+
+
+def masked(url: str) -> tuple[str, str]:
+    """The URL as it may be shown (its password, in the address or the query, as ***) and the password."""
+    parts = urlsplit(url)
+    secret = ""
+    netloc = parts.netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user, _, password = userinfo.partition(":")
+        secret = unquote(password)
+        netloc = f"{user}:***@{hostport}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    shown = []
+    for name, value in query:
+        if name.lower() == "password":
+            secret = secret or value
+            value = "***"
+        shown.append((name, value))
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(shown, safe="*"), "")), secret
+
+
+def recorded_invoices(url: str, keys: Collection[str]) -> dict[str, str]:
+    """The invoice each of `keys` is recorded for in the ledger at `url`, read without creating or
+    changing anything (a dry run's check). LedgerError when it cannot be read."""
+    shown, secret = masked(url)
+    psycopg, _ = import_psycopg()
+    try:
+        with psycopg.connect(url, connect_timeout=int(PG_CONNECT_TIMEOUT), autocommit=True) as conn:
+            found: dict[str, str] = recorded(conn, list(keys), shown)
+            return found
+    except psycopg.Error as exc:
+        raise ledger_error("cannot be read", shown, exc, secret) from None
+
+
+class PostgresStore:
+    """A pool of connections to one database; every write goes through `submit`."""
+
+    def __init__(self, url: str, *, lease: float, location_lease: float) -> None:
+        self.location, self._secret = masked(url)
+        psycopg, psycopg_pool = import_psycopg()
+        self._errors: tuple[type[BaseException], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)
+        self.lease, self.location_lease = lease, location_lease
+        self.holder = f"{claims.me().host} pid {claims.me().pid} {uuid.uuid4().hex[:8]}"
+        self._locations: set[str] = set()  # locations whose lease this store holds
+        self._locations_lock = threading.Lock()
+        try:
+            self._pool = psycopg_pool.ConnectionPool(
+                url,
+                min_size=1,
+                max_size=PG_POOL_SIZE,
+                kwargs={"autocommit": True, "row_factory": psycopg.rows.dict_row},
+                check=psycopg_pool.ConnectionPool.check_connection,
+                timeout=PG_CONNECT_TIMEOUT,
+                name="send-ledger",
+                open=False,
+            )
+            self._pool.open(wait=True, timeout=PG_CONNECT_TIMEOUT)
+        except self._errors as exc:
+            raise self._error("cannot be opened", exc) from None
+        try:
+            with self._pool.connection() as conn:
+                check_or_create(conn, self.location)
+        except self._errors as exc:
+            self._pool.close()
+            raise self._error("cannot be opened", exc) from None
+        except BaseException:
+            self._pool.close()
+            raise
+        self._executor = ThreadPoolExecutor(max_workers=PG_POOL_SIZE, thread_name_prefix="send-ledger")
+        self._stopping = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name="send-ledger-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r})"
+
+    def _error(self, action: str, exc: BaseException) -> LedgerError:
+        return ledger_error(action, self.location, exc, self._secret)
+
+    def close(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._heartbeat.join()
+        self._executor.shutdown(wait=True)
+        for location in list(self._locations):
+            self.free_location(location)
+        self._pool.close()
+
+    def _check_open(self) -> None:
+        if self._stopping.is_set():
+            raise LedgerError(f"ledger {self.location} is closed")
+
+    def read(self, query: Callable[[Tx], T]) -> T:
+        self._check_open()
+        try:
+            with self._pool.connection() as conn:
+                return query(PostgresTx(conn))
+        except self._errors as exc:
+            raise self._error("cannot be read", exc) from None
+
+    def _run(self, job: Job) -> None:
+        """Run `job` in a transaction of its own; its result or error are left in the job."""
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                if not job.durable:
+                    conn.execute("SET LOCAL synchronous_commit = off")
+                job.result = job.run(PostgresTx(conn))
+        except BaseException as exc:
+            # Rolled back, or its commit did not answer: the job recorded nothing this process counts on.
+            job.error = self._error("cannot be written", exc) if isinstance(exc, self._errors) else exc
+            if job.aborted is not None:
+                job.aborted()
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            job.done = True
+            job.finished.set()
+
+    def submit(self, job: Job) -> Any:
+        self._check_open()
+        self._run(job)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    async def asubmit(self, job: Job) -> Any:
+        """`submit` in a thread of the store's (one per pooled connection). A cancelled task's job
+        goes on and lands before the cancellation does, so that what it recorded can be released."""
+        self._check_open()
+        running = asyncio.get_running_loop().run_in_executor(self._executor, self._run, job)
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            job.finished.wait()
+            raise
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    # -- leases: the heartbeat and the locations ----------------------------------------------------
+
+    def _beat(self) -> None:
+        # Four beats a lease: a beat or two lost to a restarting server leave the lease running.
+        interval = min(self.lease, self.location_lease) / 4
+        while not self._stopping.wait(interval):
+            self.renew()
+
+    def renew(self) -> None:
+        """Extend the leases of this process's sends in flight and of the locations it holds; a
+        location whose lease another host took meanwhile (this one stalled past it) is dropped."""
+        held = claims.held()
+        with self._locations_lock:
+            locations = list(self._locations)
+        if not held and not locations:
+            return
+
+        def run(tx: Tx) -> list[str]:
+            assert isinstance(tx, PostgresTx)
+            if held:
+                tx.renew(held, self.lease)
+            return [loc for loc in locations if not tx.take_location(loc, self.holder, self.location_lease)]
+
+        job = Job(run, durable=False)
+        self._run(job)
+        if job.error is None:
+            with self._locations_lock:
+                self._locations.difference_update(job.result)
+
+    def take_location(self, location: str) -> bool:
+        """Whether this process now holds `location`'s lease (taken, or still its own)."""
+
+        def run(tx: Tx) -> bool:
+            assert isinstance(tx, PostgresTx)
+            return tx.take_location(location, self.holder, self.location_lease)
+
+        taken: bool = self.submit(Job(run, durable=False))
+        with self._locations_lock:
+            (self._locations.add if taken else self._locations.discard)(location)
+        return taken
+
+    def holds_location(self, location: str) -> bool:
+        with self._locations_lock:
+            return location in self._locations
+
+    def free_location(self, location: str) -> None:
+        """Give `location`'s lease up (best effort: it runs out by itself otherwise)."""
+        with self._locations_lock:
+            self._locations.discard(location)
+
+        def run(tx: Tx) -> None:
+            assert isinstance(tx, PostgresTx)
+            tx.free_location(location, self.holder)
+
+        job = Job(run, durable=False)
+        self._run(job)
