@@ -262,10 +262,7 @@ def ledger_error(action: str, location: str, exc: BaseException, secret: str) ->
     if secret:
         first = first.replace(secret, "***")
     detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    error = LedgerError(f"ledger {location} {action}: {detail}")
-    error.__cause__ = None
-    error.__suppress_context__ = True
-    return error
+    return LedgerError(f"ledger {location} {action}: {detail}")
 
 
 def import_psycopg() -> tuple[Any, Any]:

@@ -72,7 +72,8 @@ def recorded_invoices(url: str, keys: Collection[str]) -> dict[str, str]:
             found: dict[str, str] = recorded(conn, list(keys), shown)
             return found
     except psycopg.Error as exc:
-        raise ledger_error("cannot be read", shown, exc, secret) from None
+        failure = ledger_error("cannot be read", shown, exc, secret)
+    raise failure  # outside the `except`: it keeps neither psycopg's error nor its message
 
 
 class PostgresStore:
@@ -81,34 +82,26 @@ class PostgresStore:
     def __init__(self, url: str, *, lease: float, location_lease: float) -> None:
         self.location, self._secret = masked(url)
         psycopg, psycopg_pool = import_psycopg()
+        self._psycopg = psycopg
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, psycopg_pool.PoolTimeout)
         self.lease, self.location_lease = lease, location_lease
         self.holder = f"{claims.me().host} pid {claims.me().pid} {uuid.uuid4().hex[:8]}"
         self._locations: set[str] = set()  # locations whose lease this store holds
         self._locations_lock = threading.Lock()
-        try:
-            self._pool = psycopg_pool.ConnectionPool(
-                url,
-                min_size=1,
-                max_size=PG_POOL_SIZE,
-                kwargs={"autocommit": True, "row_factory": psycopg.rows.dict_row},
-                check=psycopg_pool.ConnectionPool.check_connection,
-                timeout=PG_CONNECT_TIMEOUT,
-                name="send-ledger",
-                open=False,
-            )
-            self._pool.open(wait=True, timeout=PG_CONNECT_TIMEOUT)
-        except self._errors as exc:
-            raise self._error("cannot be opened", exc) from None
-        try:
-            with self._pool.connection() as conn:
-                check_or_create(conn, self.location)
-        except self._errors as exc:
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=PG_POOL_SIZE,
+            kwargs={"autocommit": True, "row_factory": psycopg.rows.dict_row},
+            check=psycopg_pool.ConnectionPool.check_connection,
+            timeout=PG_CONNECT_TIMEOUT,
+            name="send-ledger",
+            open=False,
+        )
+        failure = self._failure("cannot be opened", lambda: self._create(url))
+        if failure is not None:
             self._pool.close()
-            raise self._error("cannot be opened", exc) from None
-        except BaseException:
-            self._pool.close()
-            raise
+            raise failure
         self._executor = ThreadPoolExecutor(max_workers=PG_POOL_SIZE, thread_name_prefix="send-ledger")
         self._stopping = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name="send-ledger-heartbeat", daemon=True)
@@ -119,6 +112,30 @@ class PostgresStore:
 
     def _error(self, action: str, exc: BaseException) -> LedgerError:
         return ledger_error(action, self.location, exc, self._secret)
+
+    def _failure(self, action: str, step: Callable[[], object]) -> LedgerError | None:
+        """Run `step`; psycopg's error as a LedgerError to raise (outside the `except`, so that it keeps
+        neither the original, whose message may quote the connection string, nor its context)."""
+        try:
+            step()
+        except self._errors as exc:
+            return self._error(action, exc)
+        except BaseException:
+            self._pool.close()
+            raise
+        return None
+
+    def _create(self, url: str) -> None:
+        # One connection of our own first: a refused password or an unknown database fails at once
+        # with the server's reason, where the pool would keep trying until its timeout.
+        with self._psycopg.connect(
+            url,
+            connect_timeout=max(1, int(PG_CONNECT_TIMEOUT)),
+            autocommit=True,
+            row_factory=self._psycopg.rows.dict_row,
+        ) as conn:
+            check_or_create(conn, self.location)
+        self._pool.open(wait=True, timeout=PG_CONNECT_TIMEOUT)
 
     def close(self) -> None:
         if self._stopping.is_set():
@@ -136,11 +153,19 @@ class PostgresStore:
 
     def read(self, query: Callable[[Tx], T]) -> T:
         self._check_open()
-        try:
+        found: list[T] = []
+
+        def step() -> None:
             with self._pool.connection() as conn:
-                return query(PostgresTx(conn))
+                found.append(query(PostgresTx(conn)))
+
+        try:
+            step()
         except self._errors as exc:
-            raise self._error("cannot be read", exc) from None
+            failure = self._error("cannot be read", exc)
+        else:
+            return found[0]
+        raise failure
 
     def _run(self, job: Job) -> None:
         """Run `job` in a transaction of its own; its result or error are left in the job."""
