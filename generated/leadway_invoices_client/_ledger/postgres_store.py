@@ -170,7 +170,9 @@ class PostgresStore:
     def _run(self, job: Job) -> None:
         """Run `job` in a transaction of its own; its result or error are left in the job."""
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            # Pipeline mode: statements whose answer the job does not read (BEGIN, SET, the key's lock,
+            # an INSERT, COMMIT) go out without waiting for it; a round trip only where it reads.
+            with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                 if not job.durable:
                     conn.execute("SET LOCAL synchronous_commit = off")
                 job.result = job.run(PostgresTx(conn))
