@@ -33,8 +33,10 @@ _PRINT_RUNTIME_VERSIONS = (
 # What tests-3.12, tests-3.13 and tests-lowest run: the package's tests (a folder per layer, a file per
 # module) and the README example, less those marked `slow` (pyproject.toml): processes sharing a
 # ledger, workers and commands killed or interrupted, threads and tasks sharing a pacer, paced runs
-# against the sandbox, each seconds long. tests-3.11 runs those, with the tests of the sandbox and the
-# tools, which do not depend on the Python version. The bulk-send command is among the package's
+# against the sandbox, each seconds long; and those marked `twin`: the ledger's tests run again on
+# PostgreSQL (the PostgreSQL store's own tests, in all sessions, try psycopg's newest and lowest
+# versions). tests-3.11 runs those, with the tests of the sandbox and the tools, which do not depend
+# on the Python version. The bulk-send command is among the package's
 # tests (rich's lowest version too; its worker processes forked on each Python).
 # They need the sandbox and the test tools only (the `test-client` group), never the generator.
 CLIENT_TESTS = [
@@ -46,7 +48,7 @@ CLIENT_TESTS = [
     "tests/cli",
     "tests/test_readme.py",
     "-m",
-    "not slow",
+    "not slow and not twin",
 ]
 
 

@@ -33,7 +33,7 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "sends.db"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.twin)])
 def target(request: pytest.FixtureRequest, path: Path) -> str | Path:
     """A new ledger: a file, or a PostgreSQL schema of the test's own (the same tests, both stores)."""
     if request.param == "sqlite":
