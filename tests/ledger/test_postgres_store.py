@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from leadway_invoices_client import SendLedger, SendState
 from leadway_invoices_client._ledger import postgres_store
-from leadway_invoices_client._ledger.postgres_store import is_postgres_url, masked
+from leadway_invoices_client._ledger.postgres_store import is_postgres_url, masked, recorded_invoices
 
 from scripts.pg_server import PgServer
 
@@ -194,3 +194,14 @@ def test_psycopg_errors_become_ledger_errors_without_the_url(pg_url: str, pg_ser
             ledger.records()
     assert pg_server.password not in str(err.value)
     assert (err.value.__cause__, err.value.__context__) == (None, None)
+
+
+def test_recorded_invoices_reads_without_creating_anything(sandbox: Served, pg_url: str) -> None:
+    assert recorded_invoices(pg_url, ["k"]) == {}
+    assert sql(pg_url, "SELECT to_regclass('leadway_ledger') IS NULL") == [(True,)]  # nothing created
+    with open_ledger(pg_url, sandbox.base_url) as ledger, client(sandbox.base_url) as http:
+        ledger.send("k", client=http, invoice_id=invoice_id(8), body=sms_body())
+    assert recorded_invoices(pg_url, ["k", "other"]) == {"k": invoice_id(8)}
+    sql(pg_url, "UPDATE leadway_ledger SET version = version + 1")
+    with pytest.raises(ValueError, match="written by a newer leadway-invoices-client"):
+        recorded_invoices(pg_url, ["k"])
