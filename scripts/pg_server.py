@@ -15,8 +15,8 @@ import pwd
 import secrets
 import shutil
 import signal
-import stat
 import socket
+import stat
 import subprocess
 import tempfile
 import time
