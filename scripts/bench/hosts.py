@@ -13,7 +13,9 @@ from collections import Counter
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
+import httpx
 from leadway_invoices_client import SendLedger
 from leadway_invoices_client._bulk.engine import bulk_client, run_bulk
 from leadway_invoices_client._bulk.rows import BulkRow
@@ -68,7 +70,7 @@ def _host(name: str, url: str, base_url: str, rows: list[BulkRow], go: Event, co
     conn.send((time.perf_counter(), dict(statuses)))
 
 
-def hosts_run(sends: int, locations: int, burst: int, interval: float) -> dict[str, float]:
+def hosts_run(sends: int, locations: int, burst: int, interval: float) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch, running_server(fsync=True) as server:
         invoices_file, rows = _world(Path(scratch), sends, locations)
@@ -91,11 +93,12 @@ def hosts_run(sends: int, locations: int, burst: int, interval: float) -> dict[s
             ended = [pipe.recv() for pipe in pipes]
             for process in processes:
                 process.join()
-            outbox = [d["invoiceId"] for d in __import__("httpx").get(f"{sandbox.base_url}/_sandbox/outbox").json()]
+            outbox = [d["invoiceId"] for d in httpx.get(f"{sandbox.base_url}/_sandbox/outbox").json()]
     elapsed = max(end for end, _ in ended) - start
     statuses: Counter[int | None] = Counter()
     for _, counted in ended:
         statuses.update(counted)
+    by_host = "/".join(str(counted.get(200, 0)) for _, counted in ended)
     per_key = Counter(Counter(outbox).values())
     return {
         "rate": len(outbox) / elapsed,
@@ -107,6 +110,7 @@ def hosts_run(sends: int, locations: int, burst: int, interval: float) -> dict[s
         "skipped": statuses.get(None, 0),
         "once": per_key.get(1, 0),
         "more": sum(n for times, n in per_key.items() if times > 1),
+        "by_host": by_host,
     }
 
 
@@ -120,7 +124,7 @@ def bench_q(sends: int) -> Row:
         f"{share:.0%} of allowed {figures['allowed']:.0f}/s ({figures['rate']:.0f} sends/s, {figures['delivered']:.0f}"
         f" delivered in {figures['elapsed']:.2f} s), {figures['throttled']:.0f} x 429; deliveries per key: 1 for"
         f" {figures['once']:.0f} keys, more for {figures['more']:.0f}; rows skipped by a host (sent by another):"
-        f" {figures['skipped']:.0f}; load average {os.getloadavg()[0]:.1f}"
+        f" {figures['skipped']:.0f}; sent by each host {figures['by_host']}; load average {os.getloadavg()[0]:.1f}"
     )
     ok = share >= 0.95 and figures["throttled"] == 0 and figures["more"] == 0 and figures["once"] == sends
     return Row(
