@@ -275,9 +275,8 @@ def _version_1_ledger(path: Path) -> None:
 
 def test_a_version_1_ledger_is_upgraded_in_place_keeping_every_row(path: Path) -> None:
     _version_1_ledger(path)
-    with pytest.raises(sqlite3.IntegrityError):  # what the upgrade is for
-        with sqlite3.connect(path) as raw:
-            raw.execute("UPDATE sends SET state = 'refused'")
+    with pytest.raises(sqlite3.IntegrityError), sqlite3.connect(path) as raw:  # what the upgrade is for
+        raw.execute("UPDATE sends SET state = 'refused'")
 
     conn = sqlite.open_file(path)
     try:
