@@ -7,10 +7,10 @@ on: on disk before the request goes out); an outcome with synchronous_commit off
 lose the last outcomes, whose keys are then PENDING and reconciled, like the SQLite store's NORMAL).
 
 Owners on other hosts cannot be checked: a claim is held by a lease on the database's clock
-(`postgres.py`), which a heartbeat thread renews while the send is in flight (every `lease / 4`), and
-a key whose lease has run out is reconciled (its invoice read) before anything is sent again. The same
-heartbeat renews the leases of the locations this process sends to (`take_location`): a location's
-rate budget is one host's at a time.
+(`postgres.py`), which a heartbeat thread renews while the send is in flight (every quarter of the
+shorter of the claim's and the location's lease), and a key whose lease has run out is reconciled
+(its invoice read) before anything is sent again. The same heartbeat renews the leases of the
+locations this process sends to (`take_location`): a location's rate budget is one host's at a time.
 
 The connection string's password is never shown: `location` masks it, and psycopg's errors become
 LedgerErrors that keep neither the string nor the original exception.
