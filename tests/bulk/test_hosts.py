@@ -76,8 +76,8 @@ def test_three_hosts_sending_one_file_deliver_each_invoice_once(
 def test_hosts_killed_a_restarted_server_and_killed_backends_cost_no_send_and_double_none(
     tmp_path: Path, sandbox_process: Any, pg_url: str, pg_server: PgServer
 ) -> None:
-    """Three hosts send one file (100 rows, 5 locations); in turn one is SIGKILLed and started again, the server is restarted,
-    every backend is killed; then a rerun on each host finishes."""
+    """Three hosts send one file (100 rows, 5 locations); in turn one is SIGKILLed and started again,
+    the server is restarted, every backend is killed; then a rerun on each host finishes."""
     world = build(100, 5, {})
     rows, invoices, _ = world.write(tmp_path)
     sandbox = sandbox_process("--invoices", str(invoices), "--burst-limit", "20", "--burst-interval-ms", "1000")
