@@ -205,3 +205,16 @@ def test_recorded_invoices_reads_without_creating_anything(sandbox: Served, pg_u
     sql(pg_url, "UPDATE leadway_ledger SET version = version + 1")
     with pytest.raises(ValueError, match="written by a newer leadway-invoices-client"):
         recorded_invoices(pg_url, ["k"])
+
+
+def test_hosts_present_split_a_files_locations(pg_url: str) -> None:
+    with SendLedger(pg_url) as first, SendLedger(pg_url) as second, SendLedger(pg_url) as third:
+        locations = [f"loc-{n}" for n in range(6)]
+        # Three hosts present: each takes at most 2 of the 6 at once, whoever asks first.
+        assert [first.take_location(loc, len(locations)) for loc in locations] == [True, True] + [False] * 4
+        assert [second.take_location(loc, len(locations)) for loc in locations[2:]] == [True, True, False, False]
+        assert [third.take_location(loc, len(locations)) for loc in locations[4:]] == [True, True]
+        first.free_location("loc-0")  # done with one: its share has room again
+        assert first.take_location("loc-0", len(locations))
+    with SendLedger(pg_url) as alone:  # the others left: one host takes them all
+        assert all(alone.take_location(loc, len(locations)) for loc in locations)

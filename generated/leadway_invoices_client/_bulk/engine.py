@@ -155,7 +155,7 @@ async def run_bulk(
         host holds it. A ledger that cannot be reached gives no lease: the sends then report it."""
         while queue and not stop.is_set():
             try:
-                held = await asyncio.to_thread(ledger.take_location, location)
+                held = await asyncio.to_thread(ledger.take_location, location, len(queues))
             except LedgerError:
                 held = True
             if not held:

@@ -163,10 +163,12 @@ class SendLedger:
         host's at a time (`take_location`)."""
         return isinstance(self._store, PostgresStore)
 
-    def take_location(self, location: str) -> bool:
+    def take_location(self, location: str, of: int = 0) -> bool:
         """Whether this process may send to `location` now: on a shared ledger, whether it holds the
-        location's lease (taken now, or still its own, renewed while it is held); always on a file."""
-        return self._store.take_location(location) if isinstance(self._store, PostgresStore) else True
+        location's lease (taken now, or still its own, renewed while it is held); always on a file.
+        `of`: how many locations this process has to send to; it then takes no more than its share of
+        them among the hosts using the ledger, so that hosts starting together split the locations."""
+        return self._store.take_location(location, of) if isinstance(self._store, PostgresStore) else True
 
     def holds_location(self, location: str) -> bool:
         """Whether this process still holds `location`'s lease (a host stalled past it lost it)."""

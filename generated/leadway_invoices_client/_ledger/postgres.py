@@ -5,7 +5,8 @@ checking them, and the mapping of psycopg's errors to the ledger's.
 send, where it stands and, while a send holds it, its owner and lease. A lease is a time on the
 database's clock (`clock_timestamp()`, seconds since the epoch): hosts sharing the ledger compare it
 with that one clock, never with their own. `leadway_location_leases` gives a location's rate budget to
-one host at a time (`PostgresStore.take_location`). `leadway_ledger` holds the schema version.
+one host at a time (`PostgresStore.take_location`), each host taking its share of a file's locations
+among the hosts `leadway_hosts` has seen lately. `leadway_ledger` holds the schema version.
 
 psycopg is imported by the functions that need it, never at import time: the `postgres` extra is
 needed only by a ledger given a PostgreSQL URL.
@@ -67,6 +68,12 @@ _TABLES = (
         lease_until DOUBLE PRECISION NOT NULL
     )
     """,
+    """
+    CREATE TABLE leadway_hosts (
+        holder TEXT PRIMARY KEY,
+        seen_until DOUBLE PRECISION NOT NULL
+    )
+    """,
 )
 
 # Each brings the tables from its version to the next; all run in the transaction that opens them.
@@ -106,6 +113,18 @@ _TAKE_LOCATION = (
     " RETURNING location"
 )
 _FREE_LOCATION = "DELETE FROM leadway_location_leases WHERE location = %s AND holder = %s"
+_SEEN = (
+    "INSERT INTO leadway_hosts (holder, seen_until) VALUES (%s, extract(epoch FROM clock_timestamp()) + %s)"
+    " ON CONFLICT (holder) DO UPDATE SET seen_until = excluded.seen_until"
+)
+_GONE = "DELETE FROM leadway_hosts WHERE holder = %s OR seen_until <= extract(epoch FROM clock_timestamp())"
+# A holder's fair share of the locations a file names: at most its part of them among the hosts seen.
+_OVER_SHARE = (
+    "SELECT (SELECT count(*) FROM leadway_location_leases WHERE holder = %s AND location <> %s"
+    " AND lease_until > extract(epoch FROM clock_timestamp()))"
+    " >= ceil(%s::double precision / GREATEST(1, (SELECT count(*) FROM leadway_hosts"
+    " WHERE seen_until > extract(epoch FROM clock_timestamp())))) AS over"
+)
 
 
 class PostgresTx:
@@ -196,9 +215,22 @@ class PostgresTx:
         how many were."""
         return self.conn.execute(_RENEW, (lease, claims)).rowcount
 
-    def take_location(self, location: str, holder: str, lease: float) -> bool:
-        """Whether `holder` holds `location`'s lease for `lease` seconds from now (taken or extended)."""
+    def take_location(self, location: str, holder: str, lease: float, of: int = 0) -> bool:
+        """Whether `holder` holds `location`'s lease for `lease` seconds from now (taken or extended).
+        With `of` (the locations it has to send to), not while it holds its share of them already."""
+        if of:
+            over = self.conn.execute(_OVER_SHARE, (holder, location, of)).fetchone()
+            if over is not None and over["over"]:
+                return False
         return self.conn.execute(_TAKE_LOCATION, (location, holder, lease)).fetchone() is not None
+
+    def seen(self, holder: str, lease: float) -> None:
+        """Record that `holder` is alive for `lease` seconds (each host's share counts the hosts seen)."""
+        self.conn.execute(_SEEN, (holder, lease))
+
+    def gone(self, holder: str) -> None:
+        """`holder` leaves (and hosts not seen since their lease ran out are forgotten)."""
+        self.conn.execute(_GONE, (holder,))
 
     def free_location(self, location: str, holder: str) -> None:
         self.conn.execute(_FREE_LOCATION, (location, holder))

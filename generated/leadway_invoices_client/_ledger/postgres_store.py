@@ -88,6 +88,7 @@ class PostgresStore:
         self.holder = f"{claims.me().host} pid {claims.me().pid} {uuid.uuid4().hex[:8]}"
         self._locations: set[str] = set()  # locations whose lease this store holds
         self._locations_lock = threading.Lock()
+        self._taking = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -104,6 +105,7 @@ class PostgresStore:
             raise failure
         self._executor = ThreadPoolExecutor(max_workers=PG_POOL_SIZE, thread_name_prefix="send-ledger")
         self._stopping = threading.Event()
+        self.renew()  # present from the start: the other hosts' shares count this one
         self._heartbeat = threading.Thread(target=self._beat, name="send-ledger-heartbeat", daemon=True)
         self._heartbeat.start()
 
@@ -145,6 +147,12 @@ class PostgresStore:
         self._executor.shutdown(wait=True)
         for location in list(self._locations):
             self.free_location(location)
+
+        def leave(tx: Tx) -> None:
+            assert isinstance(tx, PostgresTx)
+            tx.gone(self.holder)
+
+        self._run(Job(leave, durable=False))
         self._pool.close()
 
     def _check_open(self) -> None:
@@ -217,16 +225,16 @@ class PostgresStore:
             self.renew()
 
     def renew(self) -> None:
-        """Extend the leases of this process's sends in flight and of the locations it holds; a
-        location whose lease another host took meanwhile (this one stalled past it) is dropped."""
+        """Extend the leases of this process's sends in flight, of the locations it holds and of its
+        presence (a host's share of locations counts the hosts present); a location whose lease
+        another host took meanwhile (this one stalled past it) is dropped."""
         held = claims.held()
         with self._locations_lock:
             locations = list(self._locations)
-        if not held and not locations:
-            return
 
         def run(tx: Tx) -> list[str]:
             assert isinstance(tx, PostgresTx)
+            tx.seen(self.holder, self.location_lease)
             if held:
                 tx.renew(held, self.lease)
             return [loc for loc in locations if not tx.take_location(loc, self.holder, self.location_lease)]
@@ -237,14 +245,16 @@ class PostgresStore:
             with self._locations_lock:
                 self._locations.difference_update(job.result)
 
-    def take_location(self, location: str) -> bool:
-        """Whether this process now holds `location`'s lease (taken, or still its own)."""
+    def take_location(self, location: str, of: int = 0) -> bool:
+        """Whether this process now holds `location`'s lease (taken, or still its own); with `of` (the
+        locations it has to send to), not while it holds its share of them among the hosts present."""
 
         def run(tx: Tx) -> bool:
             assert isinstance(tx, PostgresTx)
-            return tx.take_location(location, self.holder, self.location_lease)
+            return tx.take_location(location, self.holder, self.location_lease, of)
 
-        taken: bool = self.submit(Job(run, durable=False))
+        with self._taking:  # one at a time: each take counts what this process's earlier ones took
+            taken: bool = self.submit(Job(run, durable=False))
         with self._locations_lock:
             (self._locations.add if taken else self._locations.discard)(location)
         return taken
