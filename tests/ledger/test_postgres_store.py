@@ -218,3 +218,18 @@ def test_hosts_present_split_a_files_locations(pg_url: str) -> None:
         assert first.take_location("loc-0", len(locations))
     with SendLedger(pg_url) as alone:  # the others left: one host takes them all
         assert all(alone.take_location(loc, len(locations)) for loc in locations)
+
+
+def test_the_keys_sent_already_are_read_at_once(sandbox: Served, pg_url: str, path: Path) -> None:
+    with open_ledger(pg_url, sandbox.base_url) as ledger, client(sandbox.base_url) as http:
+        ledger.send("sent", client=http, invoice_id=invoice_id(9), body=sms_body())
+        ledger.send("refused", client=http, invoice_id="ffff78e879ad2646715ba9c0", body=sms_body())
+        found = ledger.sent_already(["sent", "refused", "unknown"])
+    assert list(found) == ["sent"]
+    assert (found["sent"].state, found["sent"].skipped, found["sent"].invoice_id) == (
+        SendState.SENT,
+        True,
+        invoice_id(9),
+    )
+    with SendLedger(path) as file:  # a file is one host's: nothing to take over
+        assert file.sent_already(["sent"]) == {}

@@ -137,17 +137,33 @@ async def run_bulk(
                 row = queue.popleft()
                 # Shielded: a cancelled run must not abandon a send halfway through its ledger record.
                 result = await asyncio.shield(send(row))
-            report.results.append(result)
-            if token_refused(result) and not stop.is_set():
-                report.token_refused = True
-                stop.set()
-            if on_result is not None:
-                on_result(result)
+            finished(result)
+
+    def finished(result: RowResult) -> None:
+        report.results.append(result)
+        if token_refused(result) and not stop.is_set():
+            report.token_refused = True
+            stop.set()
+        if on_result is not None:
+            on_result(result)
 
     async def lanes(queue: deque[BulkRow], location: str) -> None:
         async with asyncio.TaskGroup() as group:
             for _ in range(min(per_location, len(queue))):
                 group.create_task(lane(queue, location))
+
+    async def skip_sent(queue: deque[BulkRow]) -> None:
+        """The rows another host sent already, reported as skipped from one read (not a claim each)."""
+        try:
+            sent = await asyncio.to_thread(ledger.sent_already, [row.key for row in queue])
+        except LedgerError:
+            return  # each row's own claim tells
+        left = [row for row in queue if row.key not in sent or sent[row.key].invoice_id != row.invoice_id]
+        for row in queue:
+            if row.key in sent and sent[row.key].invoice_id == row.invoice_id:
+                finished(RowResult(row, sent[row.key]))
+        queue.clear()
+        queue.extend(left)
 
     async def shared(queue: deque[BulkRow], location: str) -> None:
         """A location's rows on a ledger hosts share: sent only while this host holds the location's
@@ -163,6 +179,7 @@ async def run_bulk(
                     await asyncio.wait_for(stop.wait(), LOCATION_POLL)
                 continue
             try:
+                await skip_sent(queue)
                 await lanes(queue, location)
             finally:
                 with contextlib.suppress(LedgerError):

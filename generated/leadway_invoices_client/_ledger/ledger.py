@@ -170,6 +170,13 @@ class SendLedger:
         them among the hosts using the ledger, so that hosts starting together split the locations."""
         return self._store.take_location(location, of) if isinstance(self._store, PostgresStore) else True
 
+    def sent_already(self, keys: list[str]) -> dict[str, LedgerRecord]:
+        """On a shared ledger, the records of those of `keys` that are SENT, read at once (a host taking
+        over a location another host sent to skips those rows without a claim each); else empty."""
+        if not isinstance(self._store, PostgresStore):
+            return {}
+        return {record.key: attrs.evolve(record, skipped=True) for record in self._store.read_sent(keys)}
+
     def holds_location(self, location: str) -> bool:
         """Whether this process still holds `location`'s lease (a host stalled past it lost it)."""
         return self._store.holds_location(location) if isinstance(self._store, PostgresStore) else True

@@ -153,6 +153,12 @@ class PostgresTx:
     def read_all(self) -> list[LedgerRecord]:
         return [record_of(row) for row in self.conn.execute(f'{_RECORD} ORDER BY key COLLATE "C"')]
 
+    def read_sent(self, keys: list[str]) -> list[LedgerRecord]:
+        """The records of those of `keys` that are SENT (one query: a host taking over a location)."""
+        return [
+            record_of(row) for row in self.conn.execute(f"{_RECORD} WHERE key = ANY(%s) AND state = 'sent'", (keys,))
+        ]
+
     def write_intent(
         self,
         *,

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from .._runtime.constants import PG_CONNECT_TIMEOUT, PG_POOL_SIZE
 from . import claims
 from .postgres import PostgresTx, check_or_create, import_psycopg, ledger_error, recorded
-from .records import LedgerError
+from .records import LedgerError, LedgerRecord
 from .store import Job, Tx
 
 T = TypeVar("T")
@@ -258,6 +258,13 @@ class PostgresStore:
         with self._locations_lock:
             (self._locations.add if taken else self._locations.discard)(location)
         return taken
+
+    def read_sent(self, keys: list[str]) -> list[LedgerRecord]:
+        def query(tx: Tx) -> list[LedgerRecord]:
+            assert isinstance(tx, PostgresTx)
+            return tx.read_sent(keys)
+
+        return self.read(query)
 
     def holds_location(self, location: str) -> bool:
         with self._locations_lock:
