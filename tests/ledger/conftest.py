@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On PostgreSQL the twins run in async mode only: sync and async differ in the ledger (`send`,
     `asend`), whose both paths the file's twins run, while the PostgreSQL store runs both on one
     `_run` (`asubmit` in a thread of its own); test_postgres_store.py runs its faults in both modes."""
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         params = getattr(item, "callspec", None)
         chosen = params.params if params is not None else {}
