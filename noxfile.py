@@ -39,7 +39,8 @@ NEWEST_PYTHON = PYTHONS[-1]
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "peer_tests", "generated"]
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
-    "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio'); "
+    "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio',"
+    " 'psycopg', 'psycopg-pool'); "
     "print('testing with', *(f'{name}=={version(name)}' for name in names))"
 )
 
@@ -47,8 +48,10 @@ _PRINT_RUNTIME_VERSIONS = (
 # What tests-3.12, tests-3.13 and tests-lowest run: the package's tests (a folder per layer, a file per
 # module) and the README example, less those marked `slow` (pyproject.toml): processes sharing a
 # ledger, workers and commands killed or interrupted, threads and tasks sharing a pacer, paced runs
-# against the sandbox, each seconds long. tests-3.11 runs those, with the tests of the sandbox and the
-# tools, which do not depend on the Python version. The bulk-send command is among the package's
+# against the sandbox, each seconds long; and those marked `twin`: the ledger's tests run again on
+# PostgreSQL (the PostgreSQL store's own tests, in all sessions, try psycopg's newest and lowest
+# versions). tests-3.11 runs those, with the tests of the sandbox and the tools, which do not depend
+# on the Python version. The bulk-send command is among the package's
 # tests (rich's lowest version too; its worker processes forked on each Python).
 # They need the sandbox and the test tools only (the `test-client` group), never the generator.
 CLIENT_TESTS = [
@@ -60,7 +63,7 @@ CLIENT_TESTS = [
     "tests/cli",
     "tests/test_readme.py",
     "-m",
-    "not slow",
+    "not slow and not twin",
 ]
 
 
@@ -107,17 +110,17 @@ def redocly_lint(session: nox.Session) -> None:
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install exactly the locked versions of the given dependency groups into the session, and the
-    project with its command line (the `cli` extra) unless `project` is False."""
+    project with its command line and PostgreSQL ledger (the `cli`, `postgres` extras) unless `project` is False."""
     args = ["uv", "sync", "--locked", "--no-default-groups", f"--python={session.virtualenv.location}"]
     args += [f"--group={group}" for group in groups]
-    args.append("--extra=cli" if project else "--no-install-project")
+    args += ["--extra=cli", "--extra=postgres"] if project else ["--no-install-project"]
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, silent=True)
 
 
 def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
-    """Install the project with its command line and the given dependency group as uv's `resolution`
-    (`highest`, `lowest-direct`) picks them within pyproject.toml's ranges, ignoring uv.lock, and
-    nothing else.
+    """Install the project with its command line and PostgreSQL ledger and the given dependency group
+    as uv's `resolution` (`highest`, `lowest-direct`) picks them within pyproject.toml's ranges,
+    ignoring uv.lock, and nothing else.
 
     uv.lock is one resolution for every group: the `generate` group's openapi-python-client holds
     httpx below 0.29 there, and the `test` group's schemathesis rich at 13.9.4 or above, so the lock
@@ -135,7 +138,7 @@ def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
         f"--resolution={resolution}",
         f"--python={session.virtualenv.location}",
         f"--group={group}",
-        "--editable=.[cli]",
+        "--editable=.[cli,postgres]",
     )
 
 

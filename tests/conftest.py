@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from leadway_invoices_client.api.invoices import get_invoice, send_invoice
 from leadway_invoices_client.models import AltType, Invoice, SendInvoiceResponse
 from leadway_invoices_client.types import Response
 
+from scripts.pg_server import PgServer, running_server
 from scripts.project import SPEC_DIR
 
 from .mock_api import INVOICE_ID, LOCATION, Read, Send, SendDetailed, request_body
@@ -29,6 +32,24 @@ def user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     folder = tmp_path_factory.getbasetemp() / f"user-data-{next(_DATA_FOLDERS)}"
     monkeypatch.setenv("XDG_DATA_HOME", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server on a free loopback port, for the session (one per xdist worker)."""
+    with running_server() as server:
+        yield server
+
+
+_SCHEMAS = itertools.count()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A PostgreSQL ledger's URL (with its password) to a schema of the test's own: a new ledger."""
+    schema = f"test_{os.getpid()}_{next(_SCHEMAS)}"
+    pg_server.execute(f"CREATE SCHEMA {schema}")
+    return pg_server.url(schema)
 
 
 @pytest.fixture

@@ -37,24 +37,28 @@ def test_the_wheel_holds_the_typed_generated_package_and_nothing_else(wheel: Pat
 
 
 def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared, extras = project["dependencies"], project["optional-dependencies"]
     assert declared
     # A lower bound that `nox -s tests-lowest` tests and an upper one below which `tests-3.13` tests the
     # newest release: never an exact pin, which would stop the package installing beside a library
-    # that needs a neighbouring version.
-    assert all(">=" in requirement and "<" in requirement.split(">=", 1)[1] for requirement in declared)
-    assert not any("==" in requirement for requirement in declared)
+    # that needs a neighbouring version. The extras' too.
+    every = [*declared, *(requirement for requirements in extras.values() for requirement in requirements)]
+    assert all(">=" in requirement and "<" in requirement.split(">=", 1)[1] for requirement in every)
+    assert not any("==" in requirement for requirement in every)
     with zipfile.ZipFile(wheel) as archive:
         (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
         requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")]
     # Compared as requirements: the wheel's metadata orders each specifier set its own way.
     shipped = {Requirement(line.removeprefix("Requires-Dist: ")) for line in requires}
     assert {r for r in shipped if r.marker is None} == {Requirement(requirement) for requirement in declared}
-    # The command line's dependencies come with the `cli` extra only.
+    # The command line's dependencies come with the `cli` extra only, psycopg with `postgres` only.
     assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {
-        ("rich", 'extra == "cli"'),
-        ("platformdirs", 'extra == "cli"'),
+        (Requirement(requirement).name, f'extra == "{extra}"')
+        for extra, requirements in extras.items()
+        for requirement in requirements
     }
+    assert {"cli", "postgres"} <= set(extras)
 
 
 def test_the_client_tests_group_leaves_out_the_generator() -> None:

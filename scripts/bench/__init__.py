@@ -30,5 +30,11 @@ which goes first), so machine noise hits both alike. What is measured:
       outcome) against the bare send, both over the same in-memory MockTransport, each ledger
       send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
       fsync) and 16 asyncio tasks at once, as a bulk run sends (their intents share commits).
+  (p) (l) with the ledger on a PostgreSQL server over loopback (started by the benchmark, fsync on).
+  (q) three host processes (each its own host identity) sending one file of 1,000 rows over 10
+      locations, a draft each, through one PostgreSQL ledger to a sandbox limited to 25 per 1 s per
+      location (each location's 100 rows span several windows: a paced run, not one burst), retries
+      off so that any 429 surfaces: aggregate rate over the allowed 250/s, 429s,
+      deliveries per key (the sandbox's outbox), rows a host skipped because another host sent them.
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """

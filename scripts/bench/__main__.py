@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from scripts.bench import __doc__ as DOC
 from scripts.bench.bulk import bench_g, bench_h
 from scripts.bench.client import bench_a, bench_b, bench_c
+from scripts.bench.hosts import bench_p, bench_q
 from scripts.bench.ledger import bench_ledger
 from scripts.bench.paced import bench_e
 from scripts.bench.regeneration import bench_d
@@ -25,7 +26,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=DOC.splitlines()[0] if DOC else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdefghl"), default=list("abcdefghl"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefghlpq"), default=list("abcdefghlpq"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
@@ -44,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "g": lambda: bench_g(args.bulk_sends),
         "h": lambda: bench_h(args.paired_sends),
         "l": bench_ledger,
+        "p": bench_p,
+        "q": lambda: bench_q(args.bulk_sends),
     }
     rows = []
     for key in args.only:

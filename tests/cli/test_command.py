@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import socket
 from pathlib import Path
 
 import pytest
 from leadway_invoices_client import SendLedger
+from leadway_invoices_client._ledger.postgres_store import masked
 from leadway_invoices_client._runtime.constants import API_TOKEN_ENV as TOKEN_ENV
 from leadway_invoices_client._runtime.constants import LEDGER_APP, LEDGER_FILE, LEDGER_SUFFIX, PRODUCTION_URL
 from leadway_invoices_client.cli import main
@@ -17,6 +19,7 @@ from tests.mock_api import Server, mock_client, request_body
 HEADER = "key,invoice_id,location_id,user_id,action,live_mode\n"
 INVOICE = "6578278e879ad2646715ba9c"
 REAL_TOKEN = "pit-0123456789abcdef"
+_CONNECT, _GETADDRINFO = socket.socket.connect, socket.getaddrinfo
 
 
 def run(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -172,7 +175,7 @@ def test_a_control_character_or_space_in_the_base_url_is_refused_before_any_io(
     assert not user_data.exists()
 
 
-def _ledger_with(path: Path, key: str, invoice: str) -> None:
+def _ledger_with(path: Path | str, key: str, invoice: str) -> None:
     with SendLedger(path) as ledger, mock_client(Server()) as client:
         ledger.send(key, client=client, invoice_id=invoice, body=request_body())
 
@@ -223,3 +226,22 @@ def test_a_dry_run_neither_creates_the_default_ledger_nor_its_folder(good_file: 
 
     assert code == 0
     assert not user_data.exists()
+
+
+def test_a_dry_run_checks_the_keys_against_a_postgresql_ledger_showing_no_password(
+    good_file: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("socket.socket.connect", _CONNECT)  # the ledger's server, on loopback
+    monkeypatch.setattr("socket.getaddrinfo", _GETADDRINFO)
+    _ledger_with(pg_url, "k2", "6578278e879ad2646715ba00")
+    shown, password = masked(pg_url)
+
+    code, out, err = run(["send", str(good_file), "--ledger", pg_url, "--dry-run"])
+
+    assert code == 2
+    assert err.splitlines()[0] == (
+        f"{good_file}: line 3: key 'k2' is recorded in ledger {shown} for invoice 6578278e879ad2646715ba00,"
+        f" not {INVOICE}0: a key names one send of one invoice"
+    )
+    assert password not in out + err
+    assert ledger_path(good_file, pg_url) == pg_url  # a URL stays a URL (a Path would fold its //)

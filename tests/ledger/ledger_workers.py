@@ -85,7 +85,7 @@ class SandboxReconciler:
 
 
 @contextmanager
-def open_ledger(path: Path, base_url: str, grace_period: float = 0.0, **kwargs: Any) -> Iterator[SendLedger]:
+def open_ledger(path: Path | str, base_url: str, grace_period: float = 0.0, **kwargs: Any) -> Iterator[SendLedger]:
     reconciler = SandboxReconciler(base_url)
     kwargs.setdefault("reconciler", reconciler)
     kwargs.setdefault("areconciler", reconciler.asynchronous)

@@ -654,10 +654,10 @@ def send(
 
 @pytest.mark.parametrize("fault", ["drop-after-send", "delayed-send:0.5"])
 def test_a_send_that_landed_is_reconciled_sent_from_the_invoice(
-    sandbox: Served, tmp_path: Path, mode: str, fault: str
+    sandbox: Served, target: str | Path, mode: str, fault: str
 ) -> None:
     app, base_url = sandbox
-    with SendLedger(tmp_path / "sends.db", grace_period=2.0, max_reads=4) as ledger:
+    with SendLedger(target, grace_period=2.0, max_reads=4) as ledger:
         unknown = send(ledger, mode, app, 1, base_url, fault)
         again = send(ledger, mode, app, 1, base_url)
 
@@ -670,10 +670,10 @@ def test_a_send_that_landed_is_reconciled_sent_from_the_invoice(
 
 
 def test_a_send_that_did_not_land_is_reconciled_not_sent_then_sent_once(
-    sandbox: Served, tmp_path: Path, mode: str
+    sandbox: Served, target: str | Path, mode: str
 ) -> None:
     app, base_url = sandbox
-    with SendLedger(tmp_path / "sends.db", grace_period=0.3, max_reads=2) as ledger:
+    with SendLedger(target, grace_period=0.3, max_reads=2) as ledger:
         unknown = send(ledger, mode, app, 2, base_url, "503")
         sent = send(ledger, mode, app, 2, base_url)
 
@@ -684,9 +684,9 @@ def test_a_send_that_did_not_land_is_reconciled_not_sent_then_sent_once(
     assert deliveries(app) == {invoice_id(2): 1}
 
 
-def test_an_unknown_resend_of_a_sent_invoice_needs_attention(sandbox: Served, tmp_path: Path, mode: str) -> None:
+def test_an_unknown_resend_of_a_sent_invoice_needs_attention(sandbox: Served, target: str | Path, mode: str) -> None:
     app, base_url = sandbox
-    with SendLedger(tmp_path / "sends.db", grace_period=0.2, max_reads=2) as ledger:
+    with SendLedger(target, grace_period=0.2, max_reads=2) as ledger:
         send(ledger, mode, app, 3, base_url)  # key-3 sends invoice 3
         app.state.sandbox.faults.assign(invoice_id(3), "503")
         with client(base_url) as http:  # a reminder of the same invoice under another key
@@ -738,10 +738,10 @@ def test_a_worker_killed_mid_send_is_reconciled_from_the_invoice(sandbox: Served
 
 
 def test_an_invoice_that_cannot_be_read_is_reconciled_again_later_not_handed_to_a_person(
-    sandbox: Served, tmp_path: Path, mode: str
+    sandbox: Served, target: str | Path, mode: str
 ) -> None:
     app, base_url = sandbox
-    with SendLedger(tmp_path / "sends.db", grace_period=0.2, max_reads=2) as ledger:
+    with SendLedger(target, grace_period=0.2, max_reads=2) as ledger:
         # The header's fault reaches the send and every read: nothing can be learnt now.
         with client(base_url, "503") as http:
             unread = ledger.send("key-5", client=http, invoice_id=invoice_id(5), body=sms_body())

@@ -320,3 +320,14 @@ def test_recorded_invoices_refuses_what_is_not_a_ledger(path: Path, tmp_path: Pa
         sqlite.recorded_invoices(path, ["k"])
     with pytest.raises(LedgerError, match="is a directory"):
         sqlite.recorded_invoices(tmp_path, ["k"])
+
+
+def test_a_ledger_of_the_current_release_opens_unchanged(path: Path) -> None:
+    SendLedger(path).close()
+    written = path.read_bytes()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone() == (sqlite.SCHEMA_VERSION,)
+    raw.close()
+    with SendLedger(path) as ledger:
+        assert ledger.records() == []
+    assert path.read_bytes() == written

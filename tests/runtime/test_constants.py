@@ -124,7 +124,9 @@ def test_the_command_line_defaults_are_the_constants() -> None:
         constants.BULK_CONCURRENCY,
         constants.BULK_PER_LOCATION,
     )
-    assert command.ledger_path(Path("in/invoices.csv"), None).parts[-2:] == (
+    default = command.ledger_path(Path("in/invoices.csv"), None)
+    assert isinstance(default, Path)
+    assert default.parts[-2:] == (
         constants.LEDGER_APP,
         constants.LEDGER_FILE,
     )

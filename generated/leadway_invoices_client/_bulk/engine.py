@@ -6,6 +6,10 @@ others. Every send goes through the ledger, which records the intent before any 
 after, skips a key already sent and reconciles one left pending: so a run that is killed at any point
 can simply be run again.
 
+On a ledger hosts share (PostgreSQL), a location is sent to by one host at a time: the host holding
+its lease (`SendLedger.take_location`), so that hosts sending the same file share each location's
+budget instead of each spending all of it.
+
 Stopping (`stop` set, e.g. by Ctrl-C) starts no new send; the sends in flight finish and are
 recorded, and the rows never started are reported as such.
 """
@@ -13,6 +17,7 @@ recorded, and the rows never started are reported as such.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,9 +25,9 @@ from http import HTTPStatus
 
 import httpx
 
-from .._ledger.ledger import LedgerRecord, SendLedger
+from .._ledger.ledger import LedgerError, LedgerRecord, SendLedger
 from .._runtime.client import DEFAULT_RETRY, AuthenticatedClient
-from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION
+from .._runtime.constants import BULK_CONCURRENCY, BULK_PER_LOCATION, LOCATION_POLL
 from .._runtime.pacing import Pacer
 from .._runtime.retry import RetryPolicy
 from .rows import BulkRow
@@ -121,27 +126,68 @@ async def run_bulk(
             return RowResult(row, None, str(exc))
         return RowResult(row, record)
 
-    async def lane(queue: deque[BulkRow]) -> None:
-        """One of a location's `per_location` lanes: takes the location's next row until none is left."""
-        while queue and not stop.is_set():
+    async def lane(queue: deque[BulkRow], location: str) -> None:
+        """One of a location's `per_location` lanes: takes the location's next row until none is left
+        (or, on a shared ledger, until this host no longer holds the location)."""
+        while queue and not stop.is_set() and ledger.holds_location(location):
             async with slots:
                 # Another lane of this location may have taken the last row while this one waited.
-                if stop.is_set() or not queue:
+                if stop.is_set() or not queue or not ledger.holds_location(location):
                     return
                 row = queue.popleft()
                 # Shielded: a cancelled run must not abandon a send halfway through its ledger record.
                 result = await asyncio.shield(send(row))
-            report.results.append(result)
-            if token_refused(result) and not stop.is_set():
-                report.token_refused = True
-                stop.set()
-            if on_result is not None:
-                on_result(result)
+            finished(result)
+
+    def finished(result: RowResult) -> None:
+        report.results.append(result)
+        if token_refused(result) and not stop.is_set():
+            report.token_refused = True
+            stop.set()
+        if on_result is not None:
+            on_result(result)
+
+    async def lanes(queue: deque[BulkRow], location: str) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(per_location, len(queue))):
+                group.create_task(lane(queue, location))
+
+    async def skip_sent(queue: deque[BulkRow]) -> None:
+        """The rows another host sent already, reported as skipped from one read (not a claim each)."""
+        try:
+            sent = await asyncio.to_thread(ledger.sent_already, [row.key for row in queue])
+        except LedgerError:
+            return  # each row's own claim tells
+        left = [row for row in queue if row.key not in sent or sent[row.key].invoice_id != row.invoice_id]
+        for row in queue:
+            if row.key in sent and sent[row.key].invoice_id == row.invoice_id:
+                finished(RowResult(row, sent[row.key]))
+        queue.clear()
+        queue.extend(left)
+
+    async def shared(queue: deque[BulkRow], location: str) -> None:
+        """A location's rows on a ledger hosts share: sent only while this host holds the location's
+        lease (its rate budget is then this host's alone, and its pacer right), waiting while another
+        host holds it. A ledger that cannot be reached gives no lease: the sends then report it."""
+        while queue and not stop.is_set():
+            try:
+                held = await asyncio.to_thread(ledger.take_location, location, len(queues))
+            except LedgerError:
+                held = True
+            if not held:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), LOCATION_POLL)
+                continue
+            try:
+                await skip_sent(queue)
+                await lanes(queue, location)
+            finally:
+                with contextlib.suppress(LedgerError):
+                    await asyncio.to_thread(ledger.free_location, location)
 
     async with asyncio.TaskGroup() as group:
-        for queue in queues.values():
-            for _ in range(min(per_location, len(queue))):
-                group.create_task(lane(queue))
+        for location, queue in queues.items():
+            group.create_task(shared(queue, location) if ledger.shared else lanes(queue, location))
     started = {result.row.key for result in report.results}
     report.not_started = [row for row in rows if row.key not in started]
     report.interrupted = stop.is_set() and bool(report.not_started) and not report.token_refused

@@ -89,6 +89,12 @@ def holds(claim: str) -> bool:
         return claim in _active
 
 
+def held() -> list[str]:
+    """Every claim a send of this process holds now (whose lease its heartbeat renews)."""
+    with _active_lock:
+        return list(_active)
+
+
 def drop_claim(claim: str) -> None:
     with _active_lock:
         _active.discard(claim)

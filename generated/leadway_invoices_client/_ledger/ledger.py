@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -35,13 +34,14 @@ import attrs
 
 from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
-from .._runtime.constants import GRACE_PERIOD, LEASE, MAX_READS
+from .._runtime.constants import GRACE_PERIOD, LEASE, LOCATION_LEASE, MAX_READS
 from .._runtime.errors import LeadwayError, proves_not_sent
 from .._runtime.text import plain
 from .._runtime.validation import seconds
 from ..api.invoices import get_invoice, send_invoice
 from ..models.send_invoice_request import SendInvoiceRequest
 from . import claims
+from .postgres_store import PostgresStore, is_postgres_url
 from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Outcome, Reconciliation, ledger_areconciler, ledger_reconciler
 from .records import (
     LedgerError,
@@ -108,14 +108,19 @@ class _Claim:
 
 
 class SendLedger:
-    """A durable ledger of sends in one SQLite file (WAL), safe across threads and processes.
+    """A durable ledger of sends, safe across threads and processes: in one SQLite file (WAL) shared
+    by one host's processes, or in a PostgreSQL database shared by hosts.
 
     Args:
-        path: The ledger file; created when absent (its folder must exist), readable by its owner only.
+        path: The ledger file, created when absent (its folder must exist), readable by its owner
+            only; or a `postgresql://` URL (needs the `postgres` extra), whose tables are created
+            when absent.
         grace_period, max_reads: passed to reconciliation (see `reconcile`); the grace period is at most
             an hour, as reconciliation takes it.
         lease: Seconds a claim is presumed alive when its owner cannot be checked (another host or
-            container sharing the file, or Windows); on the same host the owner's pid is checked.
+            container sharing the file, or Windows); on the same host the owner's pid is checked. On
+            PostgreSQL it runs on the database's clock, renewed while the send is in flight.
+        location_lease: Seconds a host holds a location's rate budget on PostgreSQL (`take_location`).
         reconciler, areconciler: replace `reconcile.ledger_reconciler` / `ledger_areconciler` (for tests).
     """
 
@@ -126,19 +131,60 @@ class SendLedger:
         grace_period: float = GRACE_PERIOD,
         max_reads: int = MAX_READS,
         lease: float = LEASE,
+        location_lease: float = LOCATION_LEASE,
         reconciler: Reconciler = ledger_reconciler,
         areconciler: AsyncReconciler = ledger_areconciler,
     ) -> None:
-        self.path = Path(path)
+        self.path: Path | None = None if is_postgres_url(path) else Path(path)
         # Checked now, by reconciliation's own rules: it would refuse them only after a send.
         self.grace_period = seconds("grace_period", grace_period, maximum=MAX_GRACE_PERIOD)
         if isinstance(max_reads, bool) or not isinstance(max_reads, int) or not 1 <= max_reads <= READS_LIMIT:
             raise ValueError(f"max_reads must be an int from 1 to {READS_LIMIT}, not {max_reads!r}")
         self.max_reads = max_reads
         self.lease = seconds("lease", lease, positive=True)
+        self.location_lease = seconds("location_lease", location_lease, positive=True)
         self._reconciler = reconciler
         self._areconciler = areconciler
-        self._store: Store = SqliteStore(self.path)
+        # The one place a store is chosen: by the URL's scheme.
+        self._store: Store = (
+            PostgresStore(str(path), lease=self.lease, location_lease=self.location_lease)
+            if self.path is None
+            else SqliteStore(self.path)
+        )
+
+    @property
+    def location(self) -> str:
+        """Where the records are, as it may be shown: the file, or the URL with its password masked."""
+        return self._store.location
+
+    @property
+    def shared(self) -> bool:
+        """Whether hosts share this ledger (PostgreSQL): each location's rate budget is then one
+        host's at a time (`take_location`)."""
+        return isinstance(self._store, PostgresStore)
+
+    def take_location(self, location: str, of: int = 0) -> bool:
+        """Whether this process may send to `location` now: on a shared ledger, whether it holds the
+        location's lease (taken now, or still its own, renewed while it is held); always on a file.
+        `of`: how many locations this process has to send to; it then takes no more than its share of
+        them among the hosts using the ledger, so that hosts starting together split the locations."""
+        return self._store.take_location(location, of) if isinstance(self._store, PostgresStore) else True
+
+    def sent_already(self, keys: list[str]) -> dict[str, LedgerRecord]:
+        """On a shared ledger, the records of those of `keys` that are SENT, read at once (a host taking
+        over a location another host sent to skips those rows without a claim each); else empty."""
+        if not isinstance(self._store, PostgresStore):
+            return {}
+        return {record.key: attrs.evolve(record, skipped=True) for record in self._store.read_sent(keys)}
+
+    def holds_location(self, location: str) -> bool:
+        """Whether this process still holds `location`'s lease (a host stalled past it lost it)."""
+        return self._store.holds_location(location) if isinstance(self._store, PostgresStore) else True
+
+    def free_location(self, location: str) -> None:
+        """Give `location`'s lease up, for another host to take."""
+        if isinstance(self._store, PostgresStore):
+            self._store.free_location(location)
 
     def close(self) -> None:
         self._store.close()
@@ -270,7 +316,7 @@ class SendLedger:
             row = tx.row(key)
             if row is None:
                 raise LedgerError(f"ledger key {key!r} is unknown")
-            if row["state"] == SendState.PENDING and _held(row):
+            if row["state"] == SendState.PENDING and _held(row, tx):
                 raise LedgerError(f"ledger key {key!r} is being sent right now; resolve it once that ends")
             return tx.write_resolution(key=key, state=state, reason=reason, updated_at=_now())
 
@@ -315,7 +361,7 @@ class SendLedger:
             ):
                 claimed.record = attrs.evolve(record_of(row), skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING and _held(row):
+            elif row["state"] == SendState.PENDING and _held(row, tx):
                 reason = f"in progress elsewhere (pid {row['owner_pid']})"
                 claimed.record = attrs.evolve(record_of(row), reason=reason, skipped=True)
                 return claimed
@@ -555,10 +601,11 @@ def _now() -> str:
     return stamp(dt.datetime.now(dt.UTC))
 
 
-def _held(row: Row) -> bool:
-    """Whether the row's claim is held by a live owner (see `claims.alive`)."""
+def _held(row: Row, tx: Tx) -> bool:
+    """Whether the row's claim is held by a live owner (see `claims.alive`); a lease is read on the
+    store's clock (a shared store's: the database's, whatever each host's clock says)."""
     held = owner_of(row)
     if held is None:
         return False
     held_by, claim, lease_until = held
-    return claims.alive(held_by, claim, lease_until, time.time())
+    return claims.alive(held_by, claim, lease_until, tx.clock())

@@ -85,6 +85,9 @@ class SqliteTx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
+    def clock(self) -> float:
+        return time.time()  # the file is shared by one host's processes: its clock is theirs
+
     def row(self, key: str) -> sqlite3.Row | None:
         found: sqlite3.Row | None = self.conn.execute(_ONE, (key,)).fetchone()
         return found

@@ -28,8 +28,13 @@ class Row(Protocol):
 class Tx(Protocol):
     """The statements of one transaction of a store."""
 
+    def clock(self) -> float:
+        """Now, in seconds since the epoch, on the clock leases are written with (a shared store's is
+        the database's, the same for every host)."""
+
     def row(self, key: str) -> Row | None:
-        """Every column of `key`'s row (a claim decides from its owner too), or None."""
+        """Every column of `key`'s row (a claim decides from its owner too), or None; in a write
+        transaction the key is locked until it ends."""
 
     def read_one(self, key: str) -> LedgerRecord | None: ...
 

@@ -44,7 +44,18 @@ GRACE_PERIOD = 10.0
 MAX_READS = 4
 """Reads of the invoice spread over the grace period."""
 LEASE = 600.0
-"""Seconds a ledger claim is presumed alive when its owner cannot be checked (another host)."""
+"""Seconds a ledger claim is presumed alive when its owner cannot be checked (another host); on a
+PostgreSQL ledger its owner renews it every quarter of it while the send is in flight."""
+LOCATION_LEASE = 15.0
+"""Seconds a host holds a location's rate budget on a PostgreSQL ledger, renewed while it sends there.
+Longer than the rate-limit window (10 s): a host taking over a location a dead host held starts with
+a budget the server has refilled."""
+LOCATION_POLL = 0.5
+"""Seconds between a host's tries to take a location another host holds."""
+PG_POOL_SIZE = 8
+"""Connections to a PostgreSQL ledger per process: its transactions in flight at once."""
+PG_CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a connection to a PostgreSQL ledger (one pooled, or a new one)."""
 
 LEDGER_APP = "leadway-invoices"
 """The bulk command's folder in the user's data folder (platformdirs: ~/.local/share/leadway-invoices

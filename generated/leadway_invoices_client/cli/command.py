@@ -44,6 +44,8 @@ from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, RowProblem, read_rows
 from .._bulk.tally import ExitCode, tally
 from .._bulk.workers import Workers, WorkerSetup, worker_count
 from .._ledger.ledger import SendLedger, SendState
+from .._ledger.postgres_store import is_postgres_url, masked
+from .._ledger.postgres_store import recorded_invoices as recorded_in_postgres
 from .._ledger.reconcile import MAX_GRACE_PERIOD
 from .._ledger.records import LedgerError
 from .._ledger.sqlite import recorded_invoices
@@ -123,9 +125,12 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("--base-url", default=PRODUCTION_URL, help="the API (default %(default)s)")
     send.add_argument(
         "--ledger",
-        type=Path,
-        metavar="PATH",
-        help=f"the ledger file (default {default_ledger()}, shared by every file; or FILE{LEDGER_SUFFIX} if present)",
+        type=_ledger_arg,
+        metavar="PATH|URL",
+        help=(
+            f"the ledger file (default {default_ledger()}, shared by every file; or FILE{LEDGER_SUFFIX} if present),"
+            " or a postgresql:// URL: one ledger shared by every host (needs the postgres extra)"
+        ),
     )
     send.add_argument(
         "--dry-run",
@@ -184,7 +189,17 @@ def default_ledger() -> Path:
     return platformdirs.user_data_path(LEDGER_APP, appauthor=False) / LEDGER_FILE
 
 
-def ledger_path(file: Path, ledger: Path | None) -> Path:
+def _ledger_arg(text: str) -> Path | str:
+    """`--ledger`: a PostgreSQL URL as given (a Path would fold its `//`), else a file's path."""
+    return text if is_postgres_url(text) else Path(text)
+
+
+def shown(ledger: Path | str) -> str:
+    """The ledger as it may be printed: a URL's password masked."""
+    return masked(ledger)[0] if isinstance(ledger, str) else str(ledger)
+
+
+def ledger_path(file: Path, ledger: Path | str | None) -> Path | str:
     """`--ledger`, else the ledger an earlier release kept beside FILE if there is one, else the
     user's (see `default_ledger`)."""
     if ledger is not None:
@@ -193,18 +208,19 @@ def ledger_path(file: Path, ledger: Path | None) -> Path:
     return beside if beside.exists() else default_ledger()
 
 
-def _conflicts(path: Path, checked: BulkFile) -> list[RowProblem]:
+def _conflicts(path: Path | str, checked: BulkFile) -> list[RowProblem]:
     """The rows whose key the ledger recorded for another invoice: each would be refused at its send
     while the others went out. The ledger is read, never created or changed."""
+    keys = [row.key for row in checked.rows]
     try:
-        recorded = recorded_invoices(path, [row.key for row in checked.rows])
+        recorded = recorded_in_postgres(path, keys) if isinstance(path, str) else recorded_invoices(path, keys)
     except LedgerError as exc:
         raise UsageError(str(exc)) from None
     return [
         RowProblem(
             row.line,
-            f"key {row.key!r} is recorded in ledger {path} for invoice {recorded[row.key]}, not {row.invoice_id}:"
-            " a key names one send of one invoice",
+            f"key {row.key!r} is recorded in ledger {shown(path)} for invoice {recorded[row.key]},"
+            f" not {row.invoice_id}: a key names one send of one invoice",
         )
         for row in checked.rows
         if recorded.get(row.key, row.invoice_id) != row.invoice_id
@@ -263,12 +279,12 @@ def _open_client(base_url: str, token: str, concurrency: int) -> AuthenticatedCl
     return bulk_client(base_url, token, concurrency=concurrency)
 
 
-def _open_ledger(path: Path, grace_period: float) -> SendLedger:
+def _open_ledger(path: Path | str, grace_period: float) -> SendLedger:
     return SendLedger(path, grace_period=grace_period)
 
 
 def _send_in_workers(
-    checked: BulkFile, target: Target, path: Path, args: argparse.Namespace, workers: int, console: Console
+    checked: BulkFile, target: Target, path: Path | str, args: argparse.Namespace, workers: int, console: Console
 ) -> tuple[BulkReport | None, Stopped]:
     """The rows sent by `workers` processes (None when a second signal abandoned the sends in flight),
     and the signal that stopped them, if one did."""
@@ -329,7 +345,7 @@ async def _send_all(
                 )
 
 
-def _check_file(args: argparse.Namespace, path: Path) -> BulkFile:
+def _check_file(args: argparse.Namespace, path: Path | str) -> BulkFile:
     """The file's rows, once every row passed its checks and the ledger's: else the problems are
     reported and the command ends (exit 2) before any I/O."""
     try:
@@ -356,13 +372,14 @@ def _check_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Targe
     return target
 
 
-def _open(path: Path, grace_period: float, default: bool) -> SendLedger:
-    try:
-        if default:  # the user's data folder may not exist yet; it holds one user's ledger
+def _open(path: Path | str, grace_period: float, default: bool) -> SendLedger:
+    if default and isinstance(path, Path):  # the user's data folder may not exist yet; it holds one user's ledger
+        try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}") from None
+    try:
         return SendLedger(path, grace_period=grace_period)
-    except OSError as exc:
-        raise UsageError(f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}") from None
     except LedgerError as exc:
         raise UsageError(str(exc)) from None
 
@@ -404,7 +421,7 @@ def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Cons
                 return ExitCode.INTERRUPTED
         stopped = signalled[0] if signalled else Stopped()
     counted = tally(report, signal_number=stopped.signal)
-    print_summary(out, counted, source=str(args.file), ledger=str(path))
+    print_summary(out, counted, source=str(args.file), ledger=shown(path))
     return counted.exit_code
 
 
