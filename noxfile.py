@@ -79,10 +79,11 @@ def redocly_lint(session: nox.Session) -> None:
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install exactly the locked versions of the given dependency groups into the session, and the
-    project with its command line (the `cli` extra) unless `project` is False."""
+    project with its command line and webhook receiver (the `cli` and `webhooks` extras) unless
+    `project` is False."""
     args = ["uv", "sync", "--locked", "--no-default-groups", f"--python={session.virtualenv.location}"]
     args += [f"--group={group}" for group in groups]
-    args.append("--extra=cli" if project else "--no-install-project")
+    args += ["--extra=cli", "--extra=webhooks"] if project else ["--no-install-project"]
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, silent=True)
 
 
@@ -107,7 +108,7 @@ def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
         f"--resolution={resolution}",
         f"--python={session.virtualenv.location}",
         f"--group={group}",
-        "--editable=.[cli]",
+        "--editable=.[cli,webhooks]",
     )
 
 
@@ -195,13 +196,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(name="upstream-drift", python=DEFAULT_PYTHON)
 def upstream_drift(session: nox.Session) -> None:
-    """List differences between our send and read operations and upstream's OpenAPI excerpts."""
+    """List differences between our send and read operations (and the InvoiceSent webhook) and upstream's
+    OpenAPI excerpts (and its webhook page)."""
     install(session, "test")
     if session.posargs:  # one run as asked (a document, --operation read, --suggest-known ...)
         session.run("python", "-m", "scripts.upstream_drift", *session.posargs)
         return
     session.run("python", "-m", "scripts.upstream_drift")
     session.run("python", "-m", "scripts.upstream_drift", "--operation", "read")
+    session.run("python", "-m", "scripts.upstream_drift", "--operation", "webhook")
 
 
 @nox.session(python=DEFAULT_PYTHON)

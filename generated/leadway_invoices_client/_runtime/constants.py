@@ -60,3 +60,17 @@ idle connection of its pool at each request."""
 BULK_PER_LOCATION = 4
 """Sends in flight at once per location: enough to keep a location's budget busy while answers
 are on their way."""
+
+WEBHOOK_MAX_AGE = 300.0
+"""Seconds: the oldest webhook `timestamp` accepted (upstream's authentication guide: about 5
+minutes); an older delivery may be a replay."""
+WEBHOOK_MAX_SKEW = 30.0
+"""Seconds a webhook `timestamp` may be ahead of our clock (the two clocks are never equal); a
+delivery further in the future is refused."""
+WEBHOOK_MAX_BODY = 1_048_576
+"""Bytes: the largest webhook body the receiver reads (an invoice with many items is tens of KB)."""
+WEBHOOK_KEY_ENV = "WEBHOOK_SIGNATURE_PUBLIC_KEY"
+"""Where upstream's SDKs read the Ed25519 public key of `x-ghl-signature`; the receiver's command
+reads it there too when no `--ed25519-key` is given."""
+WEBHOOK_PORT = 8766
+"""The receiver's default port (the sandbox's is 8765)."""
