@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -47,10 +46,12 @@ from .records import (
     LedgerError,
     LedgerRecord,
     SendState,
+    WebhookEvent,
+    WebhookOutcome,
     check_key,
     describe,
     encode_evidence,
-    owner_of,
+    held,
     reconciled_state,
     record_of,
     refusal,
@@ -61,8 +62,9 @@ from .records import (
 from .sqlite_store import SqliteStore
 from .store import Job, Row, Store, Tx
 from .verdicts import text_of
+from .webhook_events import record_event, sent_evidence, settled_reason
 
-__all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState"]
+__all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState", "WebhookEvent", "WebhookOutcome"]
 
 Reconciler = Callable[..., Reconciliation]
 """Called with `error` (the send's OutcomeUnknownError or ContractViolationError, or None for a key
@@ -270,12 +272,34 @@ class SendLedger:
             row = tx.row(key)
             if row is None:
                 raise LedgerError(f"ledger key {key!r} is unknown")
-            if row["state"] == SendState.PENDING and _held(row):
+            if row["state"] == SendState.PENDING and held(row):
                 raise LedgerError(f"ledger key {key!r} is being sent right now; resolve it once that ends")
             return tx.write_resolution(key=key, state=state, reason=reason, updated_at=_now())
 
         result: LedgerRecord = self._store.submit(Job(run, durable=True))
         return result
+
+    def record_webhook(self, event: WebhookEvent) -> WebhookOutcome:
+        """Record a verified webhook delivery, durably, once per webhook id, and settle as SENT the keys
+        of its invoice that an InvoiceSent proves sent (`webhook_events.py` says when). A duplicate
+        delivery changes nothing (`new` is False). LedgerError when the ledger cannot be written."""
+        result: WebhookOutcome = self._store.submit(self._event_job(event))
+        return result
+
+    async def arecord_webhook(self, event: WebhookEvent) -> WebhookOutcome:
+        """`record_webhook` for asyncio (a receiver's): deliveries recorded meanwhile share one commit."""
+        result: WebhookOutcome = await self._store.asubmit(self._event_job(event))
+        return result
+
+    def events(self, invoice_id: str) -> list[WebhookEvent]:
+        """The webhook events recorded for `invoice_id`, oldest first."""
+        return self._store.read(lambda tx: tx.events_for(invoice_id))
+
+    @staticmethod
+    def _event_job(event: WebhookEvent) -> Job:
+        if not isinstance(event, WebhookEvent):
+            raise TypeError(f"event must be a WebhookEvent, not {type(event).__name__}")
+        return Job(lambda tx: record_event(tx, event), durable=True)
 
     # -- claiming a key -----------------------------------------------------------------------------
 
@@ -315,7 +339,7 @@ class SendLedger:
             ):
                 claimed.record = attrs.evolve(record_of(row), skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING and _held(row):
+            elif row["state"] == SendState.PENDING and held(row):
                 reason = f"in progress elsewhere (pid {row['owner_pid']})"
                 claimed.record = attrs.evolve(record_of(row), reason=reason, skipped=True)
                 return claimed
@@ -437,13 +461,17 @@ class SendLedger:
         skipped: bool = False,
     ) -> Job:
         stored = encode_evidence(evidence) if evidence is not None else None
+        # An unknown outcome recorded after an InvoiceSent webhook for this attempt already came: settled.
+        settle = state in (SendState.PENDING, SendState.NEEDS_ATTENTION) and not keep_claim
+        attempted = stamp(claimed.attempted_at) if claimed.attempted_at is not None else None
 
         def run(tx: Tx) -> LedgerRecord:
+            event = sent_evidence(tx.events_for(claimed.invoice_id), attempted) if settle and attempted else None
             found = tx.write_outcome(
                 key=claimed.key,
                 claim=claimed.claim,
-                state=state,
-                reason=reason,
+                state=state if event is None else SendState.SENT,
+                reason=reason if event is None else f"{settled_reason(event, attempted)} ({reason})",
                 updated_at=_now(),
                 evidence=stored,
                 keep_claim=keep_claim,
@@ -553,12 +581,3 @@ def _reconciled_not_sent(row: Row) -> bool:
 
 def _now() -> str:
     return stamp(dt.datetime.now(dt.UTC))
-
-
-def _held(row: Row) -> bool:
-    """Whether the row's claim is held by a live owner (see `claims.alive`)."""
-    held = owner_of(row)
-    if held is None:
-        return False
-    held_by, claim, lease_until = held
-    return claims.alive(held_by, claim, lease_until, time.time())
