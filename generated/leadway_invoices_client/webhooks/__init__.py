@@ -26,6 +26,7 @@ from .errors import (  # noqa: E402 (after the check above, which names the extr
     WebhookKeyError,
 )
 from .keys import PUBLISHED_RSA_KEY  # noqa: E402
+from .receiver import WebhookReceiver  # noqa: E402
 from .verify import WebhookVerifier, event_time, verify_webhook  # noqa: E402
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "UnknownSchemeError",
     "WebhookError",
     "WebhookKeyError",
+    "WebhookReceiver",
     "WebhookVerifier",
     "event_time",
     "verify_webhook",
