@@ -58,14 +58,13 @@ from .._runtime.constants import (
 )
 from .._runtime.guard import Target, TargetRefused, check_target
 from .._runtime.validation import seconds
+from .._runtime.version import __version__
+from . import export, resolve, status, webhooks
 from .summary import print_summary
+from .usage import UsageError
 
 STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
 ABANDONED = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
-
-
-class UsageError(Exception):
-    """The command line, environment or file cannot be used; nothing was sent. The message says why."""
 
 
 class _FileProblems(Exception):
@@ -100,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
         prog="leadway-invoices",
         description="Leadway invoices from the command line. The token comes from $" + TOKEN_ENV + ".",
     )
+    top.add_argument("--version", action="version", version=f"leadway-invoices {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     send = commands.add_parser(
         "send",
@@ -172,6 +172,10 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )
+    send.set_defaults(run=send_command)
+    # The operator's view of a ledger, and the webhook receiver: a module each.
+    for command in (status, resolve, export, webhooks):
+        command.add(commands)
     return top
 
 
@@ -416,7 +420,8 @@ def main(
     out = Console(file=stdout or sys.stdout, highlight=False)
     err = Console(file=stderr or sys.stderr, highlight=False)
     try:
-        return send_command(args, os.environ if environ is None else environ, out, err)
+        code: int = args.run(args, os.environ if environ is None else environ, out, err)
+        return code
     except UsageError as exc:
         err.print(f"leadway-invoices: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return ExitCode.USAGE
