@@ -41,7 +41,7 @@ from .._runtime.validation import seconds
 from ..api.invoices import get_invoice, send_invoice
 from ..models.send_invoice_request import SendInvoiceRequest
 from . import claims
-from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Outcome, Reconciliation, ledger_areconciler, ledger_reconciler
+from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Reconciliation, ledger_areconciler, ledger_reconciler
 from .records import (
     LedgerError,
     LedgerRecord,
@@ -52,6 +52,7 @@ from .records import (
     describe,
     encode_evidence,
     held,
+    reconciled_not_sent,
     reconciled_state,
     record_of,
     refusal,
@@ -60,7 +61,7 @@ from .records import (
     unreconciled_state,
 )
 from .sqlite_store import SqliteStore
-from .store import Job, Row, Store, Tx
+from .store import Job, Store, Tx
 from .verdicts import text_of
 from .webhook_events import record_event, sent_evidence, settled_reason
 
@@ -343,7 +344,7 @@ class SendLedger:
                 reason = f"in progress elsewhere (pid {row['owner_pid']})"
                 claimed.record = attrs.evolve(record_of(row), reason=reason, skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING or (_reconciled_not_sent(row) and not claimed.just_read):
+            elif row["state"] == SendState.PENDING or (reconciled_not_sent(row) and not claimed.just_read):
                 # Left by a send that never recorded its outcome, or found not sent by a reconciliation
                 # that may be out of date (a slow send lands late): read before anything is resent,
                 # with the location and attempt time that send recorded.
@@ -462,7 +463,9 @@ class SendLedger:
     ) -> Job:
         stored = encode_evidence(evidence) if evidence is not None else None
         # An unknown outcome recorded after an InvoiceSent webhook for this attempt already came: settled.
-        settle = state in (SendState.PENDING, SendState.NEEDS_ATTENTION) and not keep_claim
+        settle = not keep_claim and (
+            state in (SendState.PENDING, SendState.NEEDS_ATTENTION) or (state is SendState.NOT_SENT and evidence is not None)
+        )
         attempted = stamp(claimed.attempted_at) if claimed.attempted_at is not None else None
 
         def run(tx: Tx) -> LedgerRecord:
@@ -569,14 +572,6 @@ def _unrecorded(state: SendState, reason: str, failure: LedgerError) -> tuple[Se
     if state is SendState.SENT:
         return SendState.PENDING, f"outcome unknown to the ledger: the API answered the send with a 2xx, but {note}"
     return state, f"{reason} ({note})"
-
-
-def _reconciled_not_sent(row: Row) -> bool:
-    """Whether a NOT_SENT row's last word came from a reconciliation (its evidence says NOT_SENT)."""
-    if row["state"] != SendState.NOT_SENT or not row["evidence"]:
-        return False
-    record = record_of(row)
-    return record.evidence is not None and record.evidence.outcome is Outcome.NOT_SENT
 
 
 def _now() -> str:

@@ -144,6 +144,15 @@ def held(row: Row) -> bool:
     return alive(held_by, claim, lease_until, time.time())
 
 
+def reconciled_not_sent(row: Row) -> bool:
+    """Whether a NOT_SENT row's last word came from a reconciliation (its evidence says NOT_SENT): a
+    reading that a slow send may have overtaken since."""
+    if row["state"] != SendState.NOT_SENT or not row["evidence"]:
+        return False
+    record = record_of(row)
+    return record.evidence is not None and record.evidence.outcome is Outcome.NOT_SENT
+
+
 @attrs.frozen
 class WebhookEvent:
     """A verified webhook delivery as the ledger keeps it: no body (it names the customer), only what

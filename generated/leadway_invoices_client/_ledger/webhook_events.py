@@ -2,8 +2,9 @@
 against `Tx`, so every store applies it alike.
 
 The rule: an InvoiceSent event for the key's invoice, sent (its `timestamp`, HighLevel's clock) after
-the key's attempt (ours), settles a key whose outcome is unknown (PENDING, no live send holding it)
-or that needs attention: SENT, with the event (webhook id and time) as the reason. It applies where
+the key's attempt (ours), settles a key whose outcome is unknown (PENDING, no live send holding it),
+that needs attention, or that a reconciliation found NOT_SENT (a send that landed after the grace
+period: the next run would send it again): SENT, with the event (webhook id and time) as the reason. It applies where
 each side lands last: when the receiver records the event (`record_event`), and when a send records
 an unknown outcome after an event already came (`sent_evidence`), so the order of the two does not
 matter. Both run in a store transaction, which serialises them.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from .records import SendState, WebhookEvent, WebhookOutcome, held
+from .records import SendState, WebhookEvent, WebhookOutcome, held, reconciled_not_sent
 from .store import Tx
 
 INVOICE_SENT = "InvoiceSent"
@@ -49,7 +50,7 @@ def record_event(tx: Tx, event: WebhookEvent) -> WebhookOutcome:
         return WebhookOutcome(event, new=True)
     settled = []
     for row in tx.rows_for(event.invoice_id):
-        unknown = row["state"] == SendState.PENDING and not held(row)
+        unknown = (row["state"] == SendState.PENDING and not held(row)) or reconciled_not_sent(row)
         if (unknown or row["state"] == SendState.NEEDS_ATTENTION) and _after(event, row["attempted_at"]):
             reason = settled_reason(event, row["attempted_at"])
             settled.append(
