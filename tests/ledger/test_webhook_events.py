@@ -168,7 +168,10 @@ def test_a_send_whose_event_came_while_it_reconciled_is_sent_not_needing_attenti
 
 def test_a_key_a_reconciliation_found_not_sent_is_settled_by_a_later_event(tx: SqliteTx) -> None:
     _row(tx, "k", SendState.NOT_SENT)
-    evidence = '{"outcome": "not_sent", "reason": "status draft", "before_status": null, "before_updated_at": null, "after_status": "draft", "after_updated_at": null, "reads": 4}'
+    evidence = (
+        '{"outcome": "not_sent", "reason": "status draft", "before_status": null, "before_updated_at": null,'
+        ' "after_status": "draft", "after_updated_at": null, "reads": 4}'
+    )
     tx.conn.execute("UPDATE sends SET evidence = ? WHERE key = 'k'", (evidence,))
     # The send landed after the grace period: the next run would have sent it again.
     assert [r.key for r in record_event(tx, event(seconds=60)).settled] == ["k"]
