@@ -30,5 +30,9 @@ which goes first), so machine noise hits both alike. What is measured:
       outcome) against the bare send, both over the same in-memory MockTransport, each ledger
       send with a new key in a ledger file on disk; one send at a time (each waits for its intent's
       fsync) and 16 asyncio tasks at once, as a bulk run sends (their intents share commits).
+  (w) the webhook receiver (`leadway-invoices webhooks serve`, its own process): 3,000 signed InvoiceSent
+      events POSTed from 32 kept-alive connections, each verified (Ed25519) and recorded with an fsync
+      before its 200: events per second; and `WebhookVerifier.verify` alone per event, Ed25519 and
+      legacy RSA-4096.
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """

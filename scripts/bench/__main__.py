@@ -13,6 +13,7 @@ from scripts.bench.paced import bench_e
 from scripts.bench.regeneration import bench_d
 from scripts.bench.sandbox import bench_f
 from scripts.bench.timing import Row
+from scripts.bench.webhooks import bench_w
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -25,7 +26,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=DOC.splitlines()[0] if DOC else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdefghl"), default=list("abcdefghl"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefghlw"), default=list("abcdefghlw"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
@@ -33,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--paired-sends", type=int, default=2000, help="sends per side and round for (h) (default 2000)"
     )
+    parser.add_argument("--webhook-events", type=int, default=3000, help="events for (w) (default 3000)")
     args = parser.parse_args(argv)
     benches: dict[str, Callable[[], Row]] = {
         "a": bench_a,
@@ -44,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "g": lambda: bench_g(args.bulk_sends),
         "h": lambda: bench_h(args.paired_sends),
         "l": bench_ledger,
+        "w": lambda: bench_w(args.webhook_events),
     }
     rows = []
     for key in args.only:
