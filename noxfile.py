@@ -25,7 +25,8 @@ NEWEST_PYTHON = PYTHONS[-1]
 HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "generated"]
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
-    "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio'); "
+    "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio',"
+    " 'cryptography', 'uvicorn'); "
     "print('testing with', *(f'{name}=={version(name)}' for name in names))"
 )
 
@@ -44,6 +45,7 @@ CLIENT_TESTS = [
     "tests/ledger",
     "tests/bulk",
     "tests/cli",
+    "tests/webhooks",
     "tests/test_readme.py",
     "-m",
     "not slow",

@@ -122,3 +122,15 @@ async def test_concurrent_deliveries_are_each_recorded(ledger: SendLedger) -> No
         answers = await asyncio.gather(*(client.post("/", content=d, headers=h) for d, h in deliveries))
     assert {a.status_code for a in answers} == {200}
     assert len(ledger.events(INVOICE)) == 50
+
+
+def test_a_receiver_of_your_own_records_through_ledger_event(tmp_path: Path) -> None:
+    from leadway_invoices_client.webhooks import ledger_event, verify_webhook
+
+    data, headers = _delivery("wh-own")
+    with SendLedger(tmp_path / "own.db") as own:
+        outcome = own.record_webhook(ledger_event(verify_webhook(data, headers, ed25519_key=pem(ed25519_private()))))
+        again = own.record_webhook(ledger_event(verify_webhook(data, headers, ed25519_key=pem(ed25519_private()))))
+    assert (outcome.new, again.new) == (True, False)
+    assert outcome.event.event_type == "InvoiceSent"
+    assert outcome.event.sent_at.endswith("+00:00")

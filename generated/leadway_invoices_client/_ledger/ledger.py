@@ -464,7 +464,8 @@ class SendLedger:
         stored = encode_evidence(evidence) if evidence is not None else None
         # An unknown outcome recorded after an InvoiceSent webhook for this attempt already came: settled.
         settle = not keep_claim and (
-            state in (SendState.PENDING, SendState.NEEDS_ATTENTION) or (state is SendState.NOT_SENT and evidence is not None)
+            state in (SendState.PENDING, SendState.NEEDS_ATTENTION)
+            or (state is SendState.NOT_SENT and evidence is not None)
         )
         attempted = stamp(claimed.attempted_at) if claimed.attempted_at is not None else None
 

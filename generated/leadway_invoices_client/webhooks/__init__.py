@@ -26,7 +26,7 @@ from .errors import (  # noqa: E402 (after the check above, which names the extr
     WebhookKeyError,
 )
 from .keys import PUBLISHED_RSA_KEY  # noqa: E402
-from .receiver import WebhookReceiver  # noqa: E402
+from .receiver import WebhookReceiver, ledger_event  # noqa: E402
 from .verify import WebhookVerifier, event_time, verify_webhook  # noqa: E402
 
 __all__ = [
@@ -41,5 +41,6 @@ __all__ = [
     "WebhookReceiver",
     "WebhookVerifier",
     "event_time",
+    "ledger_event",
     "verify_webhook",
 ]

@@ -27,6 +27,7 @@ from .._ledger.ledger import SendLedger
 from .._ledger.records import LedgerError, WebhookEvent, stamp
 from .._ledger.webhook_events import INVOICE_SENT
 from .._runtime.constants import LOGGER_NAME, WEBHOOK_MAX_BODY
+from ..models.invoice_sent_event import InvoiceSentEvent
 from ..types import Unset
 from .errors import MalformedWebhookError, WebhookError
 from .verify import WebhookVerifier, event_time
@@ -81,14 +82,7 @@ class WebhookReceiver:
 
     async def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
         try:
-            event = self.verifier.verify(body, headers)
-            record = WebhookEvent(
-                webhook_id=event.webhook_id,
-                invoice_id=event.id,
-                event_type=INVOICE_SENT if isinstance(event.type_, Unset) else event.type_,
-                sent_at=stamp(event_time(event).astimezone(dt.UTC)),
-                received_at=stamp(self.clock()),
-            )
+            record = ledger_event(self.verifier.verify(body, headers), self.clock())
         except MalformedWebhookError as error:
             logger.warning("webhook refused (400): %s", error)
             return 400, {"error": str(error)}
@@ -120,6 +114,18 @@ class WebhookReceiver:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def ledger_event(event: InvoiceSentEvent, received_at: dt.datetime | None = None) -> WebhookEvent:
+    """A verified event as the ledger keeps it (`SendLedger.record_webhook`): for a receiver of your
+    own (another web framework), after `verify_webhook`."""
+    return WebhookEvent(
+        webhook_id=event.webhook_id,
+        invoice_id=event.id,
+        event_type=INVOICE_SENT if isinstance(event.type_, Unset) else event.type_,
+        sent_at=stamp(event_time(event).astimezone(dt.UTC)),
+        received_at=stamp(received_at or dt.datetime.now(dt.UTC)),
+    )
 
 
 def _headers(scope: Scope) -> dict[str, str]:
