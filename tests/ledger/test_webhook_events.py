@@ -4,6 +4,8 @@ and whose attempt came before it: whichever of the event and the send's outcome 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,53 @@ def test_a_key_a_reconciliation_found_not_sent_is_settled_by_a_later_event(tx: S
     # The send landed after the grace period: the next run would have sent it again.
     assert [r.key for r in record_event(tx, event(seconds=60)).settled] == ["k"]
     assert tx.read_one("k").state is SendState.SENT  # type: ignore[union-attr]
+
+
+def _refused_read(**kwargs: Any) -> Reconciliation:
+    # A token without invoices.readonly: the read is refused at once, long before the grace period ends.
+    return Reconciliation(
+        Outcome.UNDETERMINED,
+        kwargs["invoice_id"],
+        "the read failed (PermissionDeniedError 403)",
+        None,
+        None,
+        None,
+        None,
+        1,
+    )
+
+
+@pytest.mark.parametrize("webhooks", [True, False])
+def test_a_ledger_fed_webhooks_waits_the_grace_period_for_one_when_a_read_is_refused(
+    tmp_path: Path, webhooks: bool
+) -> None:
+    path = tmp_path / "l.db"
+    returned = threading.Event()
+
+    def receiver() -> None:  # another process's receiver, recording the event a little later
+        if webhooks:
+            time.sleep(0.3)  # while the send waits for it
+        else:
+            returned.wait(10)  # after the send returned
+        sent = stamp(dt.datetime.now(dt.UTC))
+        with SendLedger(path) as fed:
+            fed.record_webhook(WebhookEvent("wh-during", INVOICE, "InvoiceSent", sent, sent))
+
+    client = mock_client(lambda request: error_body(503))
+    with SendLedger(path, reconciler=_refused_read, grace_period=5.0, webhooks=webhooks) as ledger:
+        thread = threading.Thread(target=receiver)
+        thread.start()
+        started = time.monotonic()
+        record = ledger.send("k", client=client, invoice_id=INVOICE, body=request_body())
+        waited = time.monotonic() - started
+        returned.set()
+        thread.join()
+        settled_later = ledger.get("k")
+
+    assert settled_later is not None
+    assert settled_later.state is SendState.SENT  # either way, once the event is in
+    if webhooks:
+        assert record.state is SendState.SENT
+        assert waited < 5.0  # it stopped waiting when the event came
+    else:
+        assert record.state is SendState.NEEDS_ATTENTION

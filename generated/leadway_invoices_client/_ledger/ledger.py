@@ -22,10 +22,12 @@ store shared by every thread and process that sends (an SQLite file: `sqlite.py`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import attrs
 
 from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
-from .._runtime.constants import GRACE_PERIOD, LEASE, MAX_READS
+from .._runtime.constants import GRACE_PERIOD, LEASE, MAX_READS, WEBHOOK_POLL
 from .._runtime.errors import LeadwayError, proves_not_sent
 from .._runtime.text import plain
 from .._runtime.validation import seconds
@@ -120,6 +122,10 @@ class SendLedger:
         lease: Seconds a claim is presumed alive when its owner cannot be checked (another host or
             container sharing the file, or Windows); on the same host the owner's pid is checked.
         reconciler, areconciler: replace `reconcile.ledger_reconciler` / `ledger_areconciler` (for tests).
+        webhooks: a receiver feeds this ledger InvoiceSent webhooks (`leadway-invoices webhooks serve`):
+            a key that a reconciliation leaves unsettled before its grace period ends (a read refused at
+            once: a token without `invoices.readonly`, a 404) waits the rest of the period for one.
+            Without it such a key is recorded at once, and an event that comes later settles it then.
     """
 
     def __init__(
@@ -131,6 +137,7 @@ class SendLedger:
         lease: float = LEASE,
         reconciler: Reconciler = ledger_reconciler,
         areconciler: AsyncReconciler = ledger_areconciler,
+        webhooks: bool = False,
     ) -> None:
         self.path = Path(path)
         # Checked now, by reconciliation's own rules: it would refuse them only after a send.
@@ -141,6 +148,7 @@ class SendLedger:
         self.lease = seconds("lease", lease, positive=True)
         self._reconciler = reconciler
         self._areconciler = areconciler
+        self.webhooks = bool(webhooks)
         self._store: Store = SqliteStore(self.path)
 
     def close(self) -> None:
@@ -527,7 +535,10 @@ class SendLedger:
             found = self._reconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
             return self._finish(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return self._finish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+        state, reason = reconciled_state(error, found)
+        while (left := self._webhook_time_left(claimed, state)) > 0 and not self._webhook_came(claimed):
+            time.sleep(min(WEBHOOK_POLL, left))
+        return self._finish(claimed, state, reason, evidence=found, skipped=error is None)
 
     async def _areconcile(
         self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None
@@ -536,7 +547,33 @@ class SendLedger:
             found = await self._areconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
             return await self._afinish(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return await self._afinish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+        state, reason = reconciled_state(error, found)
+        while True:  # the event comes from another process (the receiver): polled, as the sync path does
+            left = self._webhook_time_left(claimed, state)
+            if left <= 0 or await asyncio.to_thread(self._webhook_came, claimed):
+                break
+            await asyncio.sleep(min(WEBHOOK_POLL, left))
+        return await self._afinish(claimed, state, reason, evidence=found, skipped=error is None)
+
+    # -- webhooks within the grace period ------------------------------------------------------------
+
+    def _webhook_time_left(self, claimed: _Claim, state: SendState) -> float:
+        """Seconds of the grace period left in which an InvoiceSent may still settle a key that a
+        reconciliation left unsettled before the period ended (a read refused at once): the period is
+        what the caller gave the send to show, and a webhook is one way it shows. 0 for a settled key."""
+        if not self.webhooks or state not in (SendState.PENDING, SendState.NEEDS_ATTENTION):
+            return 0.0
+        if claimed.attempted_at is None:
+            return 0.0
+        return claimed.attempted_at.timestamp() + self.grace_period - time.time()
+
+    def _webhook_came(self, claimed: _Claim) -> bool:
+        """Whether an InvoiceSent after the claim's attempt is in the ledger (its outcome job then
+        settles the key)."""
+        assert claimed.attempted_at is not None
+        attempted = stamp(claimed.attempted_at)
+        found = self._store.read(lambda tx: sent_evidence(tx.events_for(claimed.invoice_id), attempted))
+        return found is not None
 
 
 def _read_call(claimed: _Claim) -> Call:

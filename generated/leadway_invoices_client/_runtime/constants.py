@@ -61,6 +61,9 @@ BULK_PER_LOCATION = 4
 """Sends in flight at once per location: enough to keep a location's budget busy while answers
 are on their way."""
 
+WEBHOOK_POLL = 0.1
+"""Seconds between two looks in the ledger for an InvoiceSent, while a key that a reconciliation left
+unsettled early waits out the rest of its grace period."""
 WEBHOOK_MAX_AGE = 300.0
 """Seconds: the oldest webhook `timestamp` accepted (upstream's authentication guide: about 5
 minutes); an older delivery may be a replay."""

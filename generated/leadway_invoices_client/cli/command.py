@@ -153,6 +153,14 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     send.add_argument(
+        "--webhooks",
+        action="store_true",
+        help=(
+            "a receiver (`leadway-invoices webhooks serve`) feeds the ledger: a row whose outcome a read cannot"
+            " settle waits the grace period for HighLevel's InvoiceSent webhook"
+        ),
+    )
+    send.add_argument(
         "--concurrency",
         type=_count,
         default=BULK_CONCURRENCY,
@@ -263,8 +271,8 @@ def _open_client(base_url: str, token: str, concurrency: int) -> AuthenticatedCl
     return bulk_client(base_url, token, concurrency=concurrency)
 
 
-def _open_ledger(path: Path, grace_period: float) -> SendLedger:
-    return SendLedger(path, grace_period=grace_period)
+def _open_ledger(path: Path, grace_period: float, webhooks: bool) -> SendLedger:
+    return SendLedger(path, grace_period=grace_period, webhooks=webhooks)
 
 
 def _send_in_workers(
@@ -274,7 +282,7 @@ def _send_in_workers(
     and the signal that stopped them, if one did."""
     setup = WorkerSetup(
         open_client=functools.partial(_open_client, target.base_url, target.token),
-        open_ledger=functools.partial(_open_ledger, path, args.grace_period),
+        open_ledger=functools.partial(_open_ledger, path, args.grace_period, args.webhooks),
         per_location=args.per_location,
         concurrency=args.concurrency,
         resend=args.resend,
@@ -356,11 +364,11 @@ def _check_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Targe
     return target
 
 
-def _open(path: Path, grace_period: float, default: bool) -> SendLedger:
+def _open(path: Path, grace_period: float, default: bool, webhooks: bool) -> SendLedger:
     try:
         if default:  # the user's data folder may not exist yet; it holds one user's ledger
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return SendLedger(path, grace_period=grace_period)
+        return SendLedger(path, grace_period=grace_period, webhooks=webhooks)
     except OSError as exc:
         raise UsageError(f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}") from None
     except LedgerError as exc:
@@ -384,7 +392,7 @@ def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Cons
         )
         return ExitCode.ALL_SENT
     target = _check_target(args, environ)
-    ledger = _open(path, args.grace_period, default=args.ledger is None and path == default_ledger())
+    ledger = _open(path, args.grace_period, args.ledger is None and path == default_ledger(), args.webhooks)
     locations = len({row.location_id for row in checked.rows})
     workers = worker_count(args.workers, checked.rows, locations, args.concurrency)
     if workers > 1:
