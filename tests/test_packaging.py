@@ -50,8 +50,15 @@ def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
     # Compared as requirements: the wheel's metadata orders each specifier set its own way.
     shipped = {Requirement(line.removeprefix("Requires-Dist: ")) for line in requires}
     assert {r for r in shipped if r.marker is None} == {Requirement(requirement) for requirement in declared}
-    # The command line's dependency comes with the `cli` extra only.
-    assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {("rich", 'extra == "cli"')}
+    # The command line's dependencies come with the `cli` extra only, the webhooks' with `webhooks`.
+    assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {
+        ("rich", 'extra == "cli"'),
+        ("platformdirs", 'extra == "cli"'),
+        ("cryptography", 'extra == "webhooks"'),
+        ("uvicorn", 'extra == "webhooks"'),
+    }
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert all(">=" in r and "<" in r.split(">=", 1)[1] for names in extras.values() for r in names)
 
 
 def test_the_client_tests_group_leaves_out_the_generator() -> None:
