@@ -7,11 +7,11 @@ The `[webhooks]` extra (`pip install 'leadway-invoices-client[webhooks]'`) bring
 
 from __future__ import annotations
 
-from importlib.util import find_spec
+from importlib.util import find_spec as _find_spec
 
 EXTRA = "leadway-invoices-client[webhooks]"
 
-if find_spec("cryptography") is None:
+if _find_spec("cryptography") is None:
     raise ImportError(
         f"leadway_invoices_client.webhooks needs the [webhooks] extra (cryptography): pip install '{EXTRA}'",
         name="cryptography",
