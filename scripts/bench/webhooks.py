@@ -71,9 +71,15 @@ async def _flood(base_url: str, events: list[tuple[bytes, str]], concurrency: in
     return statuses
 
 
-def receiver_throughput(count: int, concurrency: int = 32) -> tuple[float, int, int]:
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has spent (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def receiver_throughput(count: int, concurrency: int = 32) -> tuple[float, float, int, int]:
     """Events per second `leadway-invoices webhooks serve` verifies and records (each fsync'd before
-    its 200), how many were not 200, and how many the ledger holds after."""
+    its 200), its CPU ms per event, how many were not 200, and how many the ledger holds after."""
     key = Ed25519PrivateKey.generate()
     warm, events = _events(200, key, "warm-up"), _events(count, key)
     with tempfile.TemporaryDirectory(prefix="leadway-bench-") as scratch:
@@ -86,15 +92,16 @@ def receiver_throughput(count: int, concurrency: int = 32) -> tuple[float, int, 
             assert server.stderr is not None
             base_url = server.stderr.readline().split(" on ", 1)[1].split("/ ", 1)[0]
             asyncio.run(_flood(base_url, warm, concurrency))
-            start = time.perf_counter()
+            cpu_before, start = _cpu_seconds(server.pid), time.perf_counter()
             statuses = asyncio.run(_flood(base_url, events, concurrency))
             elapsed = time.perf_counter() - start
+            cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000 / count
         finally:
             server.terminate()
             server.wait(10)
         with SendLedger(ledger) as opened:
             recorded = sum(e.webhook_id.startswith("bench-") for e in opened.events(str(INVOICE["_id"])))
-    return count / elapsed, sum(status != 200 for status in statuses), recorded
+    return count / elapsed, cpu_ms, sum(status != 200 for status in statuses), recorded
 
 
 def verification_us(rounds: int = 2000) -> tuple[float, float]:
@@ -118,11 +125,12 @@ def verification_us(rounds: int = 2000) -> tuple[float, float]:
 
 def bench_w(events: int) -> Row:
     ed_us, rsa_us = verification_us()
-    rate, failed, recorded = receiver_throughput(events)
+    rate, cpu_ms, failed, recorded = receiver_throughput(events)
     load = os.getloadavg()[0]
     return Row(
         f"(w) webhook receiver, {events} signed InvoiceSent events",
-        f"{rate:.0f} events/s verified and fsync'd ({failed} not 200, {recorded} recorded; load {load:.1f})",
+        f"{rate:.0f} events/s verified and fsync'd, {cpu_ms:.2f} ms CPU per event in the receiver"
+        f" ({failed} not 200, {recorded} recorded; load {load:.1f})",
         f"verify alone: {ed_us:.0f} us Ed25519, {rsa_us:.0f} us RSA-4096",
         ">= 1000/s",
         rate >= 1000 and failed == 0 and recorded == events,
