@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
+
+from leadway_invoices_client import SendLedger
 
 from .ledgers import ledger_with_every_state
 from .test_command import run
@@ -34,3 +37,28 @@ def test_export_csv_has_a_header_and_the_evidence_as_json(tmp_path: Path) -> Non
     assert list(rows[0]) == ["key", "invoice_id", "alt_id", "state", "reason", "attempts", "evidence"]
     assert json.loads(rows[0]["evidence"])["reads"] == 4
     assert rows[3]["evidence"] == ""
+
+
+def test_export_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(tmp_path: Path) -> None:
+    keys = ["=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "\tx", "plain=key"]
+    path = tmp_path / "l.db"
+    SendLedger(path).close()
+    with sqlite3.connect(path) as conn:
+        for number, key in enumerate(keys):
+            conn.execute(
+                "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+                " VALUES (?, ?, 'loc-1', 'location', 'refused', '=cmd|x', 1, '2026-12-07T10:00:00+00:00')",
+                (key, f"inv-{number}"),
+            )
+    conn.close()
+
+    code, out, _ = run(["export", str(path)])
+    jsonl_code, jsonl, _ = run(["export", str(path), "--format", "jsonl"])
+
+    assert (code, jsonl_code) == (0, 0)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sorted(row["key"] for row in rows) == sorted(
+        ["'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "'\tx", "plain=key"]
+    )
+    assert {row["reason"] for row in rows} == {"'=cmd|x"}
+    assert sorted(json.loads(line)["key"] for line in jsonl.splitlines()) == sorted(keys)  # JSON keeps them as is

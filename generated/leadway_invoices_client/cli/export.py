@@ -1,5 +1,10 @@
 """`leadway-invoices export LEDGER --format csv|jsonl`: every key's record, to standard output, for a
-spreadsheet or another tool. The reconciliation's evidence is one JSON value (a column in CSV)."""
+spreadsheet or another tool. The reconciliation's evidence is one JSON value (a column in CSV).
+
+In CSV, a cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+a carriage return: keys are the user's, reasons may quote the API) is written with a leading `'`,
+which spreadsheets show as text (OWASP's advice for CSV injection). JSON lines keep every value as is.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from .._ledger.records import LedgerRecord, encode_evidence
 from .usage import open_existing
 
 COLUMNS = ("key", "invoice_id", "alt_id", "state", "reason", "attempts", "evidence")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def add(commands: Any) -> None:
@@ -41,6 +47,13 @@ def row(record: LedgerRecord) -> dict[str, Any]:
     }
 
 
+def as_text(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def run(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err: Console) -> int:
     with open_existing(args.ledger) as ledger:
         records = ledger.records()
@@ -53,6 +66,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], out: Console, err:
         writer.writeheader()
         for record in records:
             found = row(record)
-            writer.writerow({**found, "evidence": "" if found["evidence"] is None else json.dumps(found["evidence"])})
+            found["evidence"] = "" if found["evidence"] is None else json.dumps(found["evidence"])
+            writer.writerow({column: as_text(value) for column, value in found.items()})
     out.file.write(text.getvalue())
     return 0
