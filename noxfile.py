@@ -40,7 +40,7 @@ HANDWRITTEN = ["noxfile.py", "scripts", "tests", "contract_tests", "peer_tests",
 _PRINT_RUNTIME_VERSIONS = (
     "from importlib.metadata import version; "
     "names = ('attrs', 'httpx', 'httpcore', 'anyio', 'httpx-retries', 'rich', 'platformdirs', 'sniffio',"
-    " 'psycopg', 'psycopg-pool'); "
+    " 'psycopg', 'psycopg-pool', 'cryptography', 'uvicorn'); "
     "print('testing with', *(f'{name}=={version(name)}' for name in names))"
 )
 
@@ -61,6 +61,7 @@ CLIENT_TESTS = [
     "tests/ledger",
     "tests/bulk",
     "tests/cli",
+    "tests/webhooks",
     "tests/test_readme.py",
     "-m",
     "not slow and not twin",
@@ -110,10 +111,11 @@ def redocly_lint(session: nox.Session) -> None:
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install exactly the locked versions of the given dependency groups into the session, and the
-    project with its command line and PostgreSQL ledger (the `cli`, `postgres` extras) unless `project` is False."""
+    project with its command line, PostgreSQL ledger and webhook receiver (the `cli`, `postgres` and
+    `webhooks` extras) unless `project` is False."""
     args = ["uv", "sync", "--locked", "--no-default-groups", f"--python={session.virtualenv.location}"]
     args += [f"--group={group}" for group in groups]
-    args += ["--extra=cli", "--extra=postgres"] if project else ["--no-install-project"]
+    args += ["--extra=cli", "--extra=postgres", "--extra=webhooks"] if project else ["--no-install-project"]
     session.run_install(*args, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, silent=True)
 
 
@@ -138,7 +140,7 @@ def install_unlocked(session: nox.Session, group: str, resolution: str) -> None:
         f"--resolution={resolution}",
         f"--python={session.virtualenv.location}",
         f"--group={group}",
-        "--editable=.[cli,postgres]",
+        "--editable=.[cli,postgres,webhooks]",
     )
 
 
@@ -259,13 +261,15 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(name="upstream-drift", python=DEFAULT_PYTHON)
 def upstream_drift(session: nox.Session) -> None:
-    """List differences between our send and read operations and upstream's OpenAPI excerpts."""
+    """List differences between our send and read operations (and the InvoiceSent webhook) and upstream's
+    OpenAPI excerpts (and its webhook page)."""
     install(session, "test")
     if session.posargs:  # one run as asked (a document, --operation read, --suggest-known ...)
         session.run("python", "-m", "scripts.upstream_drift", *session.posargs)
         return
     session.run("python", "-m", "scripts.upstream_drift")
     session.run("python", "-m", "scripts.upstream_drift", "--operation", "read")
+    session.run("python", "-m", "scripts.upstream_drift", "--operation", "webhook")
 
 
 @nox.session(name="api-diff", python=DEFAULT_PYTHON)

@@ -92,7 +92,7 @@ def test_drift_reports_extra_missing_and_changed_files(fresh: Path, tmp_path: Pa
 
 
 def test_an_invalid_spec_fails_before_generation(spec_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _edit(spec_copy / "openapi.yaml", "openapi: 3.1.0", "openapi: 3.1.0\nwebhooks: 12")
+    _edit(spec_copy / "openapi.yaml", "openapi: 3.1.0", "openapi: 3.1.0\nexternalDocs: 12")
 
     status = generate.main(["drift", "--spec-dir", str(spec_copy)])
 

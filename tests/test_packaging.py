@@ -52,13 +52,14 @@ def test_runtime_dependencies_are_bounded_ranges(wheel: Path) -> None:
     # Compared as requirements: the wheel's metadata orders each specifier set its own way.
     shipped = {Requirement(line.removeprefix("Requires-Dist: ")) for line in requires}
     assert {r for r in shipped if r.marker is None} == {Requirement(requirement) for requirement in declared}
-    # The command line's dependencies come with the `cli` extra only, psycopg with `postgres` only.
+    # The command line's dependencies come with the `cli` extra only, psycopg with `postgres` only, the
+    # webhooks' (cryptography, uvicorn) with `webhooks` only.
     assert {(r.name, str(r.marker)) for r in shipped if r.marker is not None} == {
         (Requirement(requirement).name, f'extra == "{extra}"')
         for extra, requirements in extras.items()
         for requirement in requirements
     }
-    assert {"cli", "postgres"} <= set(extras)
+    assert {"cli", "postgres", "webhooks"} <= set(extras)
 
 
 def test_the_client_tests_group_leaves_out_the_generator() -> None:

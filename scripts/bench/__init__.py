@@ -36,5 +36,9 @@ which goes first), so machine noise hits both alike. What is measured:
       location (each location's 100 rows span several windows: a paced run, not one burst), retries
       off so that any 429 surfaces: aggregate rate over the allowed 250/s, 429s,
       deliveries per key (the sandbox's outbox), rows a host skipped because another host sent them.
+  (w) the webhook receiver (`leadway-invoices webhooks serve`, its own process): 3,000 signed InvoiceSent
+      events POSTed from 32 kept-alive connections, each verified (Ed25519) and recorded with an fsync
+      before its 200: events per second; and `WebhookVerifier.verify` alone per event, Ed25519 and
+      legacy RSA-4096.
 Both sides of (a) and (b) get the same transport and timeout; only the client's own layers differ.
 """

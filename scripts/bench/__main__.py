@@ -14,6 +14,7 @@ from scripts.bench.paced import bench_e
 from scripts.bench.regeneration import bench_d
 from scripts.bench.sandbox import bench_f
 from scripts.bench.timing import Row
+from scripts.bench.webhooks import bench_w
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -26,7 +27,7 @@ def table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=DOC.splitlines()[0] if DOC else None)
-    parser.add_argument("--only", nargs="*", choices=list("abcdefghlpq"), default=list("abcdefghlpq"))
+    parser.add_argument("--only", nargs="*", choices=list("abcdefghlpqw"), default=list("abcdefghlpqw"))
     parser.add_argument("--loopback-calls", type=int, default=1000, help="calls per side for (b) (default 1000)")
     parser.add_argument("--throughput-sends", type=int, default=3000, help="sends for (f) (default 3000)")
     parser.add_argument("--paced-sends", type=int, default=500, help="sends per mode for (e) (default 500)")
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--paired-sends", type=int, default=2000, help="sends per side and round for (h) (default 2000)"
     )
+    parser.add_argument("--webhook-events", type=int, default=3000, help="events for (w) (default 3000)")
     args = parser.parse_args(argv)
     benches: dict[str, Callable[[], Row]] = {
         "a": bench_a,
@@ -47,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "l": bench_ledger,
         "p": bench_p,
         "q": lambda: bench_q(args.bulk_sends),
+        "w": lambda: bench_w(args.webhook_events),
     }
     rows = []
     for key in args.only:

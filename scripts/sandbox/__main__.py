@@ -2,18 +2,24 @@
 
 python -m scripts.sandbox [--port 8765] [--host 127.0.0.1] [--invoices FILE] [--faults FILE]
                           [--burst-limit 100] [--burst-interval-ms 10000] [--daily-limit 200000]
-                          [--access-log]
+                          [--access-log] [--webhook-url URL [--webhook-faults FILE] [--webhook-key-file FILE]]
 
 `--faults FILE` assigns faults to invoices for clients that send no `X-Sandbox-Fault` header: a JSON
 object `{"<invoiceId>": "<fault>"}` in the header's syntax (`html-500`, `slow:2`, `drop-after-send`, ...),
 checked at startup. Every send of such an invoice gets its fault unless the request carries the
 header; `PUT`/`DELETE /_sandbox/faults/{invoiceId}` (agency token) change them while running.
+
+`--webhook-url URL` (loopback) delivers a signed InvoiceSent after each send that lands, with the
+sandbox's own TEST-ONLY Ed25519 key, whose public key goes to `--webhook-key-file` (default
+`sandbox-webhook-ed25519.TEST-ONLY.pub.pem` in the temporary folder); `--webhook-faults FILE` makes
+some deliveries dropped, delayed, duplicated or out of order (`scripts/sandbox/webhooks.py`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from scripts.sandbox.config import (
     SandboxError,
 )
 from scripts.sandbox.faults import FAULT_HEADER, expected_faults
+from scripts.sandbox.invoice_faults import load_fault_file
 from scripts.sandbox.server import base_url, bind_loopback, check_loopback, make_server
 from scripts.sandbox.state import SEED_LOCATIONS
 
@@ -75,6 +82,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst-interval-ms", type=_positive, default=DEFAULT_BURST_INTERVAL_MS, metavar="N")
     parser.add_argument("--daily-limit", type=_positive, default=DEFAULT_DAILY_LIMIT, metavar="N")
     parser.add_argument("--access-log", action="store_true", help="log a line per request (off: it slows bulk runs)")
+    parser.add_argument("--webhook-url", metavar="URL", help="deliver a signed InvoiceSent there after each send")
+    parser.add_argument(
+        "--webhook-faults",
+        type=Path,
+        metavar="FILE",
+        help='JSON object {"<invoiceId>": "dropped|delayed:SECONDS|duplicated|out-of-order"}',
+    )
+    parser.add_argument(
+        "--webhook-key-file",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "sandbox-webhook-ed25519.TEST-ONLY.pub.pem",
+        metavar="FILE",
+        help="where the sandbox's TEST-ONLY Ed25519 public key is written (default %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -88,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             burst_limit=args.burst_limit,
             burst_interval_ms=args.burst_interval_ms,
             daily_limit=args.daily_limit,
+            webhook_url=args.webhook_url,
+            webhook_faults=load_fault_file(args.webhook_faults) if args.webhook_faults else {},
+            webhook_key_file=args.webhook_key_file if args.webhook_url else None,
         )
         app = create_app(config)
         sock = bind_loopback(args.host, args.port)
@@ -105,7 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"          per invoice: --faults FILE, or PUT/DELETE {url}/_sandbox/faults/{{invoiceId}} (agency token)"
         f" ({len(app.state.sandbox.faults.as_dict())} assigned)\n"
         f"  rate limits: {config.burst_limit} per {config.burst_interval_ms} ms, {config.daily_limit} per day\n"
-        "Press Ctrl+C to stop.",
+        + (
+            f"  webhooks: InvoiceSent to {args.webhook_url}, signed with the TEST-ONLY key {args.webhook_key_file}\n"
+            if args.webhook_url
+            else ""
+        )
+        + "Press Ctrl+C to stop.",
         flush=True,
     )
     try:

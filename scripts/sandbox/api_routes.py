@@ -164,9 +164,11 @@ def _land_later(sandbox: Sandbox, seconds: float, invoice_id: str, body: dict[st
 
     def land() -> None:
         try:
-            sandbox.state.send(invoice_id, body, grant, generation)
+            landed = sandbox.state.send(invoice_id, body, grant, generation)
         except SendRefused as exc:
             logger.info("delayed send of %s did not land: %s %s", invoice_id, exc.status_code, exc.message)
+            return
+        sandbox.landed(landed.invoice)
 
     asyncio.get_running_loop().call_later(seconds, land)
     return DroppedConnectionResponse(JSONResponse({}))
@@ -213,6 +215,7 @@ def _handle_send(
         result = sandbox.state.send(checked.invoice_id, checked.body, grant)
     except SendRefused as exc:
         return error_response(exc.status_code, exc.message, headers)
+    sandbox.landed(result.invoice)
     return JSONResponse(result.to_response(), headers=headers)
 
 

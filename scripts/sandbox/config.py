@@ -64,6 +64,11 @@ class SandboxConfig:
             send of that invoice without the header gets it (see `scripts/sandbox/invoice_faults.py`).
         faults_file: Optional JSON file of more such assignments (`--faults FILE`); an invoice may not
             be in both.
+        webhook_url: Where each landed send's signed InvoiceSent is delivered (loopback only;
+            `scripts/sandbox/webhooks.py`); None delivers none.
+        webhook_faults: Webhook fault per invoice id (`dropped`, `delayed:SECONDS`, `duplicated`,
+            `out-of-order`).
+        webhook_key_file: Where the sandbox writes its TEST-ONLY Ed25519 public key.
     """
 
     agency_token: str = field(default_factory=_token_from_env)
@@ -77,6 +82,9 @@ class SandboxConfig:
     max_slow_seconds: float = MAX_SLOW_SECONDS
     faults: Mapping[str, str] = field(default_factory=dict)
     faults_file: Path | None = None
+    webhook_url: str | None = None
+    webhook_faults: Mapping[str, str] = field(default_factory=dict)
+    webhook_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("burst_limit", "burst_interval_ms", "daily_limit"):

@@ -14,6 +14,7 @@ from scripts.sandbox.json_words import json_text
 from scripts.sandbox.rate_limit import RateLimiter
 from scripts.sandbox.state import SEED_LOCATIONS, Delivery, SandboxState, load_invoices, seed_invoices
 from scripts.sandbox.validation import OperationValidator
+from scripts.sandbox.webhooks import WebhookSender
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Sandbox:
     validator: OperationValidator
     read_validator: OperationValidator
     faults: InvoiceFaults
+    webhooks: WebhookSender | None = None
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Sandbox:
@@ -61,7 +63,15 @@ class Sandbox:
             validator=OperationValidator(SPEC_PATH, SEND_PATH, "post"),
             read_validator=OperationValidator(SPEC_PATH, READ_PATH, "get"),
             faults=InvoiceFaults(faults, (invoice["_id"] for invoice in invoices), config.max_slow_seconds),
+            webhooks=None
+            if config.webhook_url is None
+            else WebhookSender(config.webhook_url, config.webhook_faults, config.webhook_key_file),
         )
+
+    def landed(self, invoice: dict[str, Any]) -> None:
+        """A send landed (now, or a delayed one): its InvoiceSent goes out when webhooks are on."""
+        if self.webhooks is not None:
+            self.webhooks.sent(invoice)
 
     @property
     def outbox(self) -> tuple[Delivery, ...]:

@@ -4,6 +4,7 @@
     python -m scripts.upstream_drift PATH_OR_URL ...       # any upstream documents, JSON or YAML
     python -m scripts.upstream_drift --suggest-known       # also print YAML entries for new differences
     python -m scripts.upstream_drift --operation read      # GET /invoices/{invoiceId} against get-invoice, v2 and v3
+    python -m scripts.upstream_drift --operation webhook   # the InvoiceSent webhook against upstream's page
 
 What is compared, and when a difference counts as known: the package's docstring
 (`scripts/upstream_drift/__init__.py`).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ def load_document(source: str) -> dict[str, Any]:
             text = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise DriftError(f"cannot read {source}: {exc}") from exc
+    if source.endswith(".md"):
+        return webhook_document(source, text)
     try:
         document = yaml.safe_load(text)  # JSON is YAML
     except yaml.YAMLError as exc:
@@ -37,6 +41,25 @@ def load_document(source: str) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise DriftError(f"{source} is not an OpenAPI document (no `paths` mapping)")
     return document
+
+
+# Upstream's webhook pages (`docs/webhook events/NAME.md`) give the body's schema in one fenced block.
+_SCHEMA_BLOCK = re.compile(r"^```json json_schema\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def webhook_document(source: str, text: str) -> dict[str, Any]:
+    """An upstream webhook page as a document of one webhook, named by the page (`InvoiceSent.md`,
+    vendored as `webhook-InvoiceSent.md`), whose POST body is the page's schema."""
+    found = _SCHEMA_BLOCK.search(text)
+    if found is None:
+        raise DriftError(f"{source} has no ```json json_schema block (not an upstream webhook page?)")
+    try:
+        schema = json.loads(found.group(1))
+    except json.JSONDecodeError as exc:
+        raise DriftError(f"{source}: its schema block is not JSON: {exc}") from exc
+    name = Path(source.rsplit("/", 1)[-1]).stem.removeprefix("webhook-")
+    body = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return {"paths": {}, "webhooks": {name: {"post": {"requestBody": body}}}}
 
 
 def resolve(document: Mapping[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> Any:
@@ -66,6 +89,12 @@ def find_operation(document: Mapping[str, Any], wanted: Operation = SEND) -> dic
         parts = path.strip("/").split("/")
         return "/".join("{}" if p.startswith("{") and p.endswith("}") else p for p in parts)
 
+    if wanted.webhook:
+        item = resolve(document, (document.get("webhooks") or {}).get(wanted.path))
+        operation = item.get(wanted.method) if isinstance(item, Mapping) else None
+        if not isinstance(operation, Mapping):
+            raise DriftError(f"no webhook {wanted.path} ({wanted.method.upper()}) in the document")
+        return dict(operation)
     candidates: list[dict[str, Any]] = []
     for path, item in document["paths"].items():
         item = resolve(document, item)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from leadway_invoices_client import Outcome, SendLedger, SendState
 from leadway_invoices_client._ledger.postgres import APPLICATION, SCHEMA_VERSION
+from leadway_invoices_client._ledger.records import WebhookEvent
 
 from .draft_sandbox import CUSTOMER_MARKERS, Served, deliveries
 from .ledger_workers import TOKEN, client, invoice_id, open_ledger, sms_body
@@ -35,6 +36,32 @@ def test_a_ledger_written_by_a_newer_version_is_refused_with_a_clear_error(pg_ur
     sql(pg_url, "UPDATE leadway_ledger SET version = %s", SCHEMA_VERSION + 1)
     with pytest.raises(ValueError, match=rf"schema version {SCHEMA_VERSION + 1}, written by a newer .* upgrade the"):
         SendLedger(pg_url)
+
+
+def test_a_version_1_ledger_is_upgraded_in_one_transaction_keeping_every_row(pg_url: str) -> None:
+    # Version 1 (this release's first PostgreSQL tables) had no webhook events: made so by hand.
+    SendLedger(pg_url).close()
+    sql(pg_url, "DROP TABLE leadway_webhook_events")
+    sql(pg_url, "DROP INDEX leadway_sends_by_invoice")
+    sql(pg_url, "UPDATE leadway_ledger SET version = 1")
+    sql(
+        pg_url,
+        "INSERT INTO leadway_sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+        " VALUES ('old', 'inv-1', 'loc', 'location', 'sent', 'sent', 1, '2026-12-01T10:00:00+00:00')",
+    )
+
+    with SendLedger(pg_url) as ledger:
+        record = ledger.get("old")
+        outcome = ledger.record_webhook(
+            WebhookEvent("wh-1", "inv-1", "InvoiceSent", "2026-12-01T10:00:01+00:00", "2026-12-01T10:00:02+00:00")
+        )
+
+    assert sql(pg_url, "SELECT version FROM leadway_ledger") == [(SCHEMA_VERSION,)] == [(2,)]
+    assert record is not None
+    assert record.state is SendState.SENT
+    assert outcome.new
+    assert outcome.settled == ()
+    assert sql(pg_url, "SELECT webhook_id FROM leadway_webhook_events") == [("wh-1",)]
 
 
 def test_another_programs_table_of_the_same_name_is_refused_and_left_alone(pg_url: str) -> None:

@@ -286,13 +286,57 @@ def test_a_version_1_ledger_is_upgraded_in_place_keeping_every_row(path: Path) -
     finally:
         conn.close()
 
-    assert version == sqlite.SCHEMA_VERSION == 2
+    assert version == sqlite.SCHEMA_VERSION == 3
     assert record is not None
     assert (record.invoice_id, record.state, record.reason) == (
         invoice_id(1),
         SendState.REFUSED,
         "not sent: BadRequestError 400",
     )
+
+
+def _version_2_ledger(path: Path, *, clash: bool = False) -> None:
+    """A ledger as the release before webhooks wrote it (schema 2); `clash`: with a table in the way
+    of the upgrade, so that it fails midway."""
+    with sqlite3.connect(path) as raw:
+        raw.execute(sqlite._TABLE.format(name="sends"))
+        raw.execute(
+            "INSERT INTO sends (key, invoice_id, alt_id, alt_type, state, reason, attempts, updated_at)"
+            " VALUES ('old', ?, 'loc', 'location', 'needs_attention', 'undetermined', 1, '2026-11-01')",
+            (invoice_id(1),),
+        )
+        if clash:
+            raw.execute("CREATE INDEX sends_by_invoice ON sends (key)")
+        raw.execute(f"PRAGMA application_id = {sqlite.APPLICATION_ID}")
+        raw.execute("PRAGMA user_version = 2")
+    raw.close()
+
+
+def test_a_version_2_ledger_gains_webhook_events_keeping_every_row(path: Path) -> None:
+    _version_2_ledger(path)
+    conn = sqlite.open_file(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        record = sqlite.SqliteTx(conn).read_one("old")
+    finally:
+        conn.close()
+    assert version == 3
+    assert {"sends", "webhook_events", "webhook_events_by_invoice", "sends_by_invoice"} <= tables
+    assert record is not None
+    assert record.state is SendState.NEEDS_ATTENTION
+
+
+def test_an_upgrade_that_fails_midway_leaves_the_ledger_as_it_was(path: Path) -> None:
+    _version_2_ledger(path, clash=True)
+    with pytest.raises(LedgerError, match="not a usable send ledger"):
+        sqlite.open_file(path)
+    with sqlite3.connect(path) as raw:
+        version = raw.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    raw.close()
+    assert version == 2
+    assert "webhook_events" not in tables
 
 
 def test_recorded_invoices_reads_a_ledger_without_creating_or_changing_it(path: Path) -> None:

@@ -84,3 +84,13 @@ def test_the_public_modules_re_export_the_runtime() -> None:
     assert set(client.__all__) == public_names(client)
     assert set(types.__all__) == public_names(types)
     assert set(errors.__all__) == public_names(errors)
+
+
+def test_the_webhooks_module_exports_every_name_it_binds() -> None:
+    from leadway_invoices_client import webhooks
+
+    assert set(webhooks.__all__) == public_names(webhooks)
+    for name in webhooks.__all__:
+        value = getattr(webhooks, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__.startswith(f"{PACKAGE}.webhooks."), name

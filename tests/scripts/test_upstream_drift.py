@@ -19,6 +19,7 @@ from scripts.upstream_drift.cli import main
 from scripts.upstream_drift.differences import Difference
 from scripts.upstream_drift.documents import DriftError
 from scripts.upstream_drift.operations import (
+    INVOICE_SENT,
     KNOWN_PATH,
     READ,
     SEND,
@@ -94,7 +95,7 @@ def test_a_single_document_run_reports_entries_only_another_one_shows_as_stale(
 
 def test_every_vendored_excerpt_has_its_provenance() -> None:
     readme = (UPSTREAM_DIR / "README.md").read_text(encoding="utf-8")
-    excerpts = sorted(path.name for path in UPSTREAM_DIR.glob("*.json"))
+    excerpts = sorted(path.name for path in [*UPSTREAM_DIR.glob("*.json"), *UPSTREAM_DIR.glob("webhook-*.md")])
     assert {path.name for path in (*SEND.upstreams, *READ.upstreams)} <= set(excerpts)
     for name in excerpts:
         row = next(line for line in readme.splitlines() if f"`{name}`" in line)
@@ -320,6 +321,30 @@ def test_a_change_to_upstreams_read_is_new(tmp_path: Path) -> None:
     assert [d.line() for d in report.new] == [
         "response 200 body: sentAt: field: upstream present (optional); ours absent"
     ]
+
+
+def test_the_webhook_differs_from_upstreams_invoicesent_page_only_in_known_ways(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--operation", "webhook"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("POST InvoiceSent: spec/openapi.yaml compared with spec/upstream/webhook-InvoiceSent.md")
+    assert "0 new" in out
+    report, _ = run(str(INVOICE_SENT.upstreams[0]), operation=INVOICE_SENT)
+    assert report.stale == []
+
+
+def test_a_change_to_upstreams_webhook_page_is_new_and_a_page_without_its_schema_is_refused(tmp_path: Path) -> None:
+    page = INVOICE_SENT.upstreams[0].read_text(encoding="utf-8")
+    changed = tmp_path / "webhook-InvoiceSent.md"
+    changed.write_text(page.replace('"amountDue": {\n      "type": "number"', '"amountDue": {\n      "type": "string"'))
+
+    report, _ = run(str(changed), operation=INVOICE_SENT)
+
+    assert [d.line() for d in report.new] == ["request body: amountDue: type: upstream [string]; ours [number]"]
+    changed.write_text("# InvoiceSent\n\nNo schema here.\n")
+    with pytest.raises(DriftError, match="no ```json json_schema block"):
+        run(str(changed), operation=INVOICE_SENT)
 
 
 def test_no_known_difference_cites_a_send_time_no_source_shows() -> None:

@@ -22,10 +22,12 @@ store shared by every thread and process that sends (an SQLite file: `sqlite.py`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import attrs
 
 from .._runtime.call import Call
 from .._runtime.client import AuthenticatedClient
-from .._runtime.constants import GRACE_PERIOD, LEASE, LOCATION_LEASE, MAX_READS
+from .._runtime.constants import GRACE_PERIOD, LEASE, LOCATION_LEASE, MAX_READS, WEBHOOK_POLL
 from .._runtime.errors import LeadwayError, proves_not_sent
 from .._runtime.text import plain
 from .._runtime.validation import seconds
@@ -42,15 +44,18 @@ from ..api.invoices import get_invoice, send_invoice
 from ..models.send_invoice_request import SendInvoiceRequest
 from . import claims
 from .postgres_store import PostgresStore, is_postgres_url
-from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Outcome, Reconciliation, ledger_areconciler, ledger_reconciler
+from .reconcile import MAX_GRACE_PERIOD, READS_LIMIT, Reconciliation, ledger_areconciler, ledger_reconciler
 from .records import (
     LedgerError,
     LedgerRecord,
     SendState,
+    WebhookEvent,
+    WebhookOutcome,
     check_key,
     describe,
     encode_evidence,
-    owner_of,
+    held,
+    reconciled_not_sent,
     reconciled_state,
     record_of,
     refusal,
@@ -59,10 +64,11 @@ from .records import (
     unreconciled_state,
 )
 from .sqlite_store import SqliteStore
-from .store import Job, Row, Store, Tx
+from .store import Job, Store, Tx
 from .verdicts import text_of
+from .webhook_events import record_event, sent_evidence, settled_reason
 
-__all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState"]
+__all__ = ["LedgerError", "LedgerRecord", "SendLedger", "SendState", "WebhookEvent", "WebhookOutcome"]
 
 Reconciler = Callable[..., Reconciliation]
 """Called with `error` (the send's OutcomeUnknownError or ContractViolationError, or None for a key
@@ -122,6 +128,10 @@ class SendLedger:
             PostgreSQL it runs on the database's clock, renewed while the send is in flight.
         location_lease: Seconds a host holds a location's rate budget on PostgreSQL (`take_location`).
         reconciler, areconciler: replace `reconcile.ledger_reconciler` / `ledger_areconciler` (for tests).
+        webhooks: a receiver feeds this ledger InvoiceSent webhooks (`leadway-invoices webhooks serve`):
+            a key that a reconciliation leaves unsettled before its grace period ends (a read refused at
+            once: a token without `invoices.readonly`, a 404) waits the rest of the period for one.
+            Without it such a key is recorded at once, and an event that comes later settles it then.
     """
 
     def __init__(
@@ -134,6 +144,7 @@ class SendLedger:
         location_lease: float = LOCATION_LEASE,
         reconciler: Reconciler = ledger_reconciler,
         areconciler: AsyncReconciler = ledger_areconciler,
+        webhooks: bool = False,
     ) -> None:
         self.path: Path | None = None if is_postgres_url(path) else Path(path)
         # Checked now, by reconciliation's own rules: it would refuse them only after a send.
@@ -145,6 +156,7 @@ class SendLedger:
         self.location_lease = seconds("location_lease", location_lease, positive=True)
         self._reconciler = reconciler
         self._areconciler = areconciler
+        self.webhooks = bool(webhooks)
         # The one place a store is chosen: by the URL's scheme.
         self._store: Store = (
             PostgresStore(str(path), lease=self.lease, location_lease=self.location_lease)
@@ -316,12 +328,34 @@ class SendLedger:
             row = tx.row(key)
             if row is None:
                 raise LedgerError(f"ledger key {key!r} is unknown")
-            if row["state"] == SendState.PENDING and _held(row, tx):
+            if row["state"] == SendState.PENDING and held(row, tx.clock()):
                 raise LedgerError(f"ledger key {key!r} is being sent right now; resolve it once that ends")
             return tx.write_resolution(key=key, state=state, reason=reason, updated_at=_now())
 
         result: LedgerRecord = self._store.submit(Job(run, durable=True))
         return result
+
+    def record_webhook(self, event: WebhookEvent) -> WebhookOutcome:
+        """Record a verified webhook delivery, durably, once per webhook id, and settle as SENT the keys
+        of its invoice that an InvoiceSent proves sent (`webhook_events.py` says when). A duplicate
+        delivery changes nothing (`new` is False). LedgerError when the ledger cannot be written."""
+        result: WebhookOutcome = self._store.submit(self._event_job(event))
+        return result
+
+    async def arecord_webhook(self, event: WebhookEvent) -> WebhookOutcome:
+        """`record_webhook` for asyncio (a receiver's): deliveries recorded meanwhile share one commit."""
+        result: WebhookOutcome = await self._store.asubmit(self._event_job(event))
+        return result
+
+    def events(self, invoice_id: str) -> list[WebhookEvent]:
+        """The webhook events recorded for `invoice_id`, oldest first."""
+        return self._store.read(lambda tx: tx.events_for(invoice_id))
+
+    @staticmethod
+    def _event_job(event: WebhookEvent) -> Job:
+        if not isinstance(event, WebhookEvent):
+            raise TypeError(f"event must be a WebhookEvent, not {type(event).__name__}")
+        return Job(lambda tx: record_event(tx, event), durable=True)
 
     # -- claiming a key -----------------------------------------------------------------------------
 
@@ -361,11 +395,11 @@ class SendLedger:
             ):
                 claimed.record = attrs.evolve(record_of(row), skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING and _held(row, tx):
+            elif row["state"] == SendState.PENDING and held(row, tx.clock()):
                 reason = f"in progress elsewhere (pid {row['owner_pid']})"
                 claimed.record = attrs.evolve(record_of(row), reason=reason, skipped=True)
                 return claimed
-            elif row["state"] == SendState.PENDING or (_reconciled_not_sent(row) and not claimed.just_read):
+            elif row["state"] == SendState.PENDING or (reconciled_not_sent(row) and not claimed.just_read):
                 # Left by a send that never recorded its outcome, or found not sent by a reconciliation
                 # that may be out of date (a slow send lands late): read before anything is resent,
                 # with the location and attempt time that send recorded.
@@ -483,13 +517,20 @@ class SendLedger:
         skipped: bool = False,
     ) -> Job:
         stored = encode_evidence(evidence) if evidence is not None else None
+        # An unknown outcome recorded after an InvoiceSent webhook for this attempt already came: settled.
+        settle = not keep_claim and (
+            state in (SendState.PENDING, SendState.NEEDS_ATTENTION)
+            or (state is SendState.NOT_SENT and evidence is not None)
+        )
+        attempted = stamp(claimed.attempted_at) if claimed.attempted_at is not None else None
 
         def run(tx: Tx) -> LedgerRecord:
+            event = sent_evidence(tx.events_for(claimed.invoice_id), attempted) if settle and attempted else None
             found = tx.write_outcome(
                 key=claimed.key,
                 claim=claimed.claim,
-                state=state,
-                reason=reason,
+                state=state if event is None else SendState.SENT,
+                reason=reason if event is None else f"{settled_reason(event, attempted)} ({reason})",
                 updated_at=_now(),
                 evidence=stored,
                 keep_claim=keep_claim,
@@ -541,7 +582,10 @@ class SendLedger:
             found = self._reconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
             return self._finish(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return self._finish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+        state, reason = reconciled_state(error, found)
+        while (left := self._webhook_time_left(claimed, state)) > 0 and not self._webhook_came(claimed):
+            time.sleep(min(WEBHOOK_POLL, left))
+        return self._finish(claimed, state, reason, evidence=found, skipped=error is None)
 
     async def _areconcile(
         self, claimed: _Claim, client: AuthenticatedClient, error: LeadwayError | None
@@ -550,7 +594,33 @@ class SendLedger:
             found = await self._areconciler(**self._reconcile_args(claimed, client, error))
         except Exception as failure:
             return await self._afinish(claimed, *unreconciled_state(error, failure), skipped=error is None)
-        return await self._afinish(claimed, *reconciled_state(error, found), evidence=found, skipped=error is None)
+        state, reason = reconciled_state(error, found)
+        while True:  # the event comes from another process (the receiver): polled, as the sync path does
+            left = self._webhook_time_left(claimed, state)
+            if left <= 0 or await asyncio.to_thread(self._webhook_came, claimed):
+                break
+            await asyncio.sleep(min(WEBHOOK_POLL, left))
+        return await self._afinish(claimed, state, reason, evidence=found, skipped=error is None)
+
+    # -- webhooks within the grace period ------------------------------------------------------------
+
+    def _webhook_time_left(self, claimed: _Claim, state: SendState) -> float:
+        """Seconds of the grace period left in which an InvoiceSent may still settle a key that a
+        reconciliation left unsettled before the period ended (a read refused at once): the period is
+        what the caller gave the send to show, and a webhook is one way it shows. 0 for a settled key."""
+        if not self.webhooks or state not in (SendState.PENDING, SendState.NEEDS_ATTENTION):
+            return 0.0
+        if claimed.attempted_at is None:
+            return 0.0
+        return claimed.attempted_at.timestamp() + self.grace_period - time.time()
+
+    def _webhook_came(self, claimed: _Claim) -> bool:
+        """Whether an InvoiceSent after the claim's attempt is in the ledger (its outcome job then
+        settles the key)."""
+        assert claimed.attempted_at is not None
+        attempted = stamp(claimed.attempted_at)
+        found = self._store.read(lambda tx: sent_evidence(tx.events_for(claimed.invoice_id), attempted))
+        return found is not None
 
 
 def _read_call(claimed: _Claim) -> Call:
@@ -589,23 +659,5 @@ def _unrecorded(state: SendState, reason: str, failure: LedgerError) -> tuple[Se
     return state, f"{reason} ({note})"
 
 
-def _reconciled_not_sent(row: Row) -> bool:
-    """Whether a NOT_SENT row's last word came from a reconciliation (its evidence says NOT_SENT)."""
-    if row["state"] != SendState.NOT_SENT or not row["evidence"]:
-        return False
-    record = record_of(row)
-    return record.evidence is not None and record.evidence.outcome is Outcome.NOT_SENT
-
-
 def _now() -> str:
     return stamp(dt.datetime.now(dt.UTC))
-
-
-def _held(row: Row, tx: Tx) -> bool:
-    """Whether the row's claim is held by a live owner (see `claims.alive`); a lease is read on the
-    store's clock (a shared store's: the database's, whatever each host's clock says)."""
-    held = owner_of(row)
-    if held is None:
-        return False
-    held_by, claim, lease_until = held
-    return claims.alive(held_by, claim, lease_until, tx.clock())

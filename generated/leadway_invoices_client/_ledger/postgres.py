@@ -6,7 +6,9 @@ send, where it stands and, while a send holds it, its owner and lease. A lease i
 database's clock (`clock_timestamp()`, seconds since the epoch): hosts sharing the ledger compare it
 with that one clock, never with their own. `leadway_location_leases` gives a location's rate budget to
 one host at a time (`PostgresStore.take_location`), each host taking its share of a file's locations
-among the hosts `leadway_hosts` has seen lately. `leadway_ledger` holds the schema version.
+among the hosts `leadway_hosts` has seen lately. `leadway_webhook_events` has a row per verified
+webhook delivery (by webhookId), as the file's `webhook_events`. `leadway_ledger` holds the schema
+version.
 
 psycopg is imported by the functions that need it, never at import time: the `postgres` extra is
 needed only by a ledger given a PostgreSQL URL.
@@ -18,13 +20,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .claims import Owner
-from .records import LedgerError, LedgerRecord, SendState, record_of
+from .records import LedgerError, LedgerRecord, SendState, WebhookEvent, record_of
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 1
-"""The version in `leadway_ledger` of the tables this package writes."""
+SCHEMA_VERSION = 2
+"""The version in `leadway_ledger` of the tables this package writes: 1 the sends and leases, 2 adds
+the webhook events."""
 APPLICATION = "leadway-invoices-client send ledger"
 """What `leadway_ledger` says it is: tells our tables from another program's of the same name."""
 EXTRA = "leadway-invoices-client[postgres]"
@@ -76,8 +79,30 @@ _TABLES = (
     """,
 )
 
+_EVENTS = (
+    """
+    CREATE TABLE leadway_webhook_events (
+        webhook_id TEXT PRIMARY KEY,
+        invoice_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX leadway_webhook_events_by_invoice ON leadway_webhook_events (invoice_id, sent_at)",
+    # An event settles the keys of its invoice: found by index, not by a scan of every send.
+    "CREATE INDEX leadway_sends_by_invoice ON leadway_sends (invoice_id)",
+)
+
+
+def _upgrade_from_1(conn: psycopg.Connection[Any]) -> None:
+    # Webhook events join the sends: a new table and two indexes, nothing rewritten.
+    for statement in _EVENTS:
+        conn.execute(statement)
+
+
 # Each brings the tables from its version to the next; all run in the transaction that opens them.
-_UPGRADES: dict[int, Callable[[psycopg.Connection[Any]], None]] = {}
+_UPGRADES: dict[int, Callable[[psycopg.Connection[Any]], None]] = {1: _upgrade_from_1}
 
 _RECORD = "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM leadway_sends"
 _ONE = "SELECT * FROM leadway_sends WHERE key = %s"
@@ -112,6 +137,16 @@ _TAKE_LOCATION = (
     " OR leadway_location_leases.lease_until <= extract(epoch FROM clock_timestamp())"
     " RETURNING location"
 )
+_EVENT = (
+    "INSERT INTO leadway_webhook_events (webhook_id, invoice_id, event_type, sent_at, received_at)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id"
+)
+_EVENTS_OF = (
+    "SELECT webhook_id, invoice_id, event_type, sent_at, received_at FROM leadway_webhook_events"
+    " WHERE invoice_id = %s ORDER BY sent_at"
+)
+_KEYS_OF = 'SELECT key FROM leadway_sends WHERE invoice_id = %s ORDER BY key COLLATE "C"'
+_ROWS_OF = 'SELECT * FROM leadway_sends WHERE invoice_id = %s ORDER BY key COLLATE "C"'
 _FREE_LOCATION = "DELETE FROM leadway_location_leases WHERE location = %s AND holder = %s"
 _SEEN = (
     "INSERT INTO leadway_hosts (holder, seen_until) VALUES (%s, extract(epoch FROM clock_timestamp()) + %s)"
@@ -216,6 +251,21 @@ class PostgresTx:
         assert found is not None  # the caller found the row in this transaction
         return found
 
+    def write_event(self, event: WebhookEvent) -> bool:
+        row = (event.webhook_id, event.invoice_id, event.event_type, event.sent_at, event.received_at)
+        # RETURNING, not rowcount: in the store's pipeline a row count is known only once fetched.
+        return self.conn.execute(_EVENT, row).fetchone() is not None
+
+    def events_for(self, invoice_id: str) -> list[WebhookEvent]:
+        return [WebhookEvent(**row) for row in self.conn.execute(_EVENTS_OF, (invoice_id,))]
+
+    def rows_for(self, invoice_id: str) -> list[dict[str, Any]]:
+        # Each key is locked as `row` locks it, in key order (a send's transaction locks one key), so
+        # that an event settles a key between two steps of its send, never beside one.
+        for found in self.conn.execute(_KEYS_OF, (invoice_id,)).fetchall():
+            self.conn.execute(_LOCK_KEY, (found["key"],))
+        return self.conn.execute(_ROWS_OF, (invoice_id,)).fetchall()
+
     def renew(self, claims: list[str], lease: float) -> int:
         """Extend the lease of every row still held by one of `claims` to `lease` seconds from now;
         how many were."""
@@ -255,7 +305,7 @@ def check_or_create(conn: psycopg.Connection[dict[str, Any]], location: str) -> 
             taken = conn.execute("SELECT to_regclass('leadway_sends') IS NOT NULL AS t").fetchone()
             if taken is not None and taken["t"]:
                 raise LedgerError(f"{location} has a table leadway_sends but no leadway_ledger: not a send ledger")
-            for statement in _TABLES:
+            for statement in (*_TABLES, *_EVENTS):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO leadway_ledger (application, version) VALUES (%s, %s)", (APPLICATION, SCHEMA_VERSION)

@@ -13,7 +13,7 @@ import attrs
 
 from .._runtime.errors import APIStatusError, LeadwayError
 from .._runtime.text import plain
-from .claims import Owner
+from .claims import Owner, alive
 from .reconcile import Outcome, Reconciliation
 
 if TYPE_CHECKING:  # a row of any store
@@ -132,6 +132,50 @@ def owner_of(row: Row) -> tuple[Owner, str, float] | None:
         return None
     held_by = Owner(row["owner_host"], row["owner_namespace"], row["owner_pid"], row["owner_start"])
     return held_by, row["owner_claim"], row["lease_until"]
+
+
+def held(row: Row, now: float) -> bool:
+    """Whether the row's claim is held by a live owner (see `claims.alive`): a send is under way. `now`
+    is the store's clock (`Tx.clock`: a shared store's is the database's, whatever each host's says),
+    the one its leases are written with."""
+    found = owner_of(row)
+    if found is None:
+        return False
+    held_by, claim, lease_until = found
+    return alive(held_by, claim, lease_until, now)
+
+
+def reconciled_not_sent(row: Row) -> bool:
+    """Whether a NOT_SENT row's last word came from a reconciliation (its evidence says NOT_SENT): a
+    reading that a slow send may have overtaken since."""
+    if row["state"] != SendState.NOT_SENT or not row["evidence"]:
+        return False
+    record = record_of(row)
+    return record.evidence is not None and record.evidence.outcome is Outcome.NOT_SENT
+
+
+@attrs.frozen
+class WebhookEvent:
+    """A verified webhook delivery as the ledger keeps it: no body (it names the customer), only what
+    settles a send and tells a duplicate."""
+
+    webhook_id: str
+    invoice_id: str
+    event_type: str
+    """The event's `type`, or `InvoiceSent` when the delivery names none (the receiver's only event)."""
+    sent_at: str
+    """The body's `timestamp` (HighLevel's clock), as `stamp` writes times."""
+    received_at: str
+
+
+@attrs.frozen
+class WebhookOutcome:
+    """What recording a delivery did: `new` (False: its webhookId was recorded before, nothing done
+    again) and the records of the keys it settled as SENT."""
+
+    event: WebhookEvent
+    new: bool
+    settled: tuple[LedgerRecord, ...] = ()
 
 
 def stamp(moment: dt.datetime) -> str:

@@ -1,9 +1,11 @@
 """The send ledger's SQLite file: its schema, every statement run on it, opening and checking it, and
 its rows as records.
 
-One table, `sends`, a row per key: the send (key, invoice id, altId/altType), where it stands (state,
+Table `sends`, a row per key: the send (key, invoice id, altId/altType), where it stands (state,
 reason, attempts, when it was attempted and updated, the reconciliation's evidence) and, while a send
-holds it, its owner (`claims.py`) and lease. No token, no request or answer body. The file is in WAL
+holds it, its owner (`claims.py`) and lease. Table `webhook_events`, a row per verified webhook
+delivery (by webhookId): its invoice, type and times (`records.WebhookEvent`). No token, no request,
+answer or webhook body. The file is in WAL
 mode (readers never block the writer) and identifies itself by its application id and schema version.
 """
 
@@ -16,10 +18,10 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 
 from .claims import Owner
-from .records import LedgerError, LedgerRecord, SendState, record_of
+from .records import LedgerError, LedgerRecord, SendState, WebhookEvent, record_of
 
-SCHEMA_VERSION = 2
-"""PRAGMA user_version of a ledger this package writes: 1 had no `refused` state."""
+SCHEMA_VERSION = 3
+"""PRAGMA user_version of a ledger this package writes: 1 had no `refused` state, 2 no webhook events."""
 # PRAGMA application_id of a ledger file ("LWSL"): tells our file from any other SQLite database.
 APPLICATION_ID = 0x4C57534C
 BUSY_TIMEOUT_MS = 30_000
@@ -46,6 +48,28 @@ CREATE TABLE {name} (
 """
 
 
+_EVENTS = (
+    """
+CREATE TABLE webhook_events (
+    webhook_id TEXT PRIMARY KEY NOT NULL,
+    invoice_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    received_at TEXT NOT NULL
+) WITHOUT ROWID
+""",
+    "CREATE INDEX webhook_events_by_invoice ON webhook_events (invoice_id, sent_at)",
+    # An event settles the keys of its invoice: found by index, not by a scan of every send.
+    "CREATE INDEX sends_by_invoice ON sends (invoice_id)",
+)
+
+
+def _upgrade_from_2(conn: sqlite3.Connection) -> None:
+    # Webhook events join the sends: a new table and two indexes, nothing rewritten.
+    for statement in _EVENTS:
+        conn.execute(statement)
+
+
 def _upgrade_from_1(conn: sqlite3.Connection) -> None:
     # `refused` joins the states; SQLite changes a CHECK constraint only by rebuilding the table.
     conn.execute(_TABLE.format(name="sends_next"))
@@ -55,7 +79,7 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
 
 
 # Each brings a ledger from its version to the next; all run in the transaction that opens the file.
-_UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_from_1}
+_UPGRADES: dict[int, Callable[[sqlite3.Connection], None]] = {1: _upgrade_from_1, 2: _upgrade_from_2}
 
 _RECORD = "SELECT key, invoice_id, alt_id, alt_type, state, reason, attempts, attempted_at, evidence FROM sends"
 _ONE = "SELECT * FROM sends WHERE key = ?"
@@ -75,6 +99,12 @@ _OUTCOME = (
     " owner_claim = CASE WHEN ? THEN owner_claim END WHERE key = ? AND owner_claim = ?"
 )
 _RESOLUTION = "UPDATE sends SET state = ?, reason = ?, updated_at = ?, owner_claim = NULL WHERE key = ?"
+_EVENT = (
+    "INSERT INTO webhook_events (webhook_id, invoice_id, event_type, sent_at, received_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (webhook_id) DO NOTHING"
+)
+_EVENTS_OF = "SELECT * FROM webhook_events WHERE invoice_id = ? ORDER BY sent_at"
+_ROWS_OF = "SELECT * FROM sends WHERE invoice_id = ? ORDER BY key"
 
 
 class SqliteTx:
@@ -155,6 +185,18 @@ class SqliteTx:
         found = self.read_one(key)
         assert found is not None  # the caller found the row in this transaction
         return found
+
+    def write_event(self, event: WebhookEvent) -> bool:
+        cursor = self.conn.execute(
+            _EVENT, (event.webhook_id, event.invoice_id, event.event_type, event.sent_at, event.received_at)
+        )
+        return cursor.rowcount == 1
+
+    def events_for(self, invoice_id: str) -> list[WebhookEvent]:
+        return [WebhookEvent(**dict(row)) for row in self.conn.execute(_EVENTS_OF, (invoice_id,))]
+
+    def rows_for(self, invoice_id: str) -> list[sqlite3.Row]:
+        return list(self.conn.execute(_ROWS_OF, (invoice_id,)))
 
 
 def open_file(path: Path) -> sqlite3.Connection:
@@ -254,6 +296,8 @@ def _check_or_create(conn: sqlite3.Connection, path: Path) -> None:
         version = _version(conn, path)
         if version is None:
             conn.execute(_TABLE.format(name="sends"))
+            for statement in _EVENTS:
+                conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version < SCHEMA_VERSION:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .claims import Owner
-from .records import LedgerRecord, SendState
+from .records import LedgerRecord, SendState, WebhookEvent
 
 T = TypeVar("T")
 
@@ -71,7 +71,16 @@ class Tx(Protocol):
         """Record where the send `claim` made stands (a no-op once another call took the key over)."""
 
     def write_resolution(self, *, key: str, state: SendState, reason: str, updated_at: str) -> LedgerRecord:
-        """Record a person's verdict on `key`, releasing any claim left on it."""
+        """Record a verdict on `key` (a person's, or an InvoiceSent webhook's), releasing any claim left on it."""
+
+    def write_event(self, event: WebhookEvent) -> bool:
+        """Record a verified webhook delivery once by its webhook id: True if new, False if it was recorded before."""
+
+    def events_for(self, invoice_id: str) -> list[WebhookEvent]:
+        """The webhook events recorded for `invoice_id`, oldest `sent_at` first."""
+
+    def rows_for(self, invoice_id: str) -> Sequence[Row]:
+        """Every column of the rows of the keys recorded for `invoice_id`, by key."""
 
 
 class Job:

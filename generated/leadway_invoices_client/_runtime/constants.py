@@ -82,3 +82,19 @@ CHECK_INTERVAL = 0.2
 """Seconds between two reads of the live read check: at most 5 a second, half of upstream's burst
 rate (100 per 10 s), so a check alone never meets a 429, whatever the headers say; the pacer waits
 longer when the location's budget runs low (its sends count in the same budget)."""
+WEBHOOK_POLL = 0.1
+"""Seconds between two looks in the ledger for an InvoiceSent, while a key that a reconciliation left
+unsettled early waits out the rest of its grace period."""
+WEBHOOK_MAX_AGE = 300.0
+"""Seconds: the oldest webhook `timestamp` accepted (upstream's authentication guide: about 5
+minutes); an older delivery may be a replay."""
+WEBHOOK_MAX_SKEW = 30.0
+"""Seconds a webhook `timestamp` may be ahead of our clock (the two clocks are never equal); a
+delivery further in the future is refused."""
+WEBHOOK_MAX_BODY = 1_048_576
+"""Bytes: the largest webhook body the receiver reads (an invoice with many items is tens of KB)."""
+WEBHOOK_KEY_ENV = "WEBHOOK_SIGNATURE_PUBLIC_KEY"
+"""Where upstream's SDKs read the Ed25519 public key of `x-ghl-signature`; the receiver's command
+reads it there too when no `--ed25519-key` is given."""
+WEBHOOK_PORT = 8766
+"""The receiver's default port (the sandbox's is 8765)."""

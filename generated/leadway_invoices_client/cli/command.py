@@ -44,7 +44,6 @@ from .._bulk.rows import COLUMNS, BulkFile, BulkFileError, RowProblem, read_rows
 from .._bulk.tally import ExitCode, tally
 from .._bulk.workers import Workers, WorkerSetup, worker_count
 from .._ledger.ledger import SendLedger, SendState
-from .._ledger.postgres_store import is_postgres_url, masked
 from .._ledger.postgres_store import recorded_invoices as recorded_in_postgres
 from .._ledger.reconcile import MAX_GRACE_PERIOD
 from .._ledger.records import LedgerError
@@ -62,15 +61,13 @@ from .._runtime.constants import (
 )
 from .._runtime.guard import Target, TargetRefused, check_target
 from .._runtime.validation import seconds
-from . import check
+from .._runtime.version import __version__
+from . import check, export, resolve, status, webhooks
 from .summary import print_summary
+from .usage import UsageError, ledger_location, shown
 
 STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
 ABANDONED = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
-
-
-class UsageError(Exception):
-    """The command line, environment or file cannot be used; nothing was sent. The message says why."""
 
 
 class _FileProblems(Exception):
@@ -105,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
         prog="leadway-invoices",
         description="Leadway invoices from the command line. The token comes from $" + TOKEN_ENV + ".",
     )
+    top.add_argument("--version", action="version", version=f"leadway-invoices {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     send = commands.add_parser(
         "send",
@@ -125,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("--base-url", default=PRODUCTION_URL, help="the API (default %(default)s)")
     send.add_argument(
         "--ledger",
-        type=_ledger_arg,
+        type=ledger_location,
         metavar="PATH|URL",
         help=(
             f"the ledger file (default {default_ledger()}, shared by every file; or FILE{LEDGER_SUFFIX} if present),"
@@ -161,6 +159,14 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     send.add_argument(
+        "--webhooks",
+        action="store_true",
+        help=(
+            "a receiver (`leadway-invoices webhooks serve`) feeds the ledger: a row whose outcome a read cannot"
+            " settle waits the grace period for HighLevel's InvoiceSent webhook"
+        ),
+    )
+    send.add_argument(
         "--concurrency",
         type=_count,
         default=BULK_CONCURRENCY,
@@ -180,23 +186,17 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )
+    send.set_defaults(run=send_command)
     check.add_parser(commands, PRODUCTION_URL)
+    # The operator's view of a ledger, and the webhook receiver: a module each.
+    for command in (status, resolve, export, webhooks):
+        command.add(commands)
     return top
 
 
 def default_ledger() -> Path:
     """The ledger every file shares unless told otherwise: in the user's data folder."""
     return platformdirs.user_data_path(LEDGER_APP, appauthor=False) / LEDGER_FILE
-
-
-def _ledger_arg(text: str) -> Path | str:
-    """`--ledger`: a PostgreSQL URL as given (a Path would fold its `//`), else a file's path."""
-    return text if is_postgres_url(text) else Path(text)
-
-
-def shown(ledger: Path | str) -> str:
-    """The ledger as it may be printed: a URL's password masked."""
-    return masked(ledger)[0] if isinstance(ledger, str) else str(ledger)
 
 
 def ledger_path(file: Path, ledger: Path | str | None) -> Path | str:
@@ -279,8 +279,8 @@ def _open_client(base_url: str, token: str, concurrency: int) -> AuthenticatedCl
     return bulk_client(base_url, token, concurrency=concurrency)
 
 
-def _open_ledger(path: Path | str, grace_period: float) -> SendLedger:
-    return SendLedger(path, grace_period=grace_period)
+def _open_ledger(path: Path | str, grace_period: float, webhooks: bool) -> SendLedger:
+    return SendLedger(path, grace_period=grace_period, webhooks=webhooks)
 
 
 def _send_in_workers(
@@ -290,7 +290,7 @@ def _send_in_workers(
     and the signal that stopped them, if one did."""
     setup = WorkerSetup(
         open_client=functools.partial(_open_client, target.base_url, target.token),
-        open_ledger=functools.partial(_open_ledger, path, args.grace_period),
+        open_ledger=functools.partial(_open_ledger, path, args.grace_period, args.webhooks),
         per_location=args.per_location,
         concurrency=args.concurrency,
         resend=args.resend,
@@ -372,14 +372,14 @@ def _check_target(args: argparse.Namespace, environ: Mapping[str, str]) -> Targe
     return target
 
 
-def _open(path: Path | str, grace_period: float, default: bool) -> SendLedger:
+def _open(path: Path | str, grace_period: float, default: bool, webhooks: bool) -> SendLedger:
     if default and isinstance(path, Path):  # the user's data folder may not exist yet; it holds one user's ledger
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create the ledger's folder {path.parent}: {exc.strerror or exc}") from None
     try:
-        return SendLedger(path, grace_period=grace_period)
+        return SendLedger(path, grace_period=grace_period, webhooks=webhooks)
     except LedgerError as exc:
         raise UsageError(str(exc)) from None
 
@@ -401,7 +401,7 @@ def send_command(args: argparse.Namespace, environ: Mapping[str, str], out: Cons
         )
         return ExitCode.ALL_SENT
     target = _check_target(args, environ)
-    ledger = _open(path, args.grace_period, default=args.ledger is None and path == default_ledger())
+    ledger = _open(path, args.grace_period, args.ledger is None and path == default_ledger(), args.webhooks)
     locations = len({row.location_id for row in checked.rows})
     workers = worker_count(args.workers, checked.rows, locations, args.concurrency)
     if workers > 1:
@@ -440,7 +440,8 @@ def main(
     out = Console(file=stdout or sys.stdout, highlight=False)
     err = Console(file=stderr or sys.stderr, highlight=False)
     try:
-        return send_command(args, environ, out, err)
+        code: int = args.run(args, environ, out, err)
+        return code
     except UsageError as exc:
         err.print(f"leadway-invoices: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return ExitCode.USAGE

@@ -84,8 +84,11 @@ def lines(counted: Tally, *, source: str, ledger: str, width: int = 80) -> list[
     text += ["", f"Ledger: {plain(ledger, _TEXT)}"]
     if counted.attention:
         text += [
+            "Each key's evidence:  leadway-invoices status LEDGER",
             "Settle a key once its invoice is checked; the next run then skips or sends it:",
-            "  SendLedger(ledger).resolve(key, SendState.SENT or SendState.NOT_SENT, note)",
+            "  leadway-invoices resolve LEDGER KEY --sent|--not-sent --note TEXT",
+            "A webhook receiver (leadway-invoices webhooks serve --ledger LEDGER) settles",
+            "them by itself when HighLevel's InvoiceSent webhook for the invoice comes.",
         ]
     return text
 

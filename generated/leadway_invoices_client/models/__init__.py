@@ -16,6 +16,7 @@ from .email_data import EmailData
 from .error_response import ErrorResponse
 from .invoice import Invoice
 from .invoice_item import InvoiceItem
+from .invoice_sent_event import InvoiceSentEvent
 from .invoice_status import InvoiceStatus
 from .item_tax import ItemTax
 from .payment_provider import PaymentProvider
@@ -49,6 +50,7 @@ __all__ = (
     "ErrorResponse",
     "Invoice",
     "InvoiceItem",
+    "InvoiceSentEvent",
     "InvoiceStatus",
     "ItemTax",
     "PaymentProvider",
