@@ -4,6 +4,7 @@ through the contract and Python views, the report, the last line and the exit st
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -58,13 +59,15 @@ def test_a_break_without_a_major_bump_fails(
     assert lines[-1] == "required bump: major"
     assert "major  SendInvoiceRequest.sent_from: now required  [contract: field-now-required]" in lines
     assert "major  SendInvoiceRequest.sent_from: now required  [python: attrs:field-now-required]" in lines
-    assert "version 0.1.0 is not a major bump over 0.1.0: set at least 1.0.0" in err
+    version = tomllib.loads((clone / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    major = int(version.split(".")[0]) + 1
+    assert f"version {version} is not a major bump over {version}: set at least {major}.0.0" in err
     draft = report.read_text(encoding="utf-8")
-    assert "## [1.0.0] - unreleased" in draft  # the version the bump asks for
+    assert f"## [{major}.0.0] - unreleased" in draft  # the version the bump asks for
     views = "HTTP contract (spec), Python API (griffe)"
     assert f"- **Breaking:** `SendInvoiceRequest.sent_from`: now required (major; {views})" in draft
 
-    replace(clone / "pyproject.toml", 'version = "0.1.0"', 'version = "1.0.0"')
+    replace(clone / "pyproject.toml", f'version = "{version}"', f'version = "{major}.0.0"')
     assert cli.run(clone, "HEAD", report, cache=tmp_path / "cache") == 0
     assert capsys.readouterr().out.splitlines()[-1] == "required bump: major"
 
