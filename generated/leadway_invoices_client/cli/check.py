@@ -48,6 +48,7 @@ from .._runtime.types import Response
 from .._runtime.wire import count
 from ..api.invoices import get_invoice
 from ..models import AltType, Invoice
+from .usage import whole_number
 
 RATE_LIMIT_HEADERS = (
     "X-RateLimit-Limit-Daily",
@@ -207,16 +208,6 @@ def run_check(
     return report
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_url: str) -> None:
     """The `check` subcommand's options, on the command's parser."""
     check = commands.add_parser(
@@ -240,7 +231,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], de
     )
     check.add_argument(
         "--max-reads",
-        type=_positive,
+        type=whole_number,
         default=CHECK_MAX_READS,
         metavar="N",
         help="refuse to read more invoices than this (default %(default)s)",

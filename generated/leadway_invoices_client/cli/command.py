@@ -64,7 +64,7 @@ from .._runtime.validation import seconds
 from .._runtime.version import __version__
 from . import check, export, resolve, status, webhooks
 from .summary import print_summary
-from .usage import UsageError, ledger_location, shown
+from .usage import UsageError, ledger_location, shown, whole_number
 
 STOPPING = "Stopping: no new sends; waiting for those in flight (Ctrl-C again to abandon them)"
 ABANDONED = "Interrupted: sends in flight were abandoned; run again to reconcile and resume"
@@ -85,16 +85,6 @@ def _seconds(text: str) -> float:
         # argparse names the option; the package's one check of a duration says what is wrong.
         problem = str(exc) if "must be" in str(exc) else f"the value must be a number of seconds, not {text!r}"
         raise argparse.ArgumentTypeError(problem) from None
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -168,21 +158,21 @@ def parser() -> argparse.ArgumentParser:
     )
     send.add_argument(
         "--concurrency",
-        type=_count,
+        type=whole_number,
         default=BULK_CONCURRENCY,
         metavar="N",
         help="sends in flight at once, in all (default %(default)s)",
     )
     send.add_argument(
         "--per-location",
-        type=_count,
+        type=whole_number,
         default=BULK_PER_LOCATION,
         metavar="N",
         help="of which per location (default %(default)s)",
     )
     send.add_argument(
         "--workers",
-        type=_count,
+        type=whole_number,
         metavar="N",
         help="processes sending, each its own locations (default: one per core, at most one a location; 1 on Windows)",
     )

@@ -4,6 +4,7 @@ commands read or settle a ledger; they never create a file)."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from .._ledger.ledger import SendLedger
@@ -13,6 +14,17 @@ from .._ledger.records import LedgerError
 
 class UsageError(Exception):
     """The command line, environment or file cannot be used; nothing was sent. The message says why."""
+
+
+def whole_number(text: str) -> int:
+    """An option's count (workers, sends in flight, reads): a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def ledger_location(text: str) -> Path | str:
