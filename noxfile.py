@@ -193,7 +193,9 @@ def tests(session: nox.Session) -> None:
     else:
         install(session, "test")
     if session.python != DEFAULT_PYTHON:
-        session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
+        # Two workers, as for 3.11: many of these tests wait on sockets, fsync and grace periods.
+        parallel = [] if session.posargs else ["--numprocesses=2"]
+        session.run("pytest", *parallel, *pytest_args(session, *CLIENT_TESTS))
         return
     # The tests of scripts/api_diff run Redocly's diff over the labelled spec edits.
     quiet = redocly(session)
@@ -212,7 +214,7 @@ def tests_lowest(session: nox.Session) -> None:
     # end of each range we declare; the test tools keep their exact pins from the `test-client` group.
     install_unlocked(session, "test-client", "lowest-direct")
     session.run("python", "-c", _PRINT_RUNTIME_VERSIONS)
-    session.run("pytest", *pytest_args(session, *CLIENT_TESTS))
+    session.run("pytest", *([] if session.posargs else ["--numprocesses=2"]), *pytest_args(session, *CLIENT_TESTS))
 
 
 @nox.session(python=DEFAULT_PYTHON)
