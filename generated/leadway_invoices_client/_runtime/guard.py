@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .transport import AnyTransport, Wrapper
 from .validation import url_text
 
 SANDBOX_TOKENS = frozenset({"sandbox-agency-token", "sandbox-location-token"})
@@ -145,7 +146,7 @@ class RequestRefused(TargetRefused):
     """A request `ReadOnlyGuard` did not let out; nothing was sent. The message says why (no token)."""
 
 
-class ReadOnlyGuard(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class ReadOnlyGuard(Wrapper):
     """In front of a client's transport (`httpx_args={"transport": ReadOnlyGuard(...)}`): lets out only
     `GET {base_url}/invoices/{id}?altId={location_id}&altType=location` for the named invoices, without
     a body, and raises RequestRefused for anything else before `inner` sees it (so before any I/O).
@@ -156,13 +157,13 @@ class ReadOnlyGuard(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        inner: httpx.BaseTransport | httpx.AsyncBaseTransport,
+        inner: AnyTransport,
         *,
         base_url: str,
         invoice_ids: Iterable[str],
         location_id: str,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         url = httpx.URL(base_url)
         self._origin = (url.scheme, url.host, url.port)
         prefix = url.path.rstrip("/")
@@ -192,11 +193,3 @@ class ReadOnlyGuard(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.check(request)
         assert isinstance(self.inner, httpx.AsyncBaseTransport), "this transport is sync-only"
         return await self.inner.handle_async_request(request)
-
-    def close(self) -> None:
-        if isinstance(self.inner, httpx.BaseTransport):
-            self.inner.close()
-
-    async def aclose(self) -> None:
-        if isinstance(self.inner, httpx.AsyncBaseTransport):
-            await self.inner.aclose()

@@ -48,9 +48,24 @@ def _answer(response: httpx.Response, request: httpx.Request, scrub: TokenScrub)
     return clean
 
 
-class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    def __init__(self, inner: AnyTransport, pacer: Pacer | None, credentials: Credentials | None) -> None:
+class Wrapper(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """A transport in front of `inner` (sync or async): closing it closes `inner`."""
+
+    def __init__(self, inner: AnyTransport) -> None:
         self.inner = inner
+
+    def close(self) -> None:
+        if isinstance(self.inner, httpx.BaseTransport):
+            self.inner.close()
+
+    async def aclose(self) -> None:
+        if isinstance(self.inner, httpx.AsyncBaseTransport):
+            await self.inner.aclose()
+
+
+class _Attempt(Wrapper):
+    def __init__(self, inner: AnyTransport, pacer: Pacer | None, credentials: Credentials | None) -> None:
+        super().__init__(inner)
         self.pacer = pacer
         self._credentials = credentials
         self._hidden = frozenset({credentials.header_name.lower()}) if credentials is not None else frozenset()
@@ -140,14 +155,6 @@ class _Attempt(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if debug:
             log_response(request, answer.extensions.get(REDACTED_COPY, answer), self._hidden)
         return answer
-
-    def close(self) -> None:
-        if isinstance(self.inner, httpx.BaseTransport):
-            self.inner.close()
-
-    async def aclose(self) -> None:
-        if isinstance(self.inner, httpx.AsyncBaseTransport):
-            await self.inner.aclose()
 
 
 def _with_new_token(request: httpx.Request, credentials: Credentials) -> httpx.Request:
