@@ -10,6 +10,7 @@ import time
 import httpx
 
 from scripts.bench.processes import sandbox_process
+from scripts.bench.raw_http import read_status
 from scripts.bench.timing import BODY, HEADERS, PATH, Row
 from scripts.sandbox import SandboxConfig
 
@@ -34,10 +35,7 @@ async def _flood(base_url: str, sends: int, concurrency: int) -> list[int]:
         try:
             for _ in range(count):
                 writer.write(request)
-                answer = await reader.readuntil(b"\r\n\r\n")
-                length = int(answer.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-                await reader.readexactly(length)
-                statuses.append(int(answer.split(b" ", 2)[1]))
+                statuses.append(await read_status(reader))
         finally:
             writer.close()
             await writer.wait_closed()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from leadway_invoices_client import SendLedger
 from leadway_invoices_client.webhooks import WebhookVerifier
 
+from scripts.bench.raw_http import read_status
 from scripts.bench.timing import Row
 from scripts.project import example
 
@@ -59,10 +60,7 @@ async def _flood(base_url: str, events: list[tuple[bytes, str]], concurrency: in
                     ).encode()
                     + body
                 )
-                answer = await reader.readuntil(b"\r\n\r\n")
-                length = int(answer.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-                await reader.readexactly(length)
-                statuses.append(int(answer.split(b" ", 2)[1]))
+                statuses.append(await read_status(reader))
         finally:
             writer.close()
             await writer.wait_closed()
