@@ -266,10 +266,9 @@ class PostgresTx:
             self.conn.execute(_LOCK_KEY, (found["key"],))
         return self.conn.execute(_ROWS_OF, (invoice_id,)).fetchall()
 
-    def renew(self, claims: list[str], lease: float) -> int:
-        """Extend the lease of every row still held by one of `claims` to `lease` seconds from now;
-        how many were."""
-        return self.conn.execute(_RENEW, (lease, claims)).rowcount
+    def renew(self, claims: list[str], lease: float) -> None:
+        """Extend the lease of every row still held by one of `claims` to `lease` seconds from now."""
+        self.conn.execute(_RENEW, (lease, claims))
 
     def take_location(self, location: str, holder: str, lease: float, of: int = 0) -> bool:
         """Whether `holder` holds `location`'s lease for `lease` seconds from now (taken or extended).
